@@ -1,0 +1,1 @@
+"""DTM Geo: IOM DTM Libya displacement data in PostGIS, served over HTTP."""

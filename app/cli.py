@@ -1,0 +1,175 @@
+"""`dtm-geo`: bring the database up, migrate, load data, serve.
+
+Errors print one line to stderr and exit with status 1; no tracebacks for users.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.errors import DtmGeoError
+from app.settings import Settings, get_settings
+
+cli = typer.Typer(help="DTM Geo: Libya displacement data in PostGIS.", no_args_is_help=True)
+db_cli = typer.Typer(
+    help="The database: bring it up, migrate, inspect, remove.", no_args_is_help=True
+)
+cli.add_typer(db_cli, name="db")
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _one_line_errors(func):
+    """Turn expected failures into one clear line on stderr and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DtmGeoError as exc:
+            _say(f"error: {exc}")
+            raise typer.Exit(1) from None
+        except ValueError as exc:  # settings validation
+            first = str(exc).strip().splitlines()
+            _say(f"error: invalid configuration: {' '.join(first[:3])}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def database_up(settings: Settings, migrate: bool = True) -> str:
+    """Make the configured database reachable and (optionally) migrated; return its URL."""
+    from app import db
+
+    if settings.uses_local_db:
+        from app.localdb import LocalCluster
+
+        LocalCluster(settings, say=_say).ensure_running()
+        db.create_database(settings.local_database_url)
+    url = settings.effective_database_url
+    db.require_postgis(url)
+    if migrate:
+        db.migrate(url)
+    return url
+
+
+@db_cli.command("up")
+@_one_line_errors
+def db_up(
+    migrate: Annotated[bool, typer.Option(help="Apply migrations to head.")] = True,
+) -> None:
+    """Start the embedded PostGIS when DATABASE_URL is unset, then migrate to head."""
+    url = database_up(get_settings(), migrate=migrate)
+    _say(f"database ready: {_safe(url)}" + (" (migrated to head)" if migrate else ""))
+
+
+@db_cli.command("status")
+@_one_line_errors
+def db_status() -> None:
+    """Print the database URL and its migration revision against the code's head."""
+    from app import db
+
+    url = get_settings().effective_database_url
+    current, head = db.migration_state(url)
+    typer.echo(f"database: {_safe(url)}\nrevision: {current or 'none'} (head: {head})")
+
+
+@db_cli.command("stop")
+@_one_line_errors
+def db_stop() -> None:
+    """Stop the embedded PostGIS (nothing to do with DATABASE_URL set)."""
+    from app.localdb import LocalCluster
+
+    LocalCluster(get_settings(), say=_say).stop()
+
+
+@db_cli.command("destroy")
+@_one_line_errors
+def db_destroy(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False) -> None:
+    """Stop the embedded PostGIS and delete its folder and every database in it."""
+    from app.localdb import LocalCluster
+
+    settings = get_settings()
+    if not yes:
+        typer.confirm(f"Delete {settings.local_db_dir} and all its databases?", abort=True)
+    LocalCluster(settings, say=_say).destroy()
+
+
+@cli.command("load")
+@_one_line_errors
+def load(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder of source data (default: DATA_DIR).")
+    ] = None,
+) -> None:
+    """Load the default data (boundaries, DTM Round 54, published figures, populations)."""
+    from app.loaders.default_data import load_default_data
+
+    settings = get_settings()
+    url = database_up(settings)
+    report = load_default_data(url, data_dir or settings.data_dir, progress=_say)
+    typer.echo(report.summary())
+
+
+@cli.command("serve")
+@_one_line_errors
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8000).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface (default: HOST).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the API (the database must be up; see `dtm-geo run`)."""
+    import uvicorn
+
+    settings = get_settings()
+    if settings.uses_local_db:
+        # Workers read their settings from the environment; pin them to the local cluster.
+        os.environ["DATABASE_URL"] = settings.local_database_url
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@cli.command("run")
+@_one_line_errors
+def run(
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8000).")] = None,
+) -> None:
+    """Everything `make run` promises: database up, migrated, default data loaded, serving."""
+    from app.loaders.default_data import load_default_data
+
+    settings = get_settings()
+    url = database_up(settings)
+    report = load_default_data(url, settings.data_dir, progress=_say)
+    _say(report.summary())
+    serve(port=port, host=None, workers=1)
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

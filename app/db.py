@@ -1,0 +1,137 @@
+"""Engines, sessions and database-level helpers (create, drop, check, migrate)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import DatabaseError
+from app.settings import PROJECT_ROOT
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    """One pooled engine per database URL for the life of the process."""
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+@lru_cache(maxsize=8)
+def get_sessionmaker(url: str) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    session = get_sessionmaker(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _server_url(url: str) -> tuple[str, str]:
+    parsed = make_url(url)
+    return parsed.set(database="postgres").render_as_string(hide_password=False), parsed.database
+
+
+def database_exists(url: str) -> bool:
+    server, name = _server_url(url)
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            return found.scalar() is not None
+    except OperationalError as exc:
+        raise DatabaseError(
+            f"cannot reach PostgreSQL at {make_url(url).host}: {exc.orig}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def create_database(url: str, drop_first: bool = False) -> None:
+    """Create the URL's database (dropping it first on request)."""
+    server, name = _server_url(url)
+    if drop_first:
+        drop_database(url)
+    if database_exists(url):
+        return
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+    finally:
+        engine.dispose()
+
+
+def drop_database(url: str) -> None:
+    server, name = _server_url(url)
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def require_postgis(url: str) -> None:
+    """Fail with a clear message when the server has no PostGIS to offer."""
+    try:
+        with get_engine(url).connect() as conn:
+            available = conn.execute(
+                text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+            ).scalar()
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot connect to the database: {exc.orig}".strip()) from None
+    if not available:
+        raise DatabaseError(
+            "the PostGIS extension is not available on this PostgreSQL server: install PostGIS "
+            "(e.g. the postgresql-<version>-postgis-3 package) or point DATABASE_URL elsewhere"
+        )
+
+
+def alembic_config(url: str):
+    """Alembic configuration for the project's migrations, bound to a database URL."""
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    require_postgis(url)
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def migration_state(url: str) -> tuple[str | None, str | None]:
+    """(current revision of the database, head revision of the code)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with get_engine(url).connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head

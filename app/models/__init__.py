@@ -1,0 +1,29 @@
+"""SQLAlchemy models; Alembic's migrations own the schema they describe."""
+
+from app.models.admin import AdminArea, AdminAreaName, ApproximateBoundary, Population, Region
+from app.models.base import Base
+from app.models.rounds import Round
+from app.models.stats import (
+    DatasetLoad,
+    DataVersion,
+    Flow,
+    MigrantNationality,
+    Observation,
+    PublishedFigure,
+)
+
+__all__ = [
+    "AdminArea",
+    "AdminAreaName",
+    "ApproximateBoundary",
+    "Base",
+    "DataVersion",
+    "DatasetLoad",
+    "Flow",
+    "MigrantNationality",
+    "Observation",
+    "Population",
+    "PublishedFigure",
+    "Region",
+    "Round",
+]

@@ -1,0 +1,129 @@
+"""Libya's admin hierarchy as DTM names it, with names, geometry and denominators."""
+
+from datetime import date
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import ADMIN_LEVELS, NAME_KINDS, NAME_LANGS, Base, in_list
+
+
+class Region(Base):
+    """OCHA's admin-1 region (East, West, South): an attribute of areas, not a DTM level."""
+
+    __tablename__ = "regions"
+
+    pcode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_ar: Mapped[str] = mapped_column(Text)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+    source: Mapped[str] = mapped_column(Text)
+    valid_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_regions_geom", "geom", postgresql_using="gist"),)
+
+
+class AdminArea(Base):
+    """Country (level 0), mantika (1) or baladiya (2), with its official geometry.
+
+    Official geometry is a polygon for the country and mantikas and a point for the
+    baladiyas, because OCHA publishes that level only as points.
+    """
+
+    __tablename__ = "admin_areas"
+
+    pcode: Mapped[str] = mapped_column(String(10), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    parent_pcode: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.pcode"))
+    region_pcode: Mapped[str | None] = mapped_column(ForeignKey("regions.pcode"))
+    ocha_pcode: Mapped[str] = mapped_column(String(10), comment="pcode as OCHA's COD spells it")
+    ocha_level: Mapped[int] = mapped_column(SmallInteger, comment="OCHA COD admin level")
+    name_en: Mapped[str] = mapped_column(Text)
+    name_ar: Mapped[str] = mapped_column(Text)
+    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False)
+    geom_source: Mapped[str] = mapped_column(Text)
+    valid_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint(in_list("level", ADMIN_LEVELS), name="level"),
+        CheckConstraint("(level = 0) = (parent_pcode IS NULL)", name="parent_unless_country"),
+        CheckConstraint("(level = 0) = (region_pcode IS NULL)", name="region_unless_country"),
+        CheckConstraint(
+            "(level = 2) = (GeometryType(geom) = 'POINT')", name="points_only_for_baladiya"
+        ),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        Index("ix_admin_areas_geom", "geom", postgresql_using="gist"),
+        Index("ix_admin_areas_level_pcode", "level", "pcode"),
+        Index("ix_admin_areas_parent_pcode", "parent_pcode"),
+    )
+
+
+class ApproximateBoundary(Base):
+    """A derived, approximate baladiya polygon: never an official boundary."""
+
+    __tablename__ = "approximate_boundaries"
+
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode"), primary_key=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+    method: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(in_list("method", ("voronoi_in_mantika", "whole_mantika")), name="method"),
+        Index("ix_approximate_boundaries_geom", "geom", postgresql_using="gist"),
+    )
+
+
+class AdminAreaName(Base):
+    """Every known spelling of an area: official, as a provider published it, alternatives.
+
+    `match_key` is the normalised form (app.names.match_key) used for look-ups.
+    """
+
+    __tablename__ = "admin_area_names"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(12))
+    provider: Mapped[str] = mapped_column(Text)
+    match_key: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("pcode", "lang", "name", "provider"),
+        CheckConstraint(in_list("lang", NAME_LANGS), name="lang"),
+        CheckConstraint(in_list("kind", NAME_KINDS), name="kind"),
+        CheckConstraint("match_key <> ''", name="match_key_not_empty"),
+        Index("ix_admin_area_names_match_key", "match_key"),
+    )
+
+
+class Population(Base):
+    """A resident-population denominator for per-capita rates."""
+
+    __tablename__ = "populations"
+
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    population: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[str] = mapped_column(Text)
+    quality: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        CheckConstraint("population >= 0", name="population_non_negative"),
+        CheckConstraint("year BETWEEN 1950 AND 2100", name="year_range"),
+        CheckConstraint(in_list("quality", ("published", "modelled", "synthetic")), name="quality"),
+    )

@@ -1,0 +1,186 @@
+"""The figures: observations, flows, migrant nationalities and published report figures.
+
+Every stored number carries its source and a quality label (published, modelled,
+synthetic) so that modelled or synthetic numbers are never passed off as published ones.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import POPULATION_TYPES, QUALITIES, Base, in_list
+
+
+def _counted() -> tuple:
+    """The CHECK constraints every table of counts shares."""
+    return (
+        CheckConstraint("individuals >= 0", name="individuals_non_negative"),
+        CheckConstraint("households IS NULL OR households >= 0", name="households_non_negative"),
+        CheckConstraint(
+            "households IS NULL OR households <= individuals", name="households_le_individuals"
+        ),
+        CheckConstraint(in_list("quality", QUALITIES), name="quality"),
+    )
+
+
+class Observation(Base):
+    """Round x location x population type x displacement reason: counts of people."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode"))
+    population_type: Mapped[str] = mapped_column(String(10))
+    displacement_reason: Mapped[str | None] = mapped_column(Text)
+    individuals: Mapped[int] = mapped_column(BigInteger)
+    households: Mapped[int | None] = mapped_column(BigInteger)
+    males: Mapped[int | None] = mapped_column(BigInteger)
+    females: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    quality: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id",
+            "pcode",
+            "population_type",
+            "displacement_reason",
+            name="uq_observations_natural_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+        *_counted(),
+        CheckConstraint(in_list("population_type", POPULATION_TYPES), name="population_type"),
+        CheckConstraint("males IS NULL OR males >= 0", name="males_non_negative"),
+        CheckConstraint("females IS NULL OR females >= 0", name="females_non_negative"),
+        CheckConstraint(
+            "coalesce(males, 0) + coalesce(females, 0) <= individuals", name="sex_le_individuals"
+        ),
+        Index("ix_observations_pcode_round", "pcode", "round_id"),
+    )
+
+
+class Flow(Base):
+    """People of one population type moving from an origin to a destination in a round."""
+
+    __tablename__ = "flows"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    population_type: Mapped[str] = mapped_column(String(10))
+    origin_pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode"))
+    destination_pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode"))
+    individuals: Mapped[int] = mapped_column(BigInteger)
+    households: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    quality: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id",
+            "population_type",
+            "origin_pcode",
+            "destination_pcode",
+            name="uq_flows_natural_key",
+        ),
+        *_counted(),
+        CheckConstraint(in_list("population_type", POPULATION_TYPES), name="population_type"),
+        Index("ix_flows_destination", "destination_pcode", "round_id"),
+    )
+
+
+class MigrantNationality(Base):
+    """Migrants of one nationality in one area and round."""
+
+    __tablename__ = "migrant_nationalities"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode"))
+    nationality: Mapped[str] = mapped_column(Text, comment="normalised English name")
+    nationality_provider: Mapped[str] = mapped_column(Text, comment="as the provider spelled it")
+    individuals: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+    quality: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id", "pcode", "nationality", name="uq_migrant_nationalities_natural_key"
+        ),
+        CheckConstraint("individuals >= 0", name="individuals_non_negative"),
+        CheckConstraint(in_list("quality", QUALITIES), name="quality"),
+    )
+
+
+class PublishedFigure(Base):
+    """A figure as a report published it (long format), whatever its metric.
+
+    Figures that fit the observation model are also loaded as observations; this table
+    keeps every published number, including shares, deaths and region totals, with its
+    source, so that event pages can tell the story as published.
+    """
+
+    __tablename__ = "published_figures"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(64))
+    row_number: Mapped[int] = mapped_column(Integer, comment="data row in the source file")
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"))
+    event_slug: Mapped[str | None] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(Text)
+    geography: Mapped[str] = mapped_column(Text)
+    pcode: Mapped[str | None] = mapped_column(String(10), comment="DTM pcode or OCHA region pcode")
+    metric: Mapped[str] = mapped_column(Text)
+    value: Mapped[Decimal] = mapped_column(Numeric)
+    unit: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("dataset", "row_number", name="uq_published_figures_natural_key"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+    )
+
+
+class DatasetLoad(Base):
+    """What was last loaded from each source file, and when it last changed anything."""
+
+    __tablename__ = "dataset_loads"
+
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DataVersion(Base):
+    """A single row whose version grows with every change to the data (ETags key on it)."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

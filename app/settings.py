@@ -1,0 +1,69 @@
+"""Configuration from the environment (and an optional .env file), validated once at start."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    """`../shared/data` beside the checkout when it exists, else the project's `data/`."""
+    shared = PROJECT_ROOT.parent / "shared" / "data"
+    return shared if shared.is_dir() else PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """All settings; read from environment variables of the same name (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostGIS database. Unset: the embedded local cluster.",
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    local_db_dir: Path = PROJECT_ROOT / ".pgdata"
+    local_db_port: int = Field(default=54329, ge=1024, le=65535)
+    local_db_name: str = "dtm_geo"
+    local_db_user: str = "dtm_geo"
+
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL of a PostGIS database")
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        return value
+
+    @property
+    def uses_local_db(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def local_database_url(self) -> str:
+        return (
+            f"postgresql+psycopg2://{self.local_db_user}@127.0.0.1:"
+            f"{self.local_db_port}/{self.local_db_name}"
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        """The URL the service talks to: DATABASE_URL, else the embedded cluster's."""
+        return self.database_url or self.local_database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings for this process, read on first use (never at import time)."""
+    return Settings()
