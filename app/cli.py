@@ -16,7 +16,11 @@ import typer
 from app.errors import DtmGeoError
 from app.settings import Settings, get_settings
 
-cli = typer.Typer(help="DTM Geo: Libya displacement data in PostGIS.", no_args_is_help=True)
+cli = typer.Typer(
+    help="DTM Geo: Libya displacement data in PostGIS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_cli = typer.Typer(
     help="The database: bring it up, migrate, inspect, remove.", no_args_is_help=True
 )
@@ -41,6 +45,14 @@ def _one_line_errors(func):
             first = str(exc).strip().splitlines()
             _say(f"error: invalid configuration: {' '.join(first[:3])}")
             raise typer.Exit(1) from None
+        except Exception as exc:
+            if os.environ.get("DTM_GEO_DEBUG"):
+                raise
+            _say(
+                f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                " (set DTM_GEO_DEBUG=1 for the traceback)"
+            )
+            raise typer.Exit(2) from None
 
     return wrapper
 

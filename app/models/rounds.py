@@ -21,7 +21,7 @@ class Round(Base):
     title: Mapped[str] = mapped_column(Text)
     collection_start: Mapped[date | None] = mapped_column(Date)
     collection_end: Mapped[date | None] = mapped_column(Date)
-    reporting_date: Mapped[date] = mapped_column(Date, comment="date the figures refer to")
+    reporting_date: Mapped[date | None] = mapped_column(Date, comment="date the figures refer to")
     published_on: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(Text)

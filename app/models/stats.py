@@ -162,16 +162,16 @@ class PublishedFigure(Base):
 
 
 class DatasetLoad(Base):
-    """What was last loaded from each source file, and when it last changed anything."""
+    """The checksum of what was last loaded from each source file."""
 
     __tablename__ = "dataset_loads"
 
-    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dataset: Mapped[str] = mapped_column(Text, primary_key=True, comment="path in DATA_DIR")
     file_name: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    rows: Mapped[int] = mapped_column(Integer)
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    loaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="when this content was loaded"
+    )
 
 
 class DataVersion(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-22 13:53:25.032295
+Create Date: 2026-11-22 13:58:05.315579
 """
 
 from collections.abc import Sequence
@@ -35,18 +35,15 @@ def upgrade() -> None:
     op.execute("INSERT INTO data_version (id, version) VALUES (1, 0)")
     op.create_table(
         "dataset_loads",
-        sa.Column("dataset", sa.String(length=64), nullable=False),
+        sa.Column("dataset", sa.Text(), nullable=False, comment="path in DATA_DIR"),
         sa.Column("file_name", sa.Text(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column(
-            "loaded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column(
-            "changed_at",
+            "loaded_at",
             sa.DateTime(timezone=True),
             server_default=sa.text("now()"),
             nullable=False,
+            comment="when this content was loaded",
         ),
         sa.PrimaryKeyConstraint("dataset", name=op.f("pk_dataset_loads")),
     )
@@ -85,7 +82,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("collection_start", sa.Date(), nullable=True),
         sa.Column("collection_end", sa.Date(), nullable=True),
-        sa.Column("reporting_date", sa.Date(), nullable=False, comment="date the figures refer to"),
+        sa.Column("reporting_date", sa.Date(), nullable=True, comment="date the figures refer to"),
         sa.Column("published_on", sa.Date(), nullable=True),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("source_url", sa.Text(), nullable=True),

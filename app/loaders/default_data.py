@@ -1,0 +1,181 @@
+"""Load the default data set from the data directory, in one transaction.
+
+Everything is read and validated first; then every table is upserted on its natural
+key inside a single transaction, so a bad file loads nothing and a second run with
+the same files changes nothing (and says so).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import session_scope
+from app.errors import LoadError
+from app.loaders import boundaries, catalog, dtm_r54, figures, populations
+from app.loaders.sources import sha256
+from app.loaders.upsert import Counts, TableCounts, upsert
+from app.models import (
+    AdminArea,
+    AdminAreaName,
+    ApproximateBoundary,
+    DatasetLoad,
+    DataVersion,
+    MigrantNationality,
+    Observation,
+    Population,
+    PublishedFigure,
+    Region,
+    Round,
+)
+
+LOCK_KEY = 0x44544D47454F  # advisory lock: one loader at a time per database
+SOURCE_FILES = [
+    *boundaries.SOURCE_FILES,
+    dtm_r54.FILE,
+    *(f.path for f in figures.FILES),
+    populations.FILE,
+]
+
+
+@dataclass
+class LoadReport:
+    counts: TableCounts = field(default_factory=TableCounts)
+    data_version: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return self.counts.changed
+
+    def summary(self) -> str:
+        lines = []
+        for table, c in self.counts.by_table.items():
+            lines.append(
+                f"  {table:<24} {c.inserted:>6} inserted {c.updated:>6} updated "
+                f"{c.unchanged:>6} unchanged"
+            )
+        verdict = (
+            f"loaded: data version is now {self.data_version}"
+            if self.changed
+            else f"no changes: the database already holds this data (version {self.data_version})"
+        )
+        return "\n".join([*lines, f"{verdict} ({self.seconds:.1f} s)"])
+
+
+def load_default_data(
+    url: str, data_dir: Path, progress: Callable[[str], None] = lambda _: None
+) -> LoadReport:
+    started = time.perf_counter()
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise LoadError(str(data_dir), "data directory not found: set DATA_DIR")
+    staged = _read_all(data_dir, progress)
+    report = LoadReport()
+    with session_scope(url) as session:
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+        _write_all(session, staged, report.counts, progress)
+        if report.changed:
+            session.execute(
+                update(DataVersion).values(version=DataVersion.version + 1, changed_at=func.now())
+            )
+        report.data_version = session.execute(select(DataVersion.version)).scalar_one()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list[dict]]:
+    progress("[1/4] reading OCHA COD-AB boundaries and deriving approximate baladiya polygons")
+    staged = boundaries.boundary_rows(data_dir)
+    levels = {a["pcode"]: a["level"] for a in staged["admin_areas"]}
+    baladiyas = {p for p, level in levels.items() if level == 2}
+    staged["admin_area_names"] += catalog.alternative_name_rows(set(levels))
+    staged["rounds"], round_keys = catalog.round_rows()
+
+    progress("[2/4] reading the DTM Round 54 migrant dataset (XLSX)")
+    r54 = dtm_r54.r54_rows(data_dir, baladiyas)
+    staged["admin_area_names"] += r54["admin_area_names"]
+    staged["migrant_nationalities"] = r54["migrant_nationalities"]
+
+    progress("[3/4] reading published figures and population denominators")
+    regions = {r["pcode"] for r in staged["regions"]}
+    figs = figures.figure_rows(data_dir, round_keys, levels, regions)
+    staged["published_figures"] = figs["published_figures"]
+    staged["observations"] = r54["observations"] + figs["observations"]
+    staged["populations"] = populations.population_rows(data_dir, baladiyas)
+    staged["dataset_loads"] = [
+        {"dataset": name, "file_name": Path(name).name, "sha256": sha256(data_dir / name)}
+        for name in SOURCE_FILES
+    ]
+    return staged
+
+
+def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
+    ids = dict(session.execute(select(Round.code, Round.id)).tuples().all())
+    return [
+        {
+            **{k: v for k, v in r.items() if k not in ("round_code", "_file")},
+            "round_id": ids.get(r["round_code"]) if r["round_code"] else None,
+        }  # fmt: skip
+        for r in rows
+    ]
+
+
+def _write_all(session, staged, counts: TableCounts, progress) -> None:
+    progress("[4/4] writing to the database in one transaction")
+    plan = [
+        ("regions", Region, ["pcode"], staged["regions"]),
+        *(
+            ("admin_areas", AdminArea, ["pcode"],
+             [a for a in staged["admin_areas"] if a["level"] == level])  # fmt: skip
+            for level in (0, 1, 2)
+        ),
+        ("approximate_boundaries", ApproximateBoundary, ["pcode"],
+         staged["approximate_boundaries"]),
+        ("admin_area_names", AdminAreaName, ["pcode", "lang", "name", "provider"],
+         _unique(staged["admin_area_names"], ("pcode", "lang", "name", "provider"))),
+        ("rounds", Round, ["code"], staged["rounds"]),
+        ("populations", Population, ["pcode", "year", "source"], staged["populations"]),
+    ]  # fmt: skip
+    for table, model, key, rows in plan:
+        counts.add(table, _upsert(session, model, rows, key, table))
+    linked = [
+        ("observations", Observation,
+         ["round_id", "pcode", "population_type", "displacement_reason"]),
+        ("migrant_nationalities", MigrantNationality, ["round_id", "pcode", "nationality"]),
+        ("published_figures", PublishedFigure, ["dataset", "row_number"]),
+    ]  # fmt: skip
+    for table, model, key in linked:
+        rows = _with_round_ids(session, staged[table])
+        counts.add(table, _upsert(session, model, rows, key, table))
+    counts.add(
+        "dataset_loads",
+        _upsert(
+            session,
+            DatasetLoad,
+            staged["dataset_loads"],
+            ["dataset"],
+            "dataset_loads",
+            on_update={"loaded_at": func.now()},
+        ),  # fmt: skip
+    )
+
+
+def _upsert(session, model, rows, key, table, on_update=None) -> Counts:
+    try:
+        with session.begin_nested():
+            return upsert(session, model.__table__, rows, key, on_update=on_update)
+    except (IntegrityError, DataError) as exc:
+        diag = getattr(exc.orig, "diag", None)
+        what = getattr(diag, "constraint_name", None) or getattr(diag, "message_primary", None)
+        raise LoadError(f"table {table}", f"rejected by the database: {what}") from None
+
+
+def _unique(rows: list[dict], key: tuple[str, ...]) -> list[dict]:
+    return list({tuple(r[k] for k in key): r for r in rows}.values())
