@@ -48,10 +48,8 @@ def _one_line_errors(func):
         except Exception as exc:
             if os.environ.get("DTM_GEO_DEBUG"):
                 raise
-            _say(
-                f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                " (set DTM_GEO_DEBUG=1 for the traceback)"
-            )
+            first = (str(exc).splitlines() or [""])[0]
+            _say(f"internal error: {type(exc).__name__}: {first} (DTM_GEO_DEBUG=1 shows more)")
             raise typer.Exit(2) from None
 
     return wrapper

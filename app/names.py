@@ -12,8 +12,9 @@ import re
 import unicodedata
 
 _ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")  # tashkeel, dagger alef, tatweel
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
-                              "ؤ": "و", "ئ": "ي"})  # fmt: skip
+_ARABIC_FOLD = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"}
+)
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _LATIN_ARTICLE = re.compile(r"^(al|el)(?=[a-z]{3})")

@@ -21,13 +21,27 @@ MANTIKAS_FILE = "lby_admbnda_adm2_unosat_lbsc_20180507.geojson"
 BALADIYAS_FILE = "Adm3_MajorCities.geojson"
 
 # source column -> our column, per layer
-REGION_COLUMNS = {"admin1Pcod": "pcode", "admin1Name": "name_en", "admin1Na_1": "name_ar",
-                  "validOn": "valid_on"}  # fmt: skip
-MANTIKA_COLUMNS = {"admin2Pcod": "pcode", "admin2Name": "name_en", "admin2Na_1": "name_ar",
-                   "admin1Pcod": "region_pcode", "validOn": "valid_on"}  # fmt: skip
-BALADIYA_COLUMNS = {"pcode": "pcode", "featureNam": "name_en", "featureN_1": "name_ar",
-                    "admin2Pcod": "mantika_pcode", "admin1Pcod": "region_pcode",
-                    "validOn": "valid_on"}  # fmt: skip
+REGION_COLUMNS = {
+    "admin1Pcod": "pcode",
+    "admin1Name": "name_en",
+    "admin1Na_1": "name_ar",
+    "validOn": "valid_on",
+}
+MANTIKA_COLUMNS = {
+    "admin2Pcod": "pcode",
+    "admin2Name": "name_en",
+    "admin2Na_1": "name_ar",
+    "admin1Pcod": "region_pcode",
+    "validOn": "valid_on",
+}
+BALADIYA_COLUMNS = {
+    "pcode": "pcode",
+    "featureNam": "name_en",
+    "featureN_1": "name_ar",
+    "admin2Pcod": "mantika_pcode",
+    "admin1Pcod": "region_pcode",
+    "validOn": "valid_on",
+}
 
 
 @dataclass
@@ -67,8 +81,12 @@ def _read_layer(path: Path, columns: dict[str, str], geom_types: set[str]) -> gp
         geom = row.geometry
         if geom is None or geom.is_empty or geom.geom_type not in geom_types:
             kind = "empty" if geom is None or geom.is_empty else geom.geom_type
-            raise LoadError(name, f"geometry is {kind}, expected {'/'.join(geom_types)}", row=i,
-                            field="geometry")  # fmt: skip
+            raise LoadError(
+                name,
+                f"geometry is {kind}, expected {'/'.join(geom_types)}",
+                row=i,
+                field="geometry",
+            )
         if not geom.is_valid:
             raise LoadError(name, "geometry is not valid", row=i, field="geometry")
     if frame["pcode"].duplicated().any():

@@ -46,7 +46,7 @@ def _name_rows(pcode: str, name_en: str, name_ar: str, kind: str, provider: str)
             "kind": kind,
             "provider": provider,
             "match_key": match_key(name),
-        }  # fmt: skip
+        }
         for name, lang in ((name_en, "en"), (name_ar, "ar"))
     ]
 
@@ -71,33 +71,60 @@ def _regions(layers: CodLayers) -> list[dict]:
             "geom": from_shape(r.geometry, srid=4326),
             "source": COD_SOURCE,
             "valid_on": _valid_on(r.valid_on),
-        }  # fmt: skip
+        }
         for r in layers.regions.itertuples()
     ]
 
 
 def _areas(layers: CodLayers) -> list[dict]:
     country = as_multipolygon(unary_union(list(layers.regions.geometry)))
-    rows = [{
-        "pcode": COUNTRY_PCODE, "level": 0, "parent_pcode": None, "region_pcode": None,
-        "ocha_pcode": "LY", "ocha_level": 0, "name_en": "Libya", "name_ar": "ليبيا",
-        "geom": from_shape(country, srid=4326), "geom_source": f"union of regions; {COD_SOURCE}",
-        "valid_on": None,
-    }]  # fmt: skip
+    rows = [
+        {
+            "pcode": COUNTRY_PCODE,
+            "level": 0,
+            "parent_pcode": None,
+            "region_pcode": None,
+            "ocha_pcode": "LY",
+            "ocha_level": 0,
+            "name_en": "Libya",
+            "name_ar": "ليبيا",
+            "geom": from_shape(country, srid=4326),
+            "geom_source": f"union of regions; {COD_SOURCE}",
+            "valid_on": None,
+        }
+    ]
     for m in layers.mantikas.itertuples():
-        rows.append({
-            "pcode": m.pcode, "level": 1, "parent_pcode": COUNTRY_PCODE,
-            "region_pcode": m.region_pcode, "ocha_pcode": m.pcode, "ocha_level": 2,
-            "name_en": m.name_en, "name_ar": m.name_ar, "geom": from_shape(m.geometry, srid=4326),
-            "geom_source": COD_SOURCE, "valid_on": _valid_on(m.valid_on),
-        })  # fmt: skip
+        rows.append(
+            {
+                "pcode": m.pcode,
+                "level": 1,
+                "parent_pcode": COUNTRY_PCODE,
+                "region_pcode": m.region_pcode,
+                "ocha_pcode": m.pcode,
+                "ocha_level": 2,
+                "name_en": m.name_en,
+                "name_ar": m.name_ar,
+                "geom": from_shape(m.geometry, srid=4326),
+                "geom_source": COD_SOURCE,
+                "valid_on": _valid_on(m.valid_on),
+            }
+        )
     for b in layers.baladiyas.itertuples():
-        rows.append({
-            "pcode": b.pcode, "level": 2, "parent_pcode": b.mantika_pcode,
-            "region_pcode": b.region_pcode, "ocha_pcode": b.pcode, "ocha_level": 3,
-            "name_en": b.name_en, "name_ar": b.name_ar, "geom": from_shape(b.geometry, srid=4326),
-            "geom_source": COD_SOURCE, "valid_on": _valid_on(b.valid_on),
-        })  # fmt: skip
+        rows.append(
+            {
+                "pcode": b.pcode,
+                "level": 2,
+                "parent_pcode": b.mantika_pcode,
+                "region_pcode": b.region_pcode,
+                "ocha_pcode": b.pcode,
+                "ocha_level": 3,
+                "name_en": b.name_en,
+                "name_ar": b.name_ar,
+                "geom": from_shape(b.geometry, srid=4326),
+                "geom_source": COD_SOURCE,
+                "valid_on": _valid_on(b.valid_on),
+            }
+        )
     return rows
 
 
@@ -107,8 +134,14 @@ def _approximate(layers: CodLayers) -> list[dict]:
     for mantika_pcode, group in layers.baladiyas.groupby("mantika_pcode", sort=True):
         points = dict(zip(group["pcode"], group.geometry, strict=True))
         for cell in cells_for_mantika(mantikas[mantika_pcode], points):
-            rows.append({"pcode": cell.pcode, "geom": from_shape(cell.geometry, srid=4326),
-                         "method": cell.method, "note": NOTE})  # fmt: skip
+            rows.append(
+                {
+                    "pcode": cell.pcode,
+                    "geom": from_shape(cell.geometry, srid=4326),
+                    "method": cell.method,
+                    "note": NOTE,
+                }
+            )
     return rows
 
 

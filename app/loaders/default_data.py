@@ -122,7 +122,7 @@ def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
         {
             **{k: v for k, v in r.items() if k not in ("round_code", "_file")},
             "round_id": ids.get(r["round_code"]) if r["round_code"] else None,
-        }  # fmt: skip
+        }
         for r in rows
     ]
 
@@ -132,25 +132,40 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
     plan = [
         ("regions", Region, ["pcode"], staged["regions"]),
         *(
-            ("admin_areas", AdminArea, ["pcode"],
-             [a for a in staged["admin_areas"] if a["level"] == level])  # fmt: skip
+            (
+                "admin_areas",
+                AdminArea,
+                ["pcode"],
+                [a for a in staged["admin_areas"] if a["level"] == level],
+            )
             for level in (0, 1, 2)
         ),
-        ("approximate_boundaries", ApproximateBoundary, ["pcode"],
-         staged["approximate_boundaries"]),
-        ("admin_area_names", AdminAreaName, ["pcode", "lang", "name", "provider"],
-         _unique(staged["admin_area_names"], ("pcode", "lang", "name", "provider"))),
+        (
+            "approximate_boundaries",
+            ApproximateBoundary,
+            ["pcode"],
+            staged["approximate_boundaries"],
+        ),
+        (
+            "admin_area_names",
+            AdminAreaName,
+            ["pcode", "lang", "name", "provider"],
+            _unique(staged["admin_area_names"], ("pcode", "lang", "name", "provider")),
+        ),
         ("rounds", Round, ["code"], staged["rounds"]),
         ("populations", Population, ["pcode", "year", "source"], staged["populations"]),
-    ]  # fmt: skip
+    ]
     for table, model, key, rows in plan:
         counts.add(table, _upsert(session, model, rows, key, table))
     linked = [
-        ("observations", Observation,
-         ["round_id", "pcode", "population_type", "displacement_reason"]),
+        (
+            "observations",
+            Observation,
+            ["round_id", "pcode", "population_type", "displacement_reason"],
+        ),
         ("migrant_nationalities", MigrantNationality, ["round_id", "pcode", "nationality"]),
         ("published_figures", PublishedFigure, ["dataset", "row_number"]),
-    ]  # fmt: skip
+    ]
     for table, model, key in linked:
         rows = _with_round_ids(session, staged[table])
         counts.add(table, _upsert(session, model, rows, key, table))
@@ -163,7 +178,7 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
             ["dataset"],
             "dataset_loads",
             on_update={"loaded_at": func.now()},
-        ),  # fmt: skip
+        ),
     )
 
 

@@ -24,19 +24,27 @@ PROVIDER = "IOM DTM Libya R54"
 BALADIYA_SHEET = "Baladiya Main "
 BALADIYA_HEADER_ROW = 2  # the sheet's second row holds the column names
 BALADIYA_COLUMNS = {
-    "Baladiya PCode": "pcode", "ADM 3 Baladiya-Area (EN)": "name_en",
-    "ADM 3 Baladiya-Area (AR)": "name_ar", "ADM 2 Mantika-Region (EN)": "mantika_en",
-    "ADM 2 Mantika-Region (AR)": "mantika_ar", "AssessmentRound": "round",
+    "Baladiya PCode": "pcode",
+    "ADM 3 Baladiya-Area (EN)": "name_en",
+    "ADM 3 Baladiya-Area (AR)": "name_ar",
+    "ADM 2 Mantika-Region (EN)": "mantika_en",
+    "ADM 2 Mantika-Region (AR)": "mantika_ar",
+    "AssessmentRound": "round",
     "Migrants (IND)": "individuals",
-}  # fmt: skip
+}
 NATIONALITY_SHEET = "Nationalities"
-NATIONALITY_COLUMNS = {"Muhalla P Code": "muhalla_pcode", "Migrant Nationality": "nationality",
-                       "Migrant Individuals": "individuals"}  # fmt: skip
+NATIONALITY_COLUMNS = {
+    "Muhalla P Code": "muhalla_pcode",
+    "Migrant Nationality": "nationality",
+    "Migrant Individuals": "individuals",
+}
 # The dataset writes some nationalities without spaces; normalised English names here.
 NATIONALITY_NAMES = {
-    "BurkinaFaso": "Burkina Faso", "CôtedIvoire": "Côte d'Ivoire", "SouthSudan": "South Sudan",
+    "BurkinaFaso": "Burkina Faso",
+    "CôtedIvoire": "Côte d'Ivoire",
+    "SouthSudan": "South Sudan",
     "Unkown": "Unknown",
-}  # fmt: skip
+}
 
 
 def _sheet(book: pd.ExcelFile, sheet: str, header_row: int, columns: dict) -> pd.DataFrame:
@@ -45,8 +53,12 @@ def _sheet(book: pd.ExcelFile, sheet: str, header_row: int, columns: dict) -> pd
     frame = book.parse(sheet, header=header_row - 1)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise LoadError(f"{FILE} [{sheet.strip()}]", f"expected column '{missing[0]}'",
-                        row=header_row, field=missing[0])  # fmt: skip
+        raise LoadError(
+            f"{FILE} [{sheet.strip()}]",
+            f"expected column '{missing[0]}'",
+            row=header_row,
+            field=missing[0],
+        )
     frame = frame[list(columns)].rename(columns=columns)
     return frame.dropna(how="all")
 
@@ -86,13 +98,21 @@ def _observations(frame: pd.DataFrame, known: set[str]) -> list[dict]:
         seen.add(r.pcode)
         if count(r.round, where, line, "AssessmentRound") != 54:
             raise LoadError(where, f"round {r.round} is not 54", row=line, field="AssessmentRound")
-        rows.append({
-            "round_code": ROUND_CODE, "pcode": r.pcode, "population_type": "migrant",
-            "displacement_reason": None,
-            "individuals": count(r.individuals, where, line, "Migrants (IND)"),
-            "households": None, "males": None, "females": None, "source": SOURCE,
-            "source_url": SOURCE_URL, "quality": "published",
-        })  # fmt: skip
+        rows.append(
+            {
+                "round_code": ROUND_CODE,
+                "pcode": r.pcode,
+                "population_type": "migrant",
+                "displacement_reason": None,
+                "individuals": count(r.individuals, where, line, "Migrants (IND)"),
+                "households": None,
+                "males": None,
+                "females": None,
+                "source": SOURCE,
+                "source_url": SOURCE_URL,
+                "quality": "published",
+            }
+        )
     return rows
 
 
@@ -100,12 +120,20 @@ def _provider_names(frame: pd.DataFrame) -> list[dict]:
     """DTM's own spellings, kept beside OCHA's for matching (baladiya and mantika)."""
     rows = {}
     for r in frame.itertuples(index=False):
-        for pcode, name, lang in ((r.pcode, r.name_en, "en"), (r.pcode, r.name_ar, "ar"),
-                                  (r.pcode[:6], r.mantika_en, "en"),
-                                  (r.pcode[:6], r.mantika_ar, "ar")):  # fmt: skip
-            rows[(pcode, lang, name)] = {"pcode": pcode, "name": str(name).strip(), "lang": lang,
-                                         "kind": "provider", "provider": PROVIDER,
-                                         "match_key": match_key(str(name))}  # fmt: skip
+        for pcode, name, lang in (
+            (r.pcode, r.name_en, "en"),
+            (r.pcode, r.name_ar, "ar"),
+            (r.pcode[:6], r.mantika_en, "en"),
+            (r.pcode[:6], r.mantika_ar, "ar"),
+        ):
+            rows[(pcode, lang, name)] = {
+                "pcode": pcode,
+                "name": str(name).strip(),
+                "lang": lang,
+                "kind": "provider",
+                "provider": PROVIDER,
+                "match_key": match_key(str(name)),
+            }
     return list(rows.values())
 
 
@@ -116,8 +144,12 @@ def _nationalities(frame: pd.DataFrame, known: set[str]) -> list[dict]:
         line = 2 + offset
         baladiya = str(r.muhalla_pcode)[:8]
         if baladiya not in known:
-            raise LoadError(where, f"muhalla pcode {r.muhalla_pcode!r} is in no known baladiya",
-                            row=line, field="Muhalla P Code")  # fmt: skip
+            raise LoadError(
+                where,
+                f"muhalla pcode {r.muhalla_pcode!r} is in no known baladiya",
+                row=line,
+                field="Muhalla P Code",
+            )
         provider = str(r.nationality).strip()
         if not provider or provider == "nan":
             raise LoadError(where, "nationality is empty", row=line, field="Migrant Nationality")
@@ -132,6 +164,6 @@ def _nationalities(frame: pd.DataFrame, known: set[str]) -> list[dict]:
             "individuals": n,
             "source": SOURCE,
             "quality": "published",
-        }  # fmt: skip
+        }
         for (pcode, nationality, provider), n in sorted(totals.items())
     ]

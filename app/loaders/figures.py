@@ -31,33 +31,58 @@ FILES = (
     FigureFile(
         "dtm_libya_round_figures",
         "dtm_libya_published_figures/dtm_libya_round_figures_from_reports.csv",
-        "round", "DTM Libya figures as published in reports (transcribed)",
-        ("round", "period", "geography", "adm_pcode", "metric", "value", "unit", "source_url",
-         "note"),
+        "round",
+        "DTM Libya figures as published in reports (transcribed)",
+        (
+            "round",
+            "period",
+            "geography",
+            "adm_pcode",
+            "metric",
+            "value",
+            "unit",
+            "source_url",
+            "note",
+        ),
     ),
     FigureFile(
         "storm_daniel_2023",
         "dtm_libya_published_figures/storm_daniel_2023_published_figures.csv",
-        "snapshot_or_period", "Storm Daniel 2023 figures as published (transcribed)",
-        ("event", "snapshot_or_period", "geography", "adm_pcode", "metric", "value", "unit",
-         "source_url", "note"),
+        "snapshot_or_period",
+        "Storm Daniel 2023 figures as published (transcribed)",
+        (
+            "event",
+            "snapshot_or_period",
+            "geography",
+            "adm_pcode",
+            "metric",
+            "value",
+            "unit",
+            "source_url",
+            "note",
+        ),
     ),
     FigureFile(
         "iom_libya_annual_report_2023",
         "iom_libya_annual_report_2023/iom_libya_annual_report_2023_figures.csv",
-        "round", None,
+        "round",
+        None,
         ("round", "period", "geography", "adm_pcode", "metric", "value", "unit", "source", "note"),
     ),
-)  # fmt: skip
+)
 
 # metric -> (population type, field) for metrics that are observation counts
 OBSERVATION_METRICS = {
-    "idps": ("idp", "individuals"), "idp_households": ("idp", "households"),
-    "returnees": ("returnee", "individuals"), "returnee_households": ("returnee", "households"),
+    "idps": ("idp", "individuals"),
+    "idp_households": ("idp", "households"),
+    "returnees": ("returnee", "individuals"),
+    "returnee_households": ("returnee", "households"),
     "migrants": ("migrant", "individuals"),
-    "displaced_individuals": ("idp", "individuals"), "displaced_households": ("idp", "households"),
-    "idps_hosted": ("idp", "individuals"), "displaced_migrants": ("migrant", "individuals"),
-}  # fmt: skip
+    "displaced_individuals": ("idp", "individuals"),
+    "displaced_households": ("idp", "households"),
+    "idps_hosted": ("idp", "individuals"),
+    "displaced_migrants": ("migrant", "individuals"),
+}
 
 
 def _value(text: str, name: str, line: int) -> Decimal:
@@ -89,17 +114,27 @@ def _figure(spec, r, line, round_keys, area_levels, region_pcodes) -> dict:
     if pcode is not None and pcode not in area_levels and pcode not in region_pcodes:
         raise LoadError(spec.path, f"unknown pcode {pcode}", row=line, field="adm_pcode")
     key = r[spec.round_column].strip()
-    event = STORM_DANIEL if spec.dataset == "storm_daniel_2023" or r["metric"].startswith(
-        "storm_daniel") else None  # fmt: skip
+    event = (
+        STORM_DANIEL
+        if spec.dataset == "storm_daniel_2023" or r["metric"].startswith("storm_daniel")
+        else None
+    )
     return {
-        "dataset": spec.dataset, "row_number": line,
-        "round_code": round_keys.get(key) if key else None, "event_slug": event,
+        "dataset": spec.dataset,
+        "row_number": line,
+        "round_code": round_keys.get(key) if key else None,
+        "event_slug": event,
         "period": r.get("period") or r.get("snapshot_or_period", ""),
-        "geography": r["geography"], "pcode": pcode, "metric": r["metric"].strip(),
-        "value": _value(r["value"], spec.path, line), "unit": r["unit"],
-        "source": spec.source or r["source"], "source_url": r.get("source_url") or None,
-        "note": r["note"] or None, "_file": spec.path,
-    }  # fmt: skip
+        "geography": r["geography"],
+        "pcode": pcode,
+        "metric": r["metric"].strip(),
+        "value": _value(r["value"], spec.path, line),
+        "unit": r["unit"],
+        "source": spec.source or r["source"],
+        "source_url": r.get("source_url") or None,
+        "note": r["note"] or None,
+        "_file": spec.path,
+    }
 
 
 def _observations(figures: list[dict], area_levels: dict[str, int]) -> list[dict]:
@@ -110,15 +145,29 @@ def _observations(figures: list[dict], area_levels: dict[str, int]) -> list[dict
             continue
         population_type, field = target
         key = (f["round_code"], f["pcode"], population_type)
-        obs = grouped.setdefault(key, {
-            "round_code": f["round_code"], "pcode": f["pcode"], "population_type": population_type,
-            "displacement_reason": None, "individuals": None, "households": None, "males": None,
-            "females": None, "source": f["source"], "source_url": f["source_url"],
-            "quality": "published",
-        })  # fmt: skip
+        obs = grouped.setdefault(
+            key,
+            {
+                "round_code": f["round_code"],
+                "pcode": f["pcode"],
+                "population_type": population_type,
+                "displacement_reason": None,
+                "individuals": None,
+                "households": None,
+                "males": None,
+                "females": None,
+                "source": f["source"],
+                "source_url": f["source_url"],
+                "quality": "published",
+            },
+        )
         if obs[field] is not None:
-            raise LoadError(f["_file"], f"a second {field} figure for {key}", row=f["row_number"],
-                            field="metric")  # fmt: skip
+            raise LoadError(
+                f["_file"],
+                f"a second {field} figure for {key}",
+                row=f["row_number"],
+                field="metric",
+            )
         obs[field] = int(f["value"])
     # Households alone (no individuals published) stay figures only.
     return [o for o in grouped.values() if o["individuals"] is not None]

@@ -22,10 +22,16 @@ def population_rows(data_dir: Path, known_baladiyas: set[str]) -> list[dict]:
         if pcode in seen:
             raise LoadError(FILE, f"duplicate baladiya {pcode}", row=line, field="adm3_pcode")
         seen.add(pcode)
-        rows.append({
-            "pcode": pcode, "year": count(r["year"], FILE, line, "year"), "source": SOURCE,
-            "population": count(r["resident_population_2021"], FILE, line,
-                                "resident_population_2021"),
-            "definition": DEFINITION, "quality": "published",
-        })  # fmt: skip
+        rows.append(
+            {
+                "pcode": pcode,
+                "year": count(r["year"], FILE, line, "year"),
+                "source": SOURCE,
+                "population": count(
+                    r["resident_population_2021"], FILE, line, "resident_population_2021"
+                ),
+                "definition": DEFINITION,
+                "quality": "published",
+            }
+        )
     return rows
