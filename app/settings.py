@@ -42,8 +42,10 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
             raise ValueError("DATABASE_URL must be a postgresql:// URL of a PostGIS database")
-        if value.startswith("postgres://"):
-            value = "postgresql://" + value.removeprefix("postgres://")
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; this project ships psycopg2.
+        for bare in ("postgres://", "postgresql://"):
+            if value.startswith(bare):
+                value = "postgresql+psycopg2://" + value.removeprefix(bare)
         return value
 
     @property

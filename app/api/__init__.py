@@ -1,0 +1,1 @@
+"""HTTP routers. Handlers stay thin: they parse parameters and call app.services."""

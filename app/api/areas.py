@@ -1,0 +1,106 @@
+"""Admin areas (mantika, baladiya) as JSON or GeoJSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import Response
+
+from app.api.deps import SessionDep
+from app.api.responses import JSON
+from app.attribution import APPROXIMATE_NOTE, COD_AB
+from app.services import areas, names
+
+router = APIRouter(prefix="/api/v1", tags=["admin areas"])
+
+PCODE_PATTERN = r"^(LBY|LY\d{2,6})$"
+LevelQuery = Annotated[
+    int,
+    Query(
+        ge=0, le=2, description="DTM admin level: 0 country, 1 mantika, 2 baladiya.", examples=[2]
+    ),
+]
+GEOJSON = "application/geo+json"
+
+
+@router.get(
+    "/areas",
+    summary="Admin areas at a level, as JSON or GeoJSON",
+    responses={200: {"content": {GEOJSON: {}}}, 404: {"description": "No area has that name"}},
+)
+def list_areas(
+    session: SessionDep,
+    level: LevelQuery = 2,
+    format: Annotated[
+        Literal["json", "geojson"],
+        Query(description="json: rows with a label point; geojson: RFC 7946 features."),
+    ] = "json",
+    geometry: Annotated[
+        Literal["official", "approximate"],
+        Query(
+            description="Baladiya geometry: OCHA's official point, or DTM Geo's derived "
+            "approximate polygon (Voronoi cell within the mantika). Each feature says which."
+        ),
+    ] = "official",
+    parent: Annotated[
+        str | None,
+        Query(
+            pattern=PCODE_PATTERN, description="Only children of this pcode.", examples=["LY0101"]
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Any known spelling, English or Arabic (e.g. Darnah, درنة).",
+            examples=["Darnah"],
+        ),
+    ] = None,
+) -> Response:
+    pcodes = None
+    if name is not None:
+        pcodes = names.resolve(session, name, level)
+        if not pcodes:
+            hint = names.suggestions(session, name, level)
+            did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""
+            raise HTTPException(
+                404,
+                f"no level-{level} area is named '{name}'.{did_you_mean} "
+                f"List names with GET /api/v1/areas?level={level}",
+            )
+    if format == "geojson":
+        body = areas.areas_geojson(session, level, geometry, parent, pcodes)
+        return Response(body, media_type=GEOJSON)
+    rows = areas.list_areas(session, level, parent, pcodes)
+    return JSON(
+        {"data": rows, "meta": {"count": len(rows), "level": level, "attribution": [COD_AB]}}
+    )
+
+
+@router.get(
+    "/areas/{pcode}",
+    summary="One admin area with all its known names and its population denominator",
+    responses={404: {"description": "Unknown pcode"}},
+)
+def get_area(
+    session: SessionDep,
+    pcode: Annotated[
+        str,
+        Path(
+            pattern=PCODE_PATTERN,
+            description="DTM pcode (LBY, LY0101, LY010102).",
+            examples=["LY010102"],
+        ),
+    ],
+) -> JSON:
+    area = areas.get_area(session, pcode)
+    if area is None:
+        raise HTTPException(
+            404, f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2"
+        )
+    meta = {"attribution": [COD_AB]}
+    if area["level"] == 2:
+        meta["approximate_polygon_note"] = APPROXIMATE_NOTE
+    return JSON({"data": area, "meta": meta})

@@ -1,0 +1,59 @@
+"""Error responses: 4xx name the parameter and what is expected; 500s never show internals."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.responses import JSON
+
+log = logging.getLogger("dtm_geo")
+
+
+def _problem(status: int, detail: str, **extra) -> JSON:
+    return JSON({"status": status, "detail": detail, **extra}, status_code=status)
+
+
+def _describe(error: dict) -> dict:
+    loc = [str(p) for p in error.get("loc", ())]
+    where, name = (loc[0], ".".join(loc[1:])) if len(loc) > 1 else ("request", ".".join(loc))
+    item = {"parameter": name, "in": where, "message": error.get("msg", "invalid value")}
+    if "input" in error and where in ("query", "path", "header"):
+        item["input"] = error["input"]
+    return item
+
+
+async def validation_error(_: Request, exc: RequestValidationError) -> JSON:
+    errors = [_describe(e) for e in exc.errors()]
+    summary = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
+    return _problem(422, f"invalid request: {summary}", errors=errors)
+
+
+async def http_error(_: Request, exc: StarletteHTTPException) -> JSON:
+    response = _problem(exc.status_code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def database_unavailable(_: Request, exc: OperationalError) -> JSON:
+    log.error("database unavailable: %s", exc.orig)
+    return _problem(503, "the database is unavailable; try again shortly")
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSON:
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path)
+    return _problem(500, "internal server error", incident=incident)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(Exception, unexpected_error)

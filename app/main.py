@@ -1,0 +1,37 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import __doc__ as description
+from app.api import areas, errors, health, rounds
+from app.api.responses import JSON
+from app.db import get_sessionmaker
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: the environment's)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="DTM Geo",
+        version="0.1.0",
+        description=(description or "")
+        + "\n\nIOM DTM Libya figures by mantika and baladiya, for partners and GIS analysts.",
+        default_response_class=JSON,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["*"],
+        )
+    errors.install(app)
+    for module in (health, areas, rounds):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Queries and domain logic behind the HTTP handlers."""

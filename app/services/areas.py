@@ -1,0 +1,137 @@
+"""Admin areas as JSON rows and as RFC 7946 GeoJSON built by PostGIS."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from app.attribution import APPROXIMATE_NOTE, COD_AB
+
+GeometryChoice = Literal["official", "approximate"]
+
+# One query shape for both outputs. The geometry for a baladiya is its official point,
+# or its derived approximate polygon when asked for; every row says which it is.
+_AREAS_SQL = """
+WITH chosen AS (
+    SELECT a.pcode, a.level, a.parent_pcode, a.region_pcode, a.ocha_pcode, a.ocha_level,
+           a.name_en, a.name_ar, p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
+           r.name_en AS region_name_en,
+           CASE WHEN a.level = 2 AND :geometry = 'approximate' AND ab.geom IS NOT NULL
+                THEN ab.geom ELSE a.geom END AS geom,
+           CASE WHEN a.level < 2 THEN 'official_polygon'
+                WHEN :geometry = 'approximate' AND ab.geom IS NOT NULL THEN 'approximate_polygon'
+                ELSE 'official_point' END AS geometry_kind,
+           ST_X(ST_PointOnSurface(a.geom)) AS lon, ST_Y(ST_PointOnSurface(a.geom)) AS lat
+    FROM admin_areas a
+    LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+    LEFT JOIN regions r ON r.pcode = a.region_pcode
+    LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
+    WHERE (CAST(:level AS smallint) IS NULL OR a.level = :level)
+      AND (CAST(:parent AS text) IS NULL OR a.parent_pcode = :parent)
+      AND (:all_pcodes OR a.pcode IN :pcodes)
+)
+"""
+
+_PROPERTIES = """
+    'pcode', pcode, 'level', level,
+    'level_name', CASE level WHEN 0 THEN 'country' WHEN 1 THEN 'mantika' ELSE 'baladiya' END,
+    'name_en', name_en, 'name_ar', name_ar, 'parent_pcode', parent_pcode,
+    'parent_name_en', parent_name_en, 'parent_name_ar', parent_name_ar,
+    'region_pcode', region_pcode, 'region_name_en', region_name_en,
+    'ocha_pcode', ocha_pcode, 'ocha_level', ocha_level,
+    'geometry_kind', geometry_kind,
+    'geometry_quality', CASE WHEN geometry_kind = 'approximate_polygon'
+                             THEN 'approximate' ELSE 'official' END
+"""
+
+
+def _params(level, parent, pcodes, geometry) -> dict:
+    return {
+        "level": level,
+        "parent": parent,
+        "geometry": geometry,
+        "all_pcodes": pcodes is None,
+        "pcodes": tuple(pcodes or ("",)),
+    }
+
+
+def _statement(sql: str):
+    return text(sql).bindparams(bindparam("pcodes", expanding=True))
+
+
+def list_areas(
+    session: Session,
+    level: int | None = None,
+    parent: str | None = None,
+    pcodes: list[str] | None = None,
+) -> list[dict]:
+    """Areas as plain rows (no geometry; a label point as lon/lat), ordered by pcode."""
+    sql = (
+        _AREAS_SQL
+        + f"""
+    SELECT json_build_object({_PROPERTIES},
+           'lon', round(lon::numeric, 6), 'lat', round(lat::numeric, 6))
+    FROM chosen ORDER BY pcode"""
+    )
+    params = _params(level, parent, pcodes, "official")
+    rows = session.execute(_statement(sql), params).scalars().all()
+    for row in rows:
+        row.pop("geometry_kind"), row.pop("geometry_quality")
+    return rows
+
+
+def areas_geojson(
+    session: Session,
+    level: int | None,
+    geometry: GeometryChoice = "official",
+    parent: str | None = None,
+    pcodes: list[str] | None = None,
+) -> bytes:
+    """A FeatureCollection serialised by PostGIS (exterior rings counter-clockwise)."""
+    approximate = geometry == "approximate" and level in (None, 2)
+    sql = (
+        _AREAS_SQL
+        + f"""
+    SELECT json_build_object(
+        'type', 'FeatureCollection',
+        'attribution', :attribution,
+        'note', :note,
+        'features', coalesce(json_agg(json_build_object(
+            'type', 'Feature', 'id', pcode,
+            'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 6)::json,
+            'properties', json_build_object({_PROPERTIES})) ORDER BY pcode), '[]'::json)
+    )::text FROM chosen"""
+    )
+    params = _params(level, parent, pcodes, geometry)
+    params["attribution"] = COD_AB
+    params["note"] = APPROXIMATE_NOTE if approximate else None
+    return session.execute(_statement(sql), params).scalar_one().encode()
+
+
+def get_area(session: Session, pcode: str) -> dict | None:
+    rows = list_areas(session, pcodes=[pcode])
+    if not rows:
+        return None
+    area = rows[0]
+    names = session.execute(
+        text("""SELECT name, lang, kind, provider FROM admin_area_names
+                WHERE pcode = :pcode ORDER BY kind, lang, name, provider"""),
+        {"pcode": pcode},
+    ).mappings()
+    area["names"] = [dict(n) for n in names]
+    area["children"] = session.execute(
+        text("SELECT count(*) FROM admin_areas WHERE parent_pcode = :pcode"), {"pcode": pcode}
+    ).scalar_one()
+    population = (
+        session.execute(
+            text("""SELECT population, year, source, definition FROM populations
+                WHERE pcode = :pcode ORDER BY year DESC, source LIMIT 1"""),
+            {"pcode": pcode},
+        )
+        .mappings()
+        .first()
+    )
+    area["population"] = dict(population) if population else None
+    return area
