@@ -39,7 +39,7 @@ def _one_line_errors(func):
         try:
             return func(*args, **kwargs)
         except DtmGeoError as exc:
-            _say(f"error: {exc}")
+            _say(f"error: {' '.join(str(exc).split())}")  # always one line
             raise typer.Exit(1) from None
         except ValueError as exc:  # settings validation
             first = str(exc).strip().splitlines()

@@ -1,0 +1,87 @@
+"""Test fixtures: a real PostGIS, brought up the same way as `make run`.
+
+Tests use their own databases on the configured server (the embedded cluster when
+DATABASE_URL is unset): `<name>_test` for the migrated and loaded data set shared by
+the session, and `<name>_scratch` for tests that need an empty database of their own.
+The schema always comes from the Alembic migrations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from app import db
+from app.loaders.default_data import LoadReport, load_default_data
+from app.main import create_app
+from app.settings import Settings
+
+
+def _sibling(url: str, suffix: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def server_url(settings: Settings) -> str:
+    """URL of the configured database; its server hosts the test databases."""
+    if settings.uses_local_db:
+        from app.localdb import LocalCluster
+
+        LocalCluster(settings, say=lambda _: None).ensure_running()
+    return settings.effective_database_url
+
+
+@pytest.fixture(scope="session")
+def data_dir(settings: Settings) -> Path:
+    path = settings.data_dir
+    if not (path / "ocha_cod_ab_lby").is_dir():
+        pytest.fail(f"DATA_DIR {path} does not hold the source data (see data/boundaries/README)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def db_url(server_url: str) -> str:
+    """A freshly created and migrated test database."""
+    url = _sibling(server_url, "test")
+    db.create_database(url, drop_first=True)
+    db.migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def first_load(db_url: str, data_dir: Path) -> LoadReport:
+    return load_default_data(db_url, data_dir)
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str, first_load: LoadReport) -> Iterator[Engine]:
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def client(db_url: str, first_load: LoadReport) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=db_url))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def scratch_url(server_url: str) -> Iterator[str]:
+    """An empty database (no schema) for a single test."""
+    url = _sibling(server_url, "scratch")
+    db.create_database(url, drop_first=True)
+    yield url
+    db.drop_database(url)
