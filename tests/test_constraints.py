@@ -90,7 +90,6 @@ def test_natural_key_is_unique_even_without_a_reason(engine):
         (
             "INSERT INTO rounds (code, kind, title, source) "
             "VALUES ('fu', 'flash_update', 't', 's')",
-            "VALUES ('fu', 'flash_update', 't', 's')",
             "ck_rounds_event_slug_for_events",
         ),
         (
