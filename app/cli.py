@@ -113,6 +113,32 @@ def db_destroy(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] =
     LocalCluster(settings, say=_say).destroy()
 
 
+data_cli = typer.Typer(help="The source data directory.", no_args_is_help=True)
+cli.add_typer(data_cli, name="data")
+
+
+@data_cli.command("check")
+@_one_line_errors
+def data_check(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder of source data (default: DATA_DIR).")
+    ] = None,
+) -> None:
+    """Compare the data directory with the manifest: every file present, checksums equal."""
+    from app.loaders.manifest import check_data_dir
+
+    folder = data_dir or get_settings().data_dir
+    checks = check_data_dir(folder)
+    for check in checks:
+        typer.echo(f"{check.status:<8} {check.path}  [{check.licence}]")
+    bad = [c for c in checks if c.status == "missing"]
+    changed = [c for c in checks if c.status == "changed"]
+    if changed:
+        _say(f"note: {len(changed)} file(s) differ from the manifest (a newer copy?)")
+    if bad:
+        raise DtmGeoError(f"{len(bad)} expected file(s) missing from {folder}")
+
+
 @cli.command("load")
 @_one_line_errors
 def load(

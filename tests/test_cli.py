@@ -67,3 +67,11 @@ def test_local_cluster_is_reused_on_the_next_run(settings):
     cluster.ensure_running()  # already up from the session fixtures
     assert messages == []  # no install, no initdb, no start: reused as is
     assert (settings.local_db_dir / "cluster" / "PG_VERSION").exists()
+
+
+def test_data_check_against_the_manifest(data_dir, tmp_path):
+    result = run_cli("data", "check", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok ") == 8
+    empty = run_cli("data", "check", "--data-dir", str(tmp_path))
+    assert_one_line_error(empty, "8 expected file(s) missing")
