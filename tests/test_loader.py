@@ -27,7 +27,6 @@ def test_hierarchy_counts(engine):
     levels = dict(
         engine.connect()
         .execute(text("SELECT level, count(*) FROM admin_areas GROUP BY level"))
-        .tuples()
         .all()
     )
     assert levels == {0: 1, 1: 22, 2: 100}
@@ -117,7 +116,6 @@ def test_round_50_national_figures_with_households(engine):
         SELECT o.population_type, o.individuals, o.households FROM observations o
         JOIN rounds r ON r.id = o.round_id WHERE r.code = 'R50' ORDER BY 1""")
         )
-        .tuples()
         .all()
     )
     assert rows == [
@@ -179,7 +177,6 @@ def test_single_baladiya_mantikas_get_the_whole_mantika(engine):
         JOIN approximate_boundaries ab USING (pcode) JOIN admin_areas m ON m.pcode = b.parent_pcode
         WHERE ab.method = 'whole_mantika' ORDER BY 1""")
         )
-        .tuples()
         .all()
     )
     assert rows == [("LY031701", "whole_mantika", True), ("LY032101", "whole_mantika", True)]
@@ -191,7 +188,6 @@ def test_arabic_names_round_trip_byte_for_byte(engine, data_dir):
     stored = dict(
         engine.connect()
         .execute(text("SELECT pcode, name_ar FROM admin_areas WHERE level = 2"))
-        .tuples()
         .all()
     )
     assert len(expected) == 100

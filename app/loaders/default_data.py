@@ -117,7 +117,7 @@ def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list
 
 
 def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
-    ids = dict(session.execute(select(Round.code, Round.id)).tuples().all())
+    ids = dict(session.execute(select(Round.code, Round.id)).all())
     return [
         {
             **{k: v for k, v in r.items() if k not in ("round_code", "_file")},

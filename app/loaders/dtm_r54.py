@@ -50,7 +50,7 @@ NATIONALITY_NAMES = {
 def _sheet(book: pd.ExcelFile, sheet: str, header_row: int, columns: dict) -> pd.DataFrame:
     if sheet not in book.sheet_names:
         raise LoadError(FILE, f"expected a sheet named '{sheet}'; found {book.sheet_names}")
-    frame = book.parse(sheet, header=header_row - 1)
+    frame = pd.read_excel(book, sheet_name=sheet, header=header_row - 1)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise LoadError(

@@ -20,7 +20,7 @@ def resolve(session: Session, name: str, level: int | None = None) -> list[str]:
     if pcodes:
         return pcodes
     wanted = skeleton(name)
-    rows = session.execute(query.add_columns(AdminAreaName.name)).tuples().all()
+    rows = session.execute(query.add_columns(AdminAreaName.name)).all()
     loose = sorted({pcode for pcode, known in rows if skeleton(known) == wanted})
     return loose if len(loose) == 1 else []
 
@@ -32,5 +32,5 @@ def suggestions(session: Session, name: str, level: int | None = None, limit: in
     )
     if level is not None:
         query = query.where(AdminArea.level == level)
-    candidates = {key: f"{en} ({pcode})" for key, en, pcode in session.execute(query).tuples()}
+    candidates = {key: f"{en} ({pcode})" for key, en, pcode in session.execute(query)}
     return closest(name, candidates, limit)
