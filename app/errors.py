@@ -24,3 +24,15 @@ class LoadError(DtmGeoError):
         if field is not None:
             where += f", field '{field}'"
         super().__init__(f"{where}: {message}")
+
+
+class InvalidParameter(DtmGeoError):
+    """A request parameter that parses but makes no sense; the API answers 422."""
+
+    def __init__(self, parameter: str, message: str, value=None):
+        super().__init__(f"{parameter}: {message}")
+        self.parameter, self.message, self.value = parameter, message, value
+
+
+class NotFound(DtmGeoError):
+    """An unknown pcode, name or round; the API answers 404 saying how to list valid ones."""

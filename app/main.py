@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __doc__ as description
-from app.api import areas, errors, health, rounds
+from app.api import areas, errors, health, rounds, stats
+from app.api.caching import ResponseCache
 from app.api.responses import JSON
 from app.db import get_sessionmaker
 from app.settings import Settings, get_settings
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
+    app.state.response_cache = ResponseCache()
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -32,6 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     errors.install(app)
-    for module in (health, areas, rounds):
+    for module in (health, areas, rounds, stats):
         app.include_router(module.router)
     return app

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import JSON
+from app.errors import InvalidParameter, NotFound
 
 log = logging.getLogger("dtm_geo")
 
@@ -34,6 +35,17 @@ async def validation_error(_: Request, exc: RequestValidationError) -> JSON:
     return _problem(422, f"invalid request: {summary}", errors=errors)
 
 
+async def parameter_error(_: Request, exc: InvalidParameter) -> JSON:
+    item = {"parameter": exc.parameter, "in": "query", "message": exc.message}
+    if exc.value is not None:
+        item["input"] = exc.value
+    return _problem(422, f"invalid request: {exc.parameter}: {exc.message}", errors=[item])
+
+
+async def not_found(_: Request, exc: NotFound) -> JSON:
+    return _problem(404, str(exc))
+
+
 async def http_error(_: Request, exc: StarletteHTTPException) -> JSON:
     response = _problem(exc.status_code, str(exc.detail))
     if exc.headers:
@@ -54,6 +66,8 @@ async def unexpected_error(request: Request, exc: Exception) -> JSON:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(InvalidParameter, parameter_error)
+    app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

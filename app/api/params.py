@@ -1,0 +1,198 @@
+"""Query parameters parsed once, in dependencies, into service-level filters."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query
+from sqlalchemy import text
+
+from app.api.deps import SessionDep
+from app.errors import InvalidParameter, NotFound
+from app.services import names
+from app.services.rendered import Page
+from app.services.stats import POPULATION_TYPES, QUALITIES, StatsFilter
+
+MAX_LIMIT = 10_000
+PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6})$"
+
+
+def split_list(values: list[str] | None) -> list[str] | None:
+    """Repeated and comma-separated values alike: ?x=a&x=b or ?x=a,b."""
+    if not values:
+        return None
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def _choices(parameter: str, values: list[str] | None, allowed: tuple[str, ...]) -> list | None:
+    values = split_list(values)
+    for value in values or ():
+        if value not in allowed:
+            raise InvalidParameter(
+                parameter, f"'{value}' is not one of {', '.join(allowed)}", value
+            )
+    return values
+
+
+def page_params(
+    limit: Annotated[
+        int,
+        Query(
+            ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).", examples=[100]
+        ),
+    ] = 1000,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip.", examples=[0])] = 0,
+) -> Page:
+    return Page(limit, offset)
+
+
+def resolve_rounds(session, values: list[str] | None) -> tuple[int, ...] | None:
+    """Round codes (R54, storm-daniel-2023-10-31) or numbers (54) to round ids."""
+    values = split_list(values)
+    if values is None:
+        return None
+    ids = []
+    for value in values:
+        found = (
+            session.execute(
+                text(
+                    "SELECT id FROM rounds WHERE code = :v OR (number::text = :v "
+                    "AND kind = 'mobility_tracking') OR lower(code) = lower(:v)"
+                ),
+                {"v": value},
+            )
+            .scalars()
+            .all()
+        )
+        if not found:
+            raise NotFound(f"unknown round '{value}'; list rounds with GET /api/v1/rounds")
+        ids.extend(found)
+    return tuple(sorted(set(ids)))
+
+
+def resolve_areas(session, pcodes: list[str] | None, place_names: list[str] | None):
+    """Pcodes given directly, plus those of any English or Arabic names."""
+    found: list[str] = []
+    for pcode in split_list(pcodes) or ():
+        exists = session.execute(
+            text("SELECT 1 FROM admin_areas WHERE pcode = :p"), {"p": pcode}
+        ).scalar()
+        if not exists:
+            raise NotFound(
+                f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2"
+            )
+        found.append(pcode)
+    for name in split_list(place_names) or ():
+        matched = names.resolve(session, name)
+        if not matched:
+            hint = names.suggestions(session, name)
+            did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""
+            raise NotFound(
+                f"no area is named '{name}'.{did_you_mean} List names with "
+                "GET /api/v1/areas?level=1 or ?level=2"
+            )
+        found.extend(matched)
+    return tuple(sorted(set(found))) if (pcodes or place_names) else None
+
+
+RoundQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="Round code (R54, storm-daniel-2023-10-31) or DTM round number (54); "
+        "repeat the parameter or separate with commas.",
+        examples=["R54"],
+    ),
+]
+PopulationTypeQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="One or several of idp, returnee, migrant (default: all).",
+        examples=["idp,migrant"],
+    ),
+]
+PcodeQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="Areas (or their children) by pcode: LBY, a mantika (LY0101) or a baladiya "
+        "(LY010102); several allowed.",
+        examples=["LY0101"],
+    ),
+]
+NameQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="Areas by name in English or Arabic, any common spelling "
+        "(Derna, Darnah, درنة); several allowed.",
+        examples=["Darnah"],
+    ),
+]
+QualityQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="published (default), modelled, synthetic; non-published figures are only "
+        "returned when asked for, and are always labelled.",
+        examples=["published"],
+    ),
+]
+
+
+def stats_filter(
+    session: SessionDep,
+    level: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=2,
+            description="DTM admin level: 0 country, 1 mantika, 2 baladiya.",
+            examples=[1],
+        ),
+    ] = 0,
+    round: RoundQuery = None,
+    round_from: Annotated[
+        int | None, Query(ge=1, description="Lowest DTM round number.", examples=[50])
+    ] = None,
+    round_to: Annotated[
+        int | None, Query(ge=1, description="Highest DTM round number.", examples=[54])
+    ] = None,
+    date_from: Annotated[
+        date | None,
+        Query(description="Earliest reporting date (YYYY-MM-DD).", examples=["2023-01-01"]),
+    ] = None,
+    date_to: Annotated[
+        date | None,
+        Query(description="Latest reporting date (YYYY-MM-DD).", examples=["2024-12-31"]),
+    ] = None,
+    population_type: PopulationTypeQuery = None,
+    pcode: PcodeQuery = None,
+    name: NameQuery = None,
+    reason: Annotated[
+        str | None,
+        Query(max_length=100, description="Only this displacement reason.", examples=["Conflict"]),
+    ] = None,
+    quality: QualityQuery = None,
+) -> StatsFilter:
+    if round_from and round_to and round_from > round_to:
+        raise InvalidParameter(
+            "round_from", f"{round_from} is after round_to {round_to}", round_from
+        )
+    if date_from and date_to and date_from > date_to:
+        raise InvalidParameter(
+            "date_from", f"{date_from} is after date_to {date_to}", str(date_from)
+        )
+    types = _choices("population_type", population_type, POPULATION_TYPES)
+    qualities = _choices("quality", quality, QUALITIES)
+    return StatsFilter(
+        level=level,
+        round_ids=resolve_rounds(session, round),
+        round_from=round_from,
+        round_to=round_to,
+        date_from=date_from,
+        date_to=date_to,
+        population_types=tuple(types or POPULATION_TYPES),
+        areas=resolve_areas(session, pcode, name),
+        reason=reason,
+        any_reason=reason is None,
+        qualities=tuple(qualities or ("published",)),
+    )

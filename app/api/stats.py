@@ -1,0 +1,100 @@
+"""Round statistics for partners: JSON, CSV with HXL tags, GeoJSON; series and change."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.api.caching import cached_response
+from app.api.deps import SessionDep
+from app.api.params import Page, RoundQuery, page_params, resolve_rounds, stats_filter
+from app.errors import InvalidParameter
+from app.services import stats_views
+from app.services.stats import StatsFilter
+
+router = APIRouter(prefix="/api/v1", tags=["statistics"])
+
+FilterDep = Annotated[StatsFilter, Depends(stats_filter)]
+PageDep = Annotated[Page, Depends(page_params)]
+CSV_AND_GEOJSON = {200: {"content": {"text/csv": {}, "application/geo+json": {}}}}
+
+
+@router.get(
+    "/stats",
+    summary="Counts of IDPs, returnees and migrants by area and round",
+    description=(
+        "Figures at the chosen DTM admin level, from stored figures or summed from the level "
+        "below without double counting. `format=json` gives one row per round, area, "
+        "population type and reason; `csv` one row per round, area and reason with a column "
+        "per population type and an HXL tag row; `geojson` one feature per area for one "
+        "round (the latest matching one unless `round` is given)."
+    ),
+    responses=CSV_AND_GEOJSON,
+)
+def get_stats(
+    request: Request,
+    session: SessionDep,
+    flt: FilterDep,
+    page: PageDep,
+    format: Annotated[
+        Literal["json", "csv", "geojson"], Query(description="Output format.", examples=["json"])
+    ] = "json",
+    geometry: Annotated[
+        Literal["official", "approximate"],
+        Query(
+            description="GeoJSON baladiya geometry: official points or approximate polygons.",
+        ),
+    ] = "official",
+) -> Response:
+    def render():
+        if format == "csv":
+            return stats_views.statistics_csv(session, flt, page)
+        if format == "geojson":
+            return stats_views.statistics_geojson(
+                session, flt, page, request.url, geometry == "approximate"
+            )
+        return stats_views.statistics_json(session, flt, page, request.url)
+
+    return cached_response(request, session, render)
+
+
+@router.get("/stats/timeseries", summary="Series across rounds for one or several areas")
+def get_timeseries(request: Request, session: SessionDep, flt: FilterDep) -> Response:
+    return cached_response(request, session, lambda: stats_views.timeseries_json(session, flt))
+
+
+@router.get(
+    "/stats/change",
+    summary="Round-over-round change (absolute and percent) with the top movers",
+)
+def get_change(
+    request: Request,
+    session: SessionDep,
+    flt: FilterDep,
+    from_round: Annotated[
+        list[str], Query(description="Earlier round (code or number).", examples=["R50"])
+    ],
+    to_round: Annotated[
+        list[str], Query(description="Later round (code or number).", examples=["R54"])
+    ],
+    top: Annotated[int, Query(ge=1, le=100, description="How many top movers.")] = 10,
+) -> Response:
+    before, after = resolve_rounds(session, from_round), resolve_rounds(session, to_round)
+    for name, ids in (("from_round", before), ("to_round", after)):
+        if ids is None or len(ids) != 1:
+            raise InvalidParameter(name, "give exactly one round")
+    return cached_response(
+        request,
+        session,
+        lambda: stats_views.change_json(session, flt, before[0], after[0], top),
+    )
+
+
+@router.get("/nationalities", summary="Migrants by nationality per area and round")
+def get_nationalities(
+    request: Request, session: SessionDep, flt: FilterDep, page: PageDep, round: RoundQuery = None
+) -> Response:
+    return cached_response(
+        request, session, lambda: stats_views.nationalities_json(session, flt, page, request.url)
+    )

@@ -1,0 +1,169 @@
+"""Statistics rows shaped for output: wide tables, CSV with HXL tags, GeoJSON features."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+import pandas as pd
+
+LEVEL_PREFIX = {0: "admin0", 1: "admin1", 2: "admin2"}
+PLURAL = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
+
+# column -> HXL hashtag (HDX conventions; Arabic names carry +i_ar)
+HXL = {
+    "round_code": "#round+code",
+    "round_number": "#round+num",
+    "round_kind": "#round+type",
+    "event_slug": "#event+code",
+    "reporting_date": "#date+reported",
+    "admin0_pcode": "#country+code",
+    "admin1_pcode": "#adm1+code",
+    "admin1_name_en": "#adm1+name+i_en",
+    "admin1_name_ar": "#adm1+name+i_ar",
+    "admin2_pcode": "#adm2+code",
+    "admin2_name_en": "#adm2+name+i_en",
+    "admin2_name_ar": "#adm2+name+i_ar",
+    "displacement_reason": "#cause+displacement",
+    "idps": "#affected+idps",
+    "idp_households": "#affected+idps+hh",
+    "returnees": "#affected+returnees",
+    "returnee_households": "#affected+returnees+hh",
+    "migrants": "#affected+migrants",
+    "migrant_households": "#affected+migrants+hh",
+    "idps_per_1000": "#affected+idps+per1000",
+    "returnees_per_1000": "#affected+returnees+per1000",
+    "migrants_per_1000": "#affected+migrants+per1000",
+    "population": "#population+total",
+    "population_year": "#date+year+population",
+    "quality": "#meta+quality",
+    "complete": "#meta+complete",
+    "sources": "#meta+source",
+}
+
+_WORST = {"published": 0, "modelled": 1, "synthetic": 2}
+
+
+def area_columns(row: dict) -> dict:
+    """The area of a row as DTM-named columns (admin0/1/2 pcode and names)."""
+    level = row["level"]
+    out = {"admin0_pcode": "LBY"}
+    if level == 1:
+        out.update(
+            admin1_pcode=row["pcode"], admin1_name_en=row["name_en"], admin1_name_ar=row["name_ar"]
+        )
+    if level == 2:
+        out.update(
+            admin1_pcode=row["parent_pcode"],
+            admin1_name_en=row["parent_name_en"],
+            admin1_name_ar=row["parent_name_ar"],
+            admin2_pcode=row["pcode"],
+            admin2_name_en=row["name_en"],
+            admin2_name_ar=row["name_ar"],
+        )
+    return out
+
+
+def wide(rows: Iterable[dict], level: int, by_reason: bool = True) -> list[dict]:
+    """One row per (round, area[, reason]) with a column per population type.
+
+    With `by_reason=False` reasons are collapsed per area: the reason-less total when
+    one is stored, otherwise the sum over reasons.
+    """
+    out: dict[tuple, dict] = {}
+    totals_present = {
+        (r["round_code"], r["pcode"], r["population_type"])
+        for r in rows
+        if r["displacement_reason"] is None
+    }
+    for r in rows:
+        reason = r["displacement_reason"]
+        if not by_reason:
+            if reason is not None and (r["round_code"], r["pcode"], r["population_type"]) in (
+                totals_present
+            ):
+                continue
+            reason = None
+        key = (r["round_code"], r["pcode"], reason)
+        target = out.get(key)
+        if target is None:
+            target = out[key] = {
+                "round_code": r["round_code"],
+                "round_number": r["round_number"],
+                "round_kind": r["round_kind"],
+                "event_slug": r["event_slug"],
+                "reporting_date": r["reporting_date"],
+                **area_columns(r),
+                "displacement_reason": reason,
+                "population": r["population"],
+                "population_year": r["population_year"],
+                "quality": r["quality"],
+                "complete": True,
+                "sources": [],
+            }
+        name = PLURAL[r["population_type"]]
+        singular = r["population_type"]
+        target[name] = (target.get(name) or 0) + r["individuals"]
+        households = r["households"]
+        prior = target.get(f"{singular}_households", 0)
+        target[f"{singular}_households"] = (
+            None if households is None or prior is None else prior + households
+        )
+        if r["population"]:
+            target[f"{name}_per_1000"] = round(target[name] * 1000 / r["population"], 3)
+        if _WORST[r["quality"]] > _WORST[target["quality"]]:
+            target["quality"] = r["quality"]
+        target["complete"] = target["complete"] and r["complete"]
+        target["sources"] = sorted(set(target["sources"]) | set(r["sources"] or ()))
+    return list(out.values())
+
+
+def csv_with_hxl(rows: list[dict], level: int) -> bytes:
+    """CSV (UTF-8, with BOM for spreadsheet programs) with an HXL tag row under the header."""
+    columns = [c for c in HXL if c in _present_columns(rows, level)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerow([HXL[c] for c in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _present_columns(rows: list[dict], level: int) -> set[str]:
+    present = {
+        "round_code",
+        "round_number",
+        "round_kind",
+        "event_slug",
+        "reporting_date",
+        "admin0_pcode",
+        "displacement_reason",
+        "population",
+        "population_year",
+        "quality",
+        "complete",
+        "sources",
+    }
+    if level >= 1:
+        present |= {"admin1_pcode", "admin1_name_en", "admin1_name_ar"}
+    if level == 2:
+        present |= {"admin2_pcode", "admin2_name_en", "admin2_name_ar"}
+    for row in rows:
+        present |= {k for k in row if k in HXL}
+    return present
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(value)
+    return str(value)
+
+
+def as_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows)

@@ -1,0 +1,68 @@
+"""Roll figures up the admin hierarchy without double counting.
+
+Figures may be stored at any level (a national total, mantika figures, baladiya
+figures). The value of an area is its own stored figure when there is one, otherwise
+the sum of its children's values, recursively. So a published national total is never
+added to the baladiya figures it already includes, and an area with no stored figure of
+its own gets the sum of what is known below it (`units` says how many stored figures).
+
+The SQL is built once per shape: `dims` are the grouping columns (round, population type,
+reason...) and `measures` the summed ones. Sums of optional measures (households, males,
+females) are only given when every summed figure has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def rollup_sql(
+    leaf_sql: str, dims: Sequence[str], measures: Sequence[str], optional: Sequence[str]
+) -> str:
+    """CTEs `leaf`, `l2`, `l1`, `l0` over `leaf_sql`; each `lN` holds level-N values.
+
+    `leaf_sql` must select: id, level, pcode, parent_pcode, quality, the dims and measures.
+    Each `lN` row has: pcode, dims, measures, quality (worst of its parts), ids (the
+    stored rows it sums) and `complete`: stored at this level, or summed from every one
+    of its children, each complete itself (a sum of some children is a partial total).
+    """
+    dim_cols = ", ".join(dims)
+    all_measures = [*measures, *optional]
+    passthrough = ", ".join(all_measures)
+    summed = ", ".join(
+        [f"sum(s.{m})::bigint AS {m}" for m in measures]
+        + [
+            f"CASE WHEN count(s.{m}) = count(*) THEN sum(s.{m})::bigint END AS {m}"
+            for m in optional
+        ]
+    )
+    same_dims = " AND ".join(f"d.{c} IS NOT DISTINCT FROM s.{c}" for c in dims)
+    worst_quality = (
+        "CASE WHEN bool_or(s.quality = 'synthetic') THEN 'synthetic' "
+        "WHEN bool_or(s.quality = 'modelled') THEN 'modelled' ELSE 'published' END"
+    )
+
+    def level(n: int, child: str, parent_expr: str) -> str:
+        return f"""
+l{n} AS (
+    SELECT pcode, {dim_cols}, {passthrough}, quality, ARRAY[id] AS ids, true AS complete
+    FROM leaf WHERE level = {n}
+    UNION ALL
+    SELECT {parent_expr} AS pcode, {", ".join(f"s.{c}" for c in dims)}, {summed},
+           {worst_quality} AS quality, array_cat_agg(s.ids) AS ids,
+           bool_and(s.complete) AND count(*) = (
+               SELECT count(*) FROM admin_areas c WHERE c.parent_pcode = {parent_expr}
+           ) AS complete
+    FROM {child} s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM leaf d WHERE d.level = {n} AND d.pcode = {parent_expr} AND {same_dims})
+    GROUP BY 1, {", ".join(f"s.{c}" for c in dims)}
+)"""
+
+    return f"""
+leaf AS ({leaf_sql}),
+l2 AS (
+    SELECT pcode, parent_pcode, {dim_cols}, {passthrough}, quality, ARRAY[id] AS ids,
+           true AS complete
+    FROM leaf WHERE level = 2
+),{level(1, "l2", "s.parent_pcode")},{level(0, "l1", "'LBY'")}"""

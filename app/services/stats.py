@@ -1,0 +1,198 @@
+"""Round statistics at a DTM admin level, rolled up without double counting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.services.hierarchy import rollup_sql
+
+POPULATION_TYPES = ("idp", "returnee", "migrant")
+QUALITIES = ("published", "modelled", "synthetic")
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """Parsed, validated filters (see app.api.params for the HTTP side)."""
+
+    level: int = 0
+    round_ids: tuple[int, ...] | None = None
+    round_from: int | None = None
+    round_to: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    population_types: tuple[str, ...] = POPULATION_TYPES
+    areas: tuple[str, ...] | None = None
+    reason: str | None = None
+    any_reason: bool = True
+    qualities: tuple[str, ...] = ("published",)
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def params(self) -> dict:
+        return {
+            "level": self.level,
+            "all_rounds": self.round_ids is None,
+            "round_ids": list(self.round_ids or ()),
+            "round_from": self.round_from,
+            "round_to": self.round_to,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "types": list(self.population_types),
+            "all_areas": self.areas is None,
+            "areas": list(self.areas or ()),
+            "any_reason": self.any_reason,
+            "reason": self.reason,
+            "qualities": list(self.qualities),
+        }
+
+
+_LEAF = """
+    SELECT o.id, a.level, a.pcode, a.parent_pcode, o.quality, o.round_id, o.population_type,
+           o.displacement_reason AS reason, o.individuals, o.households, o.males, o.females
+    FROM observations o
+    JOIN admin_areas a ON a.pcode = o.pcode
+    JOIN rounds r ON r.id = o.round_id
+    WHERE o.quality = ANY(:qualities)
+      AND o.population_type = ANY(:types)
+      AND (:any_reason OR o.displacement_reason IS NOT DISTINCT FROM :reason)
+      AND (:all_rounds OR r.id = ANY(:round_ids))
+      AND (CAST(:round_from AS int) IS NULL OR r.number >= :round_from)
+      AND (CAST(:round_to AS int) IS NULL OR r.number <= :round_to)
+      AND (CAST(:date_from AS date) IS NULL OR r.reporting_date >= :date_from)
+      AND (CAST(:date_to AS date) IS NULL OR r.reporting_date <= :date_to)
+"""
+
+_POPULATIONS = """
+latest_pop AS (
+    SELECT DISTINCT ON (pcode) pcode, population, year
+    FROM populations ORDER BY pcode, year DESC, source
+),
+pop_area AS (
+    -- denominators summed from baladiyas; complete only if every baladiya has one
+    SELECT a.pcode, sum(lp.population) AS population, max(lp.year) AS population_year,
+           count(lp.pcode) = count(*) AS complete
+    FROM admin_areas a
+    JOIN admin_areas b ON b.level = 2
+         AND (b.pcode = a.pcode OR b.parent_pcode = a.pcode OR a.level = 0)
+    LEFT JOIN latest_pop lp ON lp.pcode = b.pcode
+    WHERE a.level = :level
+    GROUP BY a.pcode
+)"""
+
+
+def _stats_sql(level: int) -> str:
+    rollup = rollup_sql(
+        _LEAF,
+        dims=("round_id", "population_type", "reason"),
+        measures=("individuals",),
+        optional=("households", "males", "females"),
+    )
+    return f"""
+WITH {rollup},
+{_POPULATIONS}
+SELECT r.code AS round_code, r.number AS round_number, r.kind AS round_kind,
+       r.event_slug, r.reporting_date,
+       a.level, a.pcode, a.name_en, a.name_ar,
+       a.parent_pcode, p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
+       res.population_type, res.reason AS displacement_reason,
+       res.individuals, res.households, res.males, res.females, res.quality,
+       cardinality(res.ids) AS units, res.complete,
+       (SELECT array_agg(DISTINCT x.level ORDER BY x.level) FROM observations o
+        JOIN admin_areas x ON x.pcode = o.pcode WHERE o.id = ANY(res.ids)) AS stored_levels,
+       (SELECT array_agg(DISTINCT o.source ORDER BY o.source) FROM observations o
+        WHERE o.id = ANY(res.ids)) AS sources,
+       CASE WHEN pa.complete THEN pa.population END AS population,
+       CASE WHEN pa.complete THEN pa.population_year END AS population_year,
+       CASE WHEN pa.complete AND pa.population > 0
+            THEN round(res.individuals * 1000.0 / pa.population, 3) END AS per_1000
+FROM l{level} res
+JOIN admin_areas a ON a.pcode = res.pcode
+JOIN rounds r ON r.id = res.round_id
+LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+LEFT JOIN pop_area pa ON pa.pcode = a.pcode
+WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
+       OR 'LBY' = ANY(:areas))
+ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.population_type,
+         res.reason NULLS FIRST
+"""
+
+
+_SQL = {level: _stats_sql(level) for level in (0, 1, 2)}
+
+
+def statistics(session: Session, flt: StatsFilter) -> list[dict]:
+    """Every row matching the filter, in natural-key order (round, pcode, type, reason)."""
+    rows = session.execute(text(_SQL[flt.level]), flt.params()).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def sources_metadata(session: Session, rows: list[dict]) -> dict:
+    """Rounds, sources, qualities and denominators behind a set of rows."""
+    rounds = sorted({r["round_code"] for r in rows})
+    sources = sorted({s for r in rows for s in (r["sources"] or [])})
+    denominators = []
+    if any(r["per_1000"] is not None for r in rows):
+        denominators = [
+            dict(d)
+            for d in session.execute(
+                text(
+                    "SELECT DISTINCT year, source, definition FROM populations "
+                    "ORDER BY year, source"
+                )
+            ).mappings()
+        ]
+    return {
+        "rounds": rounds,
+        "sources": sources,
+        "qualities": sorted({r["quality"] for r in rows}),
+        "denominators": denominators,
+    }
+
+
+_NATIONALITY_LEAF = """
+    SELECT n.id, a.level, a.pcode, a.parent_pcode, n.quality, n.round_id, n.nationality,
+           n.individuals
+    FROM migrant_nationalities n
+    JOIN admin_areas a ON a.pcode = n.pcode
+    JOIN rounds r ON r.id = n.round_id
+    WHERE n.quality = ANY(:qualities)
+      AND (:all_rounds OR r.id = ANY(:round_ids))
+      AND (CAST(:round_from AS int) IS NULL OR r.number >= :round_from)
+      AND (CAST(:round_to AS int) IS NULL OR r.number <= :round_to)
+      AND (CAST(:date_from AS date) IS NULL OR r.reporting_date >= :date_from)
+      AND (CAST(:date_to AS date) IS NULL OR r.reporting_date <= :date_to)
+"""
+
+
+def _nationalities_sql(level: int) -> str:
+    rollup = rollup_sql(
+        _NATIONALITY_LEAF, dims=("round_id", "nationality"), measures=("individuals",), optional=()
+    )
+    return f"""
+WITH {rollup}
+SELECT r.code AS round_code, r.number AS round_number, r.reporting_date,
+       a.level, a.pcode, a.name_en, a.name_ar, a.parent_pcode,
+       res.nationality, res.individuals, res.quality, res.complete,
+       round(100.0 * res.individuals / nullif(sum(res.individuals) OVER (
+           PARTITION BY res.round_id, res.pcode), 0), 2) AS share_percent,
+       (SELECT array_agg(DISTINCT n.source ORDER BY n.source) FROM migrant_nationalities n
+        WHERE n.id = ANY(res.ids)) AS sources
+FROM l{level} res
+JOIN admin_areas a ON a.pcode = res.pcode
+JOIN rounds r ON r.id = res.round_id
+WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
+       OR 'LBY' = ANY(:areas))
+ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.individuals DESC, res.nationality
+"""
+
+
+_NATIONALITY_SQL = {level: _nationalities_sql(level) for level in (0, 1, 2)}
+
+
+def nationalities(session: Session, flt: StatsFilter) -> list[dict]:
+    """Migrants by nationality per area and round, largest first within each area."""
+    rows = session.execute(text(_NATIONALITY_SQL[flt.level]), flt.params()).mappings().all()
+    return [dict(r) for r in rows]
