@@ -72,8 +72,11 @@ def resolve_rounds(session, values: list[str] | None) -> tuple[int, ...] | None:
     return tuple(sorted(set(ids)))
 
 
-def resolve_areas(session, pcodes: list[str] | None, place_names: list[str] | None):
-    """Pcodes given directly, plus those of any English or Arabic names."""
+def resolve_areas(
+    session, pcodes: list[str] | None, place_names: list[str] | None, level: int | None = None
+):
+    """Pcodes given directly, plus those of English or Arabic names: an area of the
+    requested level when the name has one (Derna the baladiya at level 2), else any level."""
     found: list[str] = []
     for pcode in split_list(pcodes) or ():
         exists = session.execute(
@@ -85,7 +88,7 @@ def resolve_areas(session, pcodes: list[str] | None, place_names: list[str] | No
             )
         found.append(pcode)
     for name in split_list(place_names) or ():
-        matched = names.resolve(session, name)
+        matched = names.resolve(session, name, level) or names.resolve(session, name)
         if not matched:
             hint = names.suggestions(session, name)
             did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""
@@ -191,7 +194,7 @@ def stats_filter(
         date_from=date_from,
         date_to=date_to,
         population_types=tuple(types or POPULATION_TYPES),
-        areas=resolve_areas(session, pcode, name),
+        areas=resolve_areas(session, pcode, name, level),
         reason=reason,
         any_reason=reason is None,
         qualities=tuple(qualities or ("published",)),
