@@ -1,0 +1,104 @@
+"""Shared benchmark plumbing: a real server on loopback and wrk to drive it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ensure_wrk() -> str:
+    path = shutil.which("wrk")
+    if path:
+        return path
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+        return shutil.which("wrk") or sys.exit("wrk did not install")
+    sys.exit("the benchmark needs wrk: sudo apt-get install wrk")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(database_url: str, workers: int = 1, extra_env: dict | None = None):
+    """Run `dtm-geo serve` on a free loopback port until the block ends."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * _UNITS[unit]
+
+
+def drive(url: str, connections: int, seconds: int = 5, gzip: bool = True) -> Result:
+    """wrk with `connections` concurrent clients on 2 threads; latency percentiles."""
+    command = [
+        ensure_wrk(),
+        "-t",
+        str(min(2, connections)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+    ]
+    if gzip:
+        command += ["-H", "Accept-Encoding: gzip"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0)
+
+
+def warm(url: str) -> int:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return len(response.read())
