@@ -100,6 +100,7 @@ SELECT r.code AS round_code, r.number AS round_number, r.kind AS round_kind,
        res.population_type, res.reason AS displacement_reason,
        res.individuals, res.households, res.males, res.females, res.quality,
        cardinality(res.ids) AS units, res.complete,
+       (SELECT min(i) FROM unnest(res.ids) i) AS record_id,
        (SELECT array_agg(DISTINCT x.level ORDER BY x.level) FROM observations o
         JOIN admin_areas x ON x.pcode = o.pcode WHERE o.id = ANY(res.ids)) AS stored_levels,
        (SELECT array_agg(DISTINCT o.source ORDER BY o.source) FROM observations o
