@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __doc__ as description
 from app.api import areas, dtm_compat, errors, health, rounds, stats
-from app.api.caching import ResponseCache
+from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
 from app.api.responses import JSON
 from app.db import get_sessionmaker
 from app.settings import Settings, get_settings
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
     app.state.response_cache = ResponseCache()
+    app.state.version_clock = VersionClock(app.state.sessionmaker, settings.data_version_ttl)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET"],
             allow_headers=["*"],
         )
+    app.add_middleware(CacheMiddleware, state=app.state)
     errors.install(app)
     for module in (health, areas, rounds, stats, dtm_compat):
         app.include_router(module.router)

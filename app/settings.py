@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     local_db_user: str = "dtm_geo"
 
     cors_origins: list[str] = Field(default_factory=list)
+    data_version_ttl: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds a process may serve cached responses of the "
+        "previous data version after another process wrote new data.",
+    )
 
     @field_validator("database_url")
     @classmethod

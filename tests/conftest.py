@@ -73,7 +73,8 @@ def engine(db_url: str, first_load: LoadReport) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def client(db_url: str, first_load: LoadReport) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=db_url))
+    # No version TTL: a test that changes the data sees it at once.
+    app = create_app(Settings(database_url=db_url, data_version_ttl=0))
     with TestClient(app) as test_client:
         yield test_client
 

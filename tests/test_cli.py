@@ -56,7 +56,7 @@ def test_unreachable_database_is_one_line():
 def test_db_status_reports_head(db_url):
     result = run_cli("db", "status", DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
-    assert "revision: 0001 (head: 0001)" in result.stdout
+    assert "revision: 0002 (head: 0002)" in result.stdout
 
 
 def test_local_cluster_is_reused_on_the_next_run(settings):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
+from app.api.caching import cached_response
 from app.api.deps import SessionDep
-from app.api.responses import JSON
 from app.attribution import APPROXIMATE_NOTE, COD_AB
+from app.serialize import dumps
 from app.services import areas, names
+from app.services.rendered import Rendered
 
 router = APIRouter(prefix="/api/v1", tags=["admin areas"])
 
@@ -30,6 +32,7 @@ GEOJSON = "application/geo+json"
     responses={200: {"content": {GEOJSON: {}}}, 404: {"description": "No area has that name"}},
 )
 def list_areas(
+    request: Request,
     session: SessionDep,
     level: LevelQuery = 2,
     format: Annotated[
@@ -59,24 +62,25 @@ def list_areas(
         ),
     ] = None,
 ) -> Response:
-    pcodes = None
-    if name is not None:
-        pcodes = names.resolve(session, name, level)
-        if not pcodes:
-            hint = names.suggestions(session, name, level)
-            did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""
-            raise HTTPException(
-                404,
-                f"no level-{level} area is named '{name}'.{did_you_mean} "
-                f"List names with GET /api/v1/areas?level={level}",
-            )
-    if format == "geojson":
-        body = areas.areas_geojson(session, level, geometry, parent, pcodes)
-        return Response(body, media_type=GEOJSON)
-    rows = areas.list_areas(session, level, parent, pcodes)
-    return JSON(
-        {"data": rows, "meta": {"count": len(rows), "level": level, "attribution": [COD_AB]}}
-    )
+    def render() -> Rendered:
+        pcodes = None
+        if name is not None:
+            pcodes = names.resolve(session, name, level)
+            if not pcodes:
+                hint = names.suggestions(session, name, level)
+                did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""
+                raise HTTPException(
+                    404,
+                    f"no level-{level} area is named '{name}'.{did_you_mean} "
+                    f"List names with GET /api/v1/areas?level={level}",
+                )
+        if format == "geojson":
+            return Rendered(areas.areas_geojson(session, level, geometry, parent, pcodes), GEOJSON)
+        rows = areas.list_areas(session, level, parent, pcodes)
+        meta = {"count": len(rows), "level": level, "attribution": [COD_AB]}
+        return Rendered(dumps({"data": rows, "meta": meta}), "application/json")
+
+    return cached_response(request, session, render)
 
 
 @router.get(
@@ -85,6 +89,7 @@ def list_areas(
     responses={404: {"description": "Unknown pcode"}},
 )
 def get_area(
+    request: Request,
     session: SessionDep,
     pcode: Annotated[
         str,
@@ -94,13 +99,17 @@ def get_area(
             examples=["LY010102"],
         ),
     ],
-) -> JSON:
-    area = areas.get_area(session, pcode)
-    if area is None:
-        raise HTTPException(
-            404, f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2"
-        )
-    meta = {"attribution": [COD_AB]}
-    if area["level"] == 2:
-        meta["approximate_polygon_note"] = APPROXIMATE_NOTE
-    return JSON({"data": area, "meta": meta})
+) -> Response:
+    def render() -> Rendered:
+        area = areas.get_area(session, pcode)
+        if area is None:
+            raise HTTPException(
+                404,
+                f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2",
+            )
+        meta = {"attribution": [COD_AB]}
+        if area["level"] == 2:
+            meta["approximate_polygon_note"] = APPROXIMATE_NOTE
+        return Rendered(dumps({"data": area, "meta": meta}), "application/json")
+
+    return cached_response(request, session, render)

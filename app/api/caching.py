@@ -1,59 +1,93 @@
 """Conditional GETs and a response cache keyed by the data version.
 
-Every data response is a pure function of (data version, path, query), so its body is
-rendered once per data version and reused; ETag and Last-Modified come from the same
-version, `If-None-Match` answers 304 without rendering, and gzip is done once per body.
+Every data response is a pure function of (data version, path, query). It is rendered
+once per data version, kept in memory, and answered from there by `CacheMiddleware`
+before routing, parameter parsing or any database work. ETag and Last-Modified derive
+from the data version; `If-None-Match` answers 304; gzip is done once per body.
+
+The middleware learns the data version from `VersionClock`, which reads the database at
+most every `DATA_VERSION_TTL` seconds (default 1): after a write, other processes serve
+the previous version for at most that long. Handlers read the version afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
+import anyio
 from fastapi import Request, Response
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.rendered import Rendered
 
 GZIP_MIN_BYTES = 1024
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+CACHED_PREFIXES = ("/api/v1/", "/v2/", "/v3/")
+
+
+@dataclass
+class Entry:
+    rendered: Rendered
+    etag: str
+    last_modified: str
 
 
 class ResponseCache:
-    """A small thread-safe LRU of rendered bodies, bounded by total bytes."""
+    """A thread-safe LRU of rendered responses, bounded by total bytes."""
 
     def __init__(self, max_bytes: int = 128 * 1024 * 1024):
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, Rendered] = OrderedDict()
+        self._items: OrderedDict[tuple, Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Rendered | None:
+    def get(self, key: tuple) -> Entry | None:
         with self._lock:
-            item = self._items.get(key)
-            if item is not None:
+            entry = self._items.get(key)
+            if entry is not None:
                 self._items.move_to_end(key)
-            return item
+            return entry
 
-    def put(self, key: tuple, item: Rendered) -> None:
+    def put(self, key: tuple, entry: Entry) -> None:
         with self._lock:
             if key in self._items:
-                self._bytes -= self._items.pop(key).size
-            self._items[key] = item
-            self._bytes += item.size
+                self._bytes -= self._items.pop(key).rendered.size
+            self._items[key] = entry
+            self._bytes += entry.rendered.size
             while self._bytes > self.max_bytes and len(self._items) > 1:
                 _, old = self._items.popitem(last=False)
-                self._bytes -= old.size
+                self._bytes -= old.rendered.size
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
+
+class VersionClock:
+    """The data version as last read from the database, re-read after `ttl` seconds."""
+
+    def __init__(self, sessions: sessionmaker, ttl: float):
+        self._sessions, self.ttl = sessions, ttl
+        self._value: tuple[int, datetime] | None = None
+        self._read_at = 0.0
+
+    def fresh(self) -> tuple[int, datetime] | None:
+        if self._value is not None and time.monotonic() - self._read_at < self.ttl:
+            return self._value
+        return None
+
+    def read(self) -> tuple[int, datetime]:
+        with self._sessions() as session:
+            return self.observe(data_version(session))
+
+    def observe(self, value: tuple[int, datetime]) -> tuple[int, datetime]:
+        self._value, self._read_at = value, time.monotonic()
+        return value
 
 
 def data_version(session: Session) -> tuple[int, datetime]:
@@ -61,10 +95,12 @@ def data_version(session: Session) -> tuple[int, datetime]:
     return row[0], row[1]
 
 
-def _etag(version: int, request: Request) -> str:
-    query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
-    digest = hashlib.blake2b(f"{request.url.path}?{query}".encode(), digest_size=8).hexdigest()
-    return f'"v{version}-{digest}"'
+def request_key(path: str, query: str) -> str:
+    return path + "?" + "&".join(sorted(query.split("&"))) if query else path
+
+
+def _etag(version: int, key: str) -> str:
+    return f'"v{version}-{hashlib.blake2b(key.encode(), digest_size=8).hexdigest()}"'
 
 
 def _matches(header: str | None, etag: str) -> bool:
@@ -74,27 +110,72 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def cached_response(request: Request, session: Session, render: Callable[[], Rendered]) -> Response:
-    """Serve `render()`'s output through the cache with validators and gzip."""
-    version, changed_at = data_version(session)
-    etag = _etag(version, request)
+def _answer(entry: Entry, if_none_match: str | None, accept_encoding: str):
+    """(status, headers, body) for a cached entry and the request's headers."""
     headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(changed_at, usegmt=True),
+        "ETag": entry.etag,
+        "Last-Modified": entry.last_modified,
         "Cache-Control": CACHE_CONTROL,
         "Vary": "Accept-Encoding",
     }
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    cache: ResponseCache = request.app.state.response_cache
-    key = (version, etag)
-    item = cache.get(key)
-    if item is None:
-        item = render()
-        cache.put(key, item)
-    headers.update(item.headers)
-    body = item.body
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
-        body = item.gzipped()
+    if _matches(if_none_match, entry.etag):
+        return 304, headers, b""
+    headers.update(entry.rendered.headers)
+    headers["Content-Type"] = entry.rendered.media_type
+    body = entry.rendered.body
+    if len(body) >= GZIP_MIN_BYTES and "gzip" in accept_encoding:
+        body = entry.rendered.gzipped()
         headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=item.media_type, headers=headers)
+    return 200, headers, body
+
+
+def cached_response(request: Request, session: Session, render: Callable[[], Rendered]) -> Response:
+    """Render (once per data version) and answer with validators and gzip."""
+    version, changed_at = request.app.state.version_clock.observe(data_version(session))
+    key = request_key(request.url.path, request.url.query)
+    cache: ResponseCache = request.app.state.response_cache
+    entry = cache.get((version, key))
+    if entry is None:
+        etag = _etag(version, key)
+        if _matches(request.headers.get("if-none-match"), etag):
+            entry = Entry(Rendered(b"", ""), etag, format_datetime(changed_at, usegmt=True))
+        else:
+            entry = Entry(render(), etag, format_datetime(changed_at, usegmt=True))
+            cache.put((version, key), entry)
+    status, headers, body = _answer(
+        entry, request.headers.get("if-none-match"), request.headers.get("accept-encoding", "")
+    )
+    media_type = headers.pop("Content-Type", None)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+class CacheMiddleware:
+    """Answer cached GETs before routing (pure ASGI, for speed)."""
+
+    def __init__(self, app, state):
+        self.app, self.state = app, state
+
+    async def __call__(self, scope, receive, send):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not scope["path"].startswith(CACHED_PREFIXES)
+        ):
+            return await self.app(scope, receive, send)
+        clock: VersionClock = self.state.version_clock
+        try:
+            value = clock.fresh() or await anyio.to_thread.run_sync(clock.read)
+        except SQLAlchemyError:  # let the routed request report the outage (503)
+            return await self.app(scope, receive, send)
+        key = request_key(scope["path"], scope.get("query_string", b"").decode("latin-1"))
+        entry = self.state.response_cache.get((value[0], key))
+        if entry is None:
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        status, out, body = _answer(
+            entry, headers.get("if-none-match"), headers.get("accept-encoding", "")
+        )
+        raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in out.items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})

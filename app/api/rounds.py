@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
+from app.api.caching import cached_response
 from app.api.deps import SessionDep
-from app.api.responses import JSON
+from app.serialize import dumps
 from app.services import rounds
+from app.services.rendered import Rendered
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 
 
 @router.get("/rounds", summary="Rounds (mobility tracking, flash updates) in time order")
 def list_rounds(
+    request: Request,
     session: SessionDep,
     kind: Annotated[
         Literal["mobility_tracking", "flash_update", "event_tracking"] | None,
@@ -28,19 +31,26 @@ def list_rounds(
             examples=["storm-daniel-2023"],
         ),
     ] = None,
-) -> JSON:
-    rows = rounds.list_rounds(session, kind=kind, event=event)
-    return JSON({"data": rows, "meta": {"count": len(rows)}})
+) -> Response:
+    def render() -> Rendered:
+        rows = rounds.list_rounds(session, kind=kind, event=event)
+        return Rendered(dumps({"data": rows, "meta": {"count": len(rows)}}), "application/json")
+
+    return cached_response(request, session, render)
 
 
 @router.get("/rounds/{code}", summary="One round", responses={404: {"description": "Unknown"}})
 def get_round(
+    request: Request,
     session: SessionDep,
     code: Annotated[
         str, Path(max_length=64, description="Round code, e.g. R54.", examples=["R54"])
     ],
-) -> JSON:
-    found = rounds.list_rounds(session, code=code)
-    if not found:
-        raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
-    return JSON({"data": found[0]})
+) -> Response:
+    def render() -> Rendered:
+        found = rounds.list_rounds(session, code=code)
+        if not found:
+            raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
+        return Rendered(dumps({"data": found[0]}), "application/json")
+
+    return cached_response(request, session, render)
