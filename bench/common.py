@@ -98,7 +98,10 @@ def drive(url: str, connections: int, seconds: int = 5, gzip: bool = True) -> Re
     return Result(rps, p50, p99, int(errors.group(1)) if errors else 0)
 
 
-def warm(url: str) -> int:
+def warm(url: str) -> tuple[int, float]:
+    """Fetch once (the render that fills the cache): (gzipped bytes, milliseconds)."""
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:
-        return len(response.read())
+        size = len(response.read())
+    return size, (time.perf_counter() - started) * 1000
