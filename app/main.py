@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(CacheMiddleware, state=app.state)
+    app.add_middleware(errors.RejectNulCharacters)  # outermost: before anything reads input
     errors.install(app)
     for module in (health, areas, rounds, stats, dtm_compat):
         app.include_router(module.router)

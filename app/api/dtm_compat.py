@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.params import MAX_ROUND
 from app.serialize import dumps
 from app.services import dtm_compat
 from app.services.dtm_compat import CompatError, CompatQuery
@@ -62,8 +63,10 @@ def _date(name: str, value: str | None) -> date | None:
 def _int(name: str, value: str | None) -> int | None:
     if value in (None, ""):
         return None
-    if not value.strip().isdigit():
-        raise CompatError(f"{name} '{value}' is not a round number: expected a whole number")
+    if not value.strip().isdigit() or int(value) > MAX_ROUND:
+        raise CompatError(
+            f"{name} '{value}' is not a round number: expected a whole number up to {MAX_ROUND}"
+        )
     return int(value)
 
 

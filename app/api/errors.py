@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import JSON
 from app.errors import InvalidParameter, NotFound
+from app.serialize import dumps
 
 log = logging.getLogger("dtm_geo")
 
@@ -71,3 +73,54 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+class RejectNulCharacters:
+    """422 for NUL characters in the path or query, which PostgreSQL cannot store or compare.
+
+    Checked at the edge (pure ASGI) so no handler ever passes one to the database.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            culprit = None
+            if "\x00" in scope["path"]:
+                culprit = ("path", "path")
+            else:
+                query = scope.get("query_string", b"").decode("latin-1")
+                if "%00" in query or "\x00" in query:
+                    for key, value in parse_qsl(query, keep_blank_values=True):
+                        if "\x00" in key or "\x00" in value:
+                            culprit = (key.replace("\x00", ""), "query")
+                            break
+            if culprit:
+                name, where = culprit
+                body = dumps(
+                    {
+                        "status": 422,
+                        "detail": f"invalid request: {name}: must not contain a NUL character",
+                        "errors": [
+                            {
+                                "parameter": name,
+                                "in": where,
+                                "message": "must not contain a NUL character",
+                            }
+                        ],
+                    }
+                )
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 422,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

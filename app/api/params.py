@@ -15,6 +15,8 @@ from app.services.rendered import Page
 from app.services.stats import POPULATION_TYPES, QUALITIES, StatsFilter
 
 MAX_LIMIT = 10_000
+MAX_ROUND = 10_000
+MAX_OFFSET = 1_000_000_000
 PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6})$"
 
 
@@ -43,7 +45,9 @@ def page_params(
             ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).", examples=[100]
         ),
     ] = 1000,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip.", examples=[0])] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.", examples=[0])
+    ] = 0,
 ) -> Page:
     return Page(limit, offset)
 
@@ -154,10 +158,11 @@ def stats_filter(
     ] = 0,
     round: RoundQuery = None,
     round_from: Annotated[
-        int | None, Query(ge=1, description="Lowest DTM round number.", examples=[50])
+        int | None, Query(ge=1, le=MAX_ROUND, description="Lowest DTM round number.", examples=[50])
     ] = None,
     round_to: Annotated[
-        int | None, Query(ge=1, description="Highest DTM round number.", examples=[54])
+        int | None,
+        Query(ge=1, le=MAX_ROUND, description="Highest DTM round number.", examples=[54]),
     ] = None,
     date_from: Annotated[
         date | None,
