@@ -156,6 +156,12 @@ def test_openapi_documents_every_parameter(client):
         for op in methods.values():
             for param in op.get("parameters", []):
                 assert param.get("description"), f"{path} {param['name']}"
+                examples = (
+                    param.get("example")
+                    or param.get("examples")
+                    or param.get("schema", {}).get("examples")
+                )
+                assert examples, f"{path} {param['name']} has no example"
     assert client.get("/docs").status_code == 200
 
 

@@ -37,13 +37,17 @@ def list_areas(
     level: LevelQuery = 2,
     format: Annotated[
         Literal["json", "geojson"],
-        Query(description="json: rows with a label point; geojson: RFC 7946 features."),
+        Query(
+            description="json: rows with a label point; geojson: RFC 7946 features.",
+            examples=["geojson"],
+        ),
     ] = "json",
     geometry: Annotated[
         Literal["official", "approximate"],
         Query(
             description="Baladiya geometry: OCHA's official point, or DTM Geo's derived "
-            "approximate polygon (Voronoi cell within the mantika). Each feature says which."
+            "approximate polygon (Voronoi cell within the mantika). Each feature says which.",
+            examples=["approximate"],
         ),
     ] = "official",
     parent: Annotated[

@@ -29,6 +29,7 @@ KEY_HEADER = Annotated[
         alias="Ocp-Apim-Subscription-Key",
         description="DTM API subscription key; "
         "accepted for compatibility (reads are public unless configured otherwise).",
+        examples=["your-subscription-key"],
     ),
 ]
 

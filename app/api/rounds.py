@@ -21,7 +21,7 @@ def list_rounds(
     session: SessionDep,
     kind: Annotated[
         Literal["mobility_tracking", "flash_update", "event_tracking"] | None,
-        Query(description="Only rounds of this kind."),
+        Query(description="Only rounds of this kind.", examples=["flash_update"]),
     ] = None,
     event: Annotated[
         str | None,

@@ -44,6 +44,7 @@ def get_stats(
         Literal["official", "approximate"],
         Query(
             description="GeoJSON baladiya geometry: official points or approximate polygons.",
+            examples=["approximate"],
         ),
     ] = "official",
 ) -> Response:
@@ -78,7 +79,9 @@ def get_change(
     to_round: Annotated[
         list[str], Query(description="Later round (code or number).", examples=["R54"])
     ],
-    top: Annotated[int, Query(ge=1, le=100, description="How many top movers.")] = 10,
+    top: Annotated[
+        int, Query(ge=1, le=100, description="How many top movers.", examples=[10])
+    ] = 10,
 ) -> Response:
     before, after = resolve_rounds(session, from_round), resolve_rounds(session, to_round)
     for name, ids in (("from_round", before), ("to_round", after)):
