@@ -27,15 +27,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
     app.state.response_cache = ResponseCache()
     app.state.version_clock = VersionClock(app.state.sessionmaker, settings.data_version_ttl)
+    # Middleware added last runs first: NUL guard, then CORS (so cached answers get its
+    # headers too), then the response cache, then routing.
+    app.add_middleware(CacheMiddleware, state=app.state)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET"],
             allow_headers=["*"],
+            expose_headers=["ETag", "Last-Modified", "X-Total-Count"],
         )
-    app.add_middleware(CacheMiddleware, state=app.state)
-    app.add_middleware(errors.RejectNulCharacters)  # outermost: before anything reads input
+    app.add_middleware(errors.RejectNulCharacters)
     errors.install(app)
     for module in (health, areas, rounds, stats, dtm_compat):
         app.include_router(module.router)

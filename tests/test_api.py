@@ -186,3 +186,17 @@ def test_database_down_is_503_not_500():
         response = test_client.get("/api/v1/areas")
     assert response.status_code == 503
     assert "127.0.0.1" not in response.text
+
+
+def test_cors_is_configurable_and_covers_cached_answers(db_url):
+    settings = Settings(database_url=db_url, cors_origins=["https://maps.example.org"])
+    with TestClient(create_app(settings)) as test_client:
+        headers = {"Origin": "https://maps.example.org"}
+        for _ in range(2):  # the second answer comes from the response cache
+            response = test_client.get("/api/v1/rounds", headers=headers)
+            assert response.headers["access-control-allow-origin"] == "https://maps.example.org"
+        other = test_client.get("/api/v1/rounds", headers={"Origin": "https://elsewhere.org"})
+        assert "access-control-allow-origin" not in other.headers
+    with TestClient(create_app(Settings(database_url=db_url))) as closed:
+        response = closed.get("/api/v1/rounds", headers={"Origin": "https://maps.example.org"})
+        assert "access-control-allow-origin" not in response.headers
