@@ -1,0 +1,114 @@
+"""The official `dtmapi` client from PyPI, unchanged, against a live DTM Geo server.
+
+Only its endpoint URLs are pointed at the test server (they are module constants in
+`dtmapi.api`); requests go over real HTTP to uvicorn, which reads the test PostGIS.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import dtmapi.api
+import pytest
+import uvicorn
+from dtmapi import DTMApi
+
+from app.main import create_app
+from app.settings import Settings
+
+ENDPOINTS = {
+    "IDP_ADMIN_0_API": "/v3/displacement/admin0",
+    "IDP_ADMIN_1_API": "/v3/displacement/admin1",
+    "IDP_ADMIN_2_API": "/v3/displacement/admin2",
+    "COUNTRY_LIST_API": "/v3/displacement/country-list",
+    "OPERATION_LIST_API": "/v3/displacement/operation-list",
+    "IDP_ADMIN_0_API_V2": "/v2/IdpAdmin0Data",
+    "IDP_ADMIN_1_API_V2": "/v2/IdpAdmin1Data",
+    "IDP_ADMIN_2_API_V2": "/v2/IdpAdmin2Data",
+    "COUNTRY_LIST_API_V2": "/v2/CountryList",
+    "OPERATION_LIST_API_V2": "/v2/OperationList",
+}
+
+
+@pytest.fixture(scope="module")
+def live_server(db_url, first_load):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(Settings(database_url=db_url, data_version_ttl=0))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def dtm(live_server, monkeypatch):
+    for constant, path in ENDPOINTS.items():
+        monkeypatch.setattr(dtmapi.api, constant, live_server + path)
+    return lambda version="v3": DTMApi(
+        subscription_key="test-key", api_version=version, max_retries=0
+    )
+
+
+def native_idps(client, level: int, **params) -> dict:
+    rows = client.get(
+        "/api/v1/stats",
+        params={"level": level, "population_type": "idp", "limit": 10_000, **params},
+    ).json()["data"]
+    return {
+        (r["round_number"], r["pcode"]): r["individuals"]
+        for r in rows
+        if r["round_kind"] == "mobility_tracking"
+    }
+
+
+def test_admin0_figures_match_the_native_api(dtm, client):
+    frame = dtm().get_idp_admin0_data(CountryName="Libya")
+    got = {(int(r.roundNumber), r.admin0Pcode): int(r.numPresentIdpInd) for r in frame.itertuples()}
+    assert got == native_idps(client, 0)
+    assert got[(50, "LBY")] == 125_802
+    assert list(frame.columns)[:3] == ["operation", "admin0Name", "admin0Pcode"]
+
+
+def test_admin2_by_name_and_round_range(dtm, client):
+    frame = dtm().get_idp_admin2_data(
+        Operation="Libya Crisis", Admin2Name="Benghazi", FromRoundNumber=1, ToRoundNumber=54
+    )
+    got = {(int(r.roundNumber), r.admin2Pcode): int(r.numPresentIdpInd) for r in frame.itertuples()}
+    assert got == native_idps(client, 2, pcode="LY010304") == {(8, "LY010304"): 38_400}
+
+
+def test_admin1_with_dates(dtm, client):
+    frame = dtm().get_idp_admin1_data(
+        Admin0Pcode="LBY", FromReportingDate="2017-01-01", ToReportingDate="2017-12-31"
+    )
+    assert [(r.admin1Pcode, r.numPresentIdpInd) for r in frame.itertuples()] == [("LY0103", 38_400)]
+
+
+def test_v2_client_gets_v2_records(dtm):
+    v2 = dtm("v2").get_idp_admin0_data(CountryName="Libya")
+    v3 = dtm("v3").get_idp_admin0_data(CountryName="Libya")
+    assert len(v2) == len(v3) > 0
+    assert set(v3.columns) - set(v2.columns) == {
+        "displacementReason",
+        "numberMales",
+        "numberFemales",
+        "idpOriginAdmin1Name",
+        "idpOriginAdmin1Pcode",
+    }
+
+
+def test_country_and_operation_lists(dtm):
+    countries = dtm().get_all_countries()
+    assert list(countries["admin0Pcode"]) == ["LBY"]
+    operations = dtm("v2").get_all_operations()
+    assert list(operations["operation"]) == ["Libya Crisis"]
