@@ -38,6 +38,8 @@ def _one_line_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
         except DtmGeoError as exc:
             _say(f"error: {' '.join(str(exc).split())}")  # always one line
             raise typer.Exit(1) from None
@@ -153,6 +155,102 @@ def load(
     url = database_up(settings)
     report = load_default_data(url, data_dir or settings.data_dir, progress=_say)
     typer.echo(report.summary())
+
+
+keys_cli = typer.Typer(
+    help="API keys for writing (and, if required, reading).", no_args_is_help=True
+)
+cli.add_typer(keys_cli, name="keys")
+
+
+@keys_cli.command("create")
+@_one_line_errors
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses the key.")],
+    scope: Annotated[
+        list[str], typer.Option("--scope", help="read, ingest or admin; repeat for several.")
+    ] = ["ingest"],  # noqa: B006
+) -> None:
+    """Create a key and print it once; only its digest is stored."""
+    from app.auth import create_key
+    from app.db import session_scope
+
+    url = database_up(get_settings())
+    with session_scope(url) as session:
+        key = create_key(session, name, scope)
+    _say(
+        f"created key '{name}' with scopes {', '.join(sorted(set(scope)))}; "
+        "store it now, it is not shown again:"
+    )
+    typer.echo(key)
+
+
+@keys_cli.command("revoke")
+@_one_line_errors
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a key at once."""
+    from app.auth import revoke_key
+    from app.db import session_scope
+
+    with session_scope(database_up(get_settings())) as session:
+        revoke_key(session, name)
+    _say(f"revoked key '{name}'")
+
+
+@keys_cli.command("list")
+@_one_line_errors
+def keys_list() -> None:
+    """Names, scopes and state of the keys (never the keys themselves)."""
+    from app.auth import list_keys
+    from app.db import session_scope
+
+    with session_scope(database_up(get_settings())) as session:
+        for key in list_keys(session):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            typer.echo(f"{key.name:<24} {','.join(key.scopes):<20} {state}")
+
+
+@cli.command("import")
+@_one_line_errors
+def import_file(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="An XLSX (DTM Libya layouts) or long CSV.",
+        ),
+    ],
+    round: Annotated[str, typer.Option("--round", help="Target round code, e.g. R55.")],
+    source: Annotated[str, typer.Option(help="The publication the figures come from.")] = (
+        "IOM DTM Libya"
+    ),
+    source_url: Annotated[str | None, typer.Option(help="Its address.")] = None,
+    quality: Annotated[str, typer.Option(help="published, modelled or synthetic.")] = ("published"),
+    replace: Annotated[bool, typer.Option(help="Full resubmission: remove rows it lacks.")] = (
+        False
+    ),
+    dry_run: Annotated[bool, typer.Option(help="Validate and report; write nothing.")] = False,
+) -> None:
+    """Import a round's file with the same validation as the API, in one transaction."""
+    from app.ingest.commandline import import_file as run_import
+
+    settings = get_settings()
+    code = run_import(
+        database_up(settings),
+        file,
+        round,
+        source,
+        source_url,
+        quality,
+        replace,
+        dry_run,
+        say=_say,
+        echo=typer.echo,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 @cli.command("serve")

@@ -3,9 +3,10 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from app.auth import KeyInfo, verify
 from app.settings import Settings
 
 
@@ -24,3 +25,27 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def presented_key(request: Request) -> str | None:
+    """The API key from `X-API-Key`, or from DTM's `Ocp-Apim-Subscription-Key`."""
+    return request.headers.get("x-api-key") or request.headers.get("ocp-apim-subscription-key")
+
+
+def require(scope: str):
+    """A dependency that admits only keys carrying `scope` (401 or 403 otherwise)."""
+
+    def check(request: Request, session: SessionDep) -> KeyInfo:
+        key = verify(session, presented_key(request))
+        if key is None:
+            raise HTTPException(
+                401,
+                "a valid API key is required: send it in the X-API-Key header "
+                "(keys are created with `dtm-geo keys create`)",
+                headers={"WWW-Authenticate": "ApiKey"},
+            )
+        if not key.allows(scope):
+            raise HTTPException(403, f"the key '{key.name}' lacks the '{scope}' scope")
+        return key
+
+    return check

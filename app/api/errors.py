@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import JSON
 from app.errors import InvalidParameter, NotFound
+from app.ingest.pipeline import PreconditionFailed
 from app.serialize import dumps
 
 log = logging.getLogger("dtm_geo")
@@ -48,6 +49,10 @@ async def not_found(_: Request, exc: NotFound) -> JSON:
     return _problem(404, str(exc))
 
 
+async def precondition_failed(_: Request, exc: PreconditionFailed) -> JSON:
+    return _problem(412, str(exc))
+
+
 async def http_error(_: Request, exc: StarletteHTTPException) -> JSON:
     response = _problem(exc.status_code, str(exc.detail))
     if exc.headers:
@@ -70,6 +75,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(InvalidParameter, parameter_error)
     app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(PreconditionFailed, precondition_failed)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

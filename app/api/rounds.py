@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.ingest.pipeline import round_etag
 from app.serialize import dumps
 from app.services import rounds
 from app.services.rendered import Rendered
@@ -39,18 +40,22 @@ def list_rounds(
     return cached_response(request, session, render)
 
 
-@router.get("/rounds/{code}", summary="One round", responses={404: {"description": "Unknown"}})
+@router.get(
+    "/rounds/{code}",
+    summary="One round; its ETag (a revision) is what If-Match expects when writing",
+    responses={404: {"description": "Unknown"}},
+)
 def get_round(
-    request: Request,
     session: SessionDep,
     code: Annotated[
         str, Path(max_length=64, description="Round code, e.g. R54.", examples=["R54"])
     ],
 ) -> Response:
-    def render() -> Rendered:
-        found = rounds.list_rounds(session, code=code)
-        if not found:
-            raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
-        return Rendered(dumps({"data": found[0]}), "application/json")
-
-    return cached_response(request, session, render)
+    found = rounds.list_rounds(session, code=code)
+    if not found:
+        raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
+    return Response(
+        dumps({"data": found[0]}),
+        media_type="application/json",
+        headers={"ETag": round_etag(code, found[0]["revision"]), "Cache-Control": "no-cache"},
+    )

@@ -2,6 +2,7 @@
 
 from app.models.admin import AdminArea, AdminAreaName, ApproximateBoundary, Population, Region
 from app.models.base import Base
+from app.models.ingest import ApiKey, RowHistory, Submission
 from app.models.rounds import Round
 from app.models.stats import (
     DatasetLoad,
@@ -15,6 +16,7 @@ from app.models.stats import (
 __all__ = [
     "AdminArea",
     "AdminAreaName",
+    "ApiKey",
     "ApproximateBoundary",
     "Base",
     "DataVersion",
@@ -26,4 +28,6 @@ __all__ = [
     "PublishedFigure",
     "Region",
     "Round",
+    "RowHistory",
+    "Submission",
 ]

@@ -1,0 +1,302 @@
+"""Writing round data: round metadata, JSON rows, file uploads, history. Keys required."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import KeyInfo, SessionDep, require
+from app.ingest import parse, service
+from app.ingest.pipeline import Submission, round_etag
+from app.ingest.specs import QUALITIES, SPECS
+from app.serialize import dumps
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+IngestKey = Annotated[KeyInfo, Depends(require("ingest"))]
+AdminKey = Annotated[KeyInfo, Depends(require("admin"))]
+RoundCode = Annotated[
+    str,
+    Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", description="Round code.", examples=["R55"]),
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        examples=["2024-r55-upload-1"],
+        description="Retrying a request with the same key returns the first answer.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        examples=['"round-R55-r3"'],
+        description="The round's ETag as last read: the write is refused (412) if it changed.",
+    ),
+]
+
+
+def _json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+async def _body(request: Request, allowed: tuple[str, ...]) -> bytes:
+    """The request body, refusing a wrong content type (415) or too large a body (413)."""
+    limit = request.app.state.settings.max_upload_bytes
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in allowed:
+        raise HTTPException(
+            415,
+            f"Content-Type '{media or 'none'}' is not accepted here; "
+            f"send one of {', '.join(allowed)}",
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is {declared} bytes; at most {limit} are accepted")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the body is over {limit} bytes, the most accepted")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class RoundIn(BaseModel):
+    """Round metadata."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: int | None = Field(None, ge=1, le=10_000, examples=[55])
+    kind: Literal["mobility_tracking", "flash_update", "event_tracking"]
+    event_slug: str | None = Field(
+        None, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64, examples=["storm-daniel-2023"]
+    )
+    title: str = Field(min_length=1, max_length=500)
+    collection_start: date | None = None
+    collection_end: date | None = None
+    reporting_date: date | None = None
+    published_on: date | None = None
+    source: str = Field(min_length=1, max_length=500, examples=["IOM DTM Libya"])
+    source_url: str | None = Field(None, max_length=2000)
+
+
+@router.put(
+    "/rounds/{code}",
+    summary="Create or update a round's metadata (scope: ingest)",
+    status_code=200,
+    responses={201: {"description": "Created"}, 412: {"description": "If-Match is stale"}},
+)
+def put_round(
+    request: Request,
+    session: SessionDep,
+    key: IngestKey,
+    code: RoundCode,
+    body: RoundIn,
+    if_match: IfMatch = None,
+) -> Response:
+    if body.kind != "mobility_tracking" and not body.event_slug:
+        raise HTTPException(422, "event_slug is required for flash updates and event tracking")
+    payload = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    view, created = service.put_round(session, code, body.model_dump(), key, if_match, payload)
+    session.commit()
+    return _json(
+        {"data": view}, 201 if created else 200, {"ETag": round_etag(code, view["revision"])}
+    )
+
+
+@router.delete("/rounds/{code}", summary="Delete a round and its data (scope: admin)")
+def delete_round(
+    session: SessionDep, key: AdminKey, code: RoundCode, if_match: IfMatch = None
+) -> Response:
+    body = service.delete_round(
+        session, code, key, if_match, hashlib.sha256(code.encode()).hexdigest()
+    )
+    session.commit()
+    return _json(body)
+
+
+ModeQuery = Annotated[
+    Literal["upsert", "replace"],
+    Query(
+        description="upsert (default) inserts and updates on the natural key; replace is a full "
+        "resubmission of the round (per population type present): rows it lacks are removed "
+        "(needs the admin scope).",
+        examples=["upsert"],
+    ),
+]
+DryRunQuery = Annotated[
+    bool,
+    Query(description="Validate and report what would change; write nothing.", examples=[True]),
+]
+
+
+def _check_mode(mode: str, key: KeyInfo) -> None:
+    if mode == "replace" and not key.allows("admin"):
+        raise HTTPException(
+            403, f"the key '{key.name}' lacks the 'admin' scope needed to replace a round's data"
+        )
+
+
+@router.post(
+    "/rounds/{code}/files",
+    summary="Upload a DTM Libya XLSX or a long CSV for a round (scope: ingest)",
+    description="Send the file as the raw request body with Content-Type "
+    f"`{XLSX}` or `text/csv`. See the README for the accepted layouts.",
+    responses={
+        413: {"description": "Too large"},
+        415: {"description": "Wrong content type"},
+        422: {"description": "Unreadable file or invalid rows"},
+    },
+)
+async def post_file(
+    request: Request,
+    session: SessionDep,
+    key: IngestKey,
+    code: RoundCode,
+    source: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=500,
+            examples=["IOM DTM Libya"],
+            description="The publication the figures come from.",
+        ),
+    ],
+    source_url: Annotated[
+        str | None,
+        Query(max_length=2000, description="Its address.", examples=["https://dtm.iom.int/libya"]),
+    ] = None,
+    quality: Annotated[
+        Literal["published", "modelled", "synthetic"],
+        Query(
+            description="Quality label of every figure in the file.",
+            examples=["published"],
+        ),
+    ] = "published",
+    mode: ModeQuery = "upsert",
+    dry_run: DryRunQuery = False,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
+    _check_mode(mode, key)
+    raw = await _body(request, (XLSX, "text/csv"))
+    datasets = _parse_file(raw, request.headers["content-type"])
+    digest = hashlib.sha256(raw).hexdigest()
+    parts = [
+        Submission(
+            spec=SPECS[name],
+            round_code=code,
+            rows=rows,
+            source=source,
+            source_url=source_url,
+            quality=quality,
+            mode=mode,
+            dry_run=dry_run,
+            payload_sha256=digest,
+            key=key,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+            dataset_label="file",
+        )
+        for name, rows in datasets.items()
+    ]
+    session.close()
+    status, body = service.submit(request.app.state.sessionmaker, parts)
+    return _json(body, status)
+
+
+@router.post(
+    "/rounds/{code}/{dataset}",
+    summary="Post observations, flows or nationalities as JSON (scope: ingest)",
+    description='Body: {"source": "...", "source_url": "...", "quality": "published", '
+    '"rows": [{"pcode": "LY010102", "population_type": "idp", "individuals": 120, ...}]}. '
+    "Every problem is reported at once (row, column, value, message) and nothing is written "
+    "when any row fails.",
+    responses={422: {"description": "Invalid rows"}, 412: {"description": "Stale If-Match"}},
+)
+async def post_rows(
+    request: Request,
+    session: SessionDep,
+    key: IngestKey,
+    code: RoundCode,
+    dataset: Annotated[
+        Literal["observations", "flows", "nationalities"],
+        Path(description="Which table the rows go to.", examples=["observations"]),
+    ],
+    mode: ModeQuery = "upsert",
+    dry_run: DryRunQuery = False,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
+    _check_mode(mode, key)
+    raw = await _body(request, ("application/json",))
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        raise HTTPException(
+            422, f"the body is not valid JSON: {exc.msg} at position {exc.pos}"
+        ) from None
+    if isinstance(payload, list):
+        payload = {"rows": payload}
+    if not isinstance(payload, dict) or not isinstance(payload.get("rows"), list):
+        raise HTTPException(422, 'expected {"source": ..., "rows": [...]} or a list of rows')
+    source = payload.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise HTTPException(422, "source: required, the publication the figures come from")
+    quality = payload.get("quality", "published")
+    if quality not in QUALITIES:
+        raise HTTPException(422, f"quality: '{quality}' is not one of {', '.join(QUALITIES)}")
+    try:
+        rows = list(parse.json_rows(dataset, payload["rows"]))
+    except parse.LayoutError as exc:
+        raise HTTPException(422, str(exc)) from None
+    sub = Submission(
+        spec=SPECS[dataset],
+        round_code=code,
+        rows=rows,
+        source=source.strip(),
+        source_url=payload.get("source_url"),
+        quality=quality,
+        mode=mode,
+        dry_run=dry_run,
+        payload_sha256=hashlib.sha256(raw).hexdigest(),
+        key=key,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+    )
+    session.close()
+    status, body = service.submit(request.app.state.sessionmaker, [sub])
+    return _json(body, status)
+
+
+def _parse_file(raw: bytes, content_type: str) -> dict[str, list[dict]]:
+    try:
+        if content_type.startswith("text/csv"):
+            return {"observations": list(parse.csv_rows("observations", raw))}
+        return parse.xlsx_datasets(raw)
+    except parse.LayoutError as exc:
+        raise HTTPException(422, f"unreadable or wrongly laid out file: {exc}") from None
+
+
+@router.get("/rounds/{code}/history", summary="Every write to a round, oldest first")
+def round_history(session: SessionDep, code: RoundCode) -> Response:
+    if service.round_view(session, code) is None and not service.history(session, code):
+        raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
+    return _json({"data": service.history(session, code)})
+
+
+@router.get("/submissions/{submission_id}", summary="One write, with the values it replaced")
+def get_submission(
+    session: SessionDep,
+    submission_id: Annotated[int, Path(ge=1, le=2**62, description="Submission id.", examples=[1])],
+) -> Response:
+    return _json({"data": service.submission_detail(session, submission_id)})

@@ -1,0 +1,518 @@
+"""One submission, start to finish, inside the caller's transaction.
+
+Rows are streamed with COPY into a temporary staging table of text columns, validated
+there in one set-based pass (every error at once, with its row and column), compared
+with what is stored (inserted, updated, unchanged, removed), and applied with set-based
+statements. Previous values go to `row_history` and the write to `submissions`. A
+transaction-scoped advisory lock serialises submissions to the same round.
+
+The caller owns the transaction: commit on success, roll back on any exception or on a
+dry run. Nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.auth import KeyInfo
+from app.errors import DtmGeoError, NotFound
+from app.ingest.specs import DISPLACEMENT_REASONS, POPULATION_TYPES, Spec
+from app.serialize import dumps
+from app.services import names
+
+MAX_ERRORS = 200
+EXAMPLES = 5
+Progress = Callable[[str], None]
+
+
+class ValidationFailed(DtmGeoError):
+    """The submission has bad rows; `errors` lists them (row, column, value, message)."""
+
+    def __init__(self, errors: list[dict], total: int):
+        super().__init__(f"{total} problem(s) in the submission; nothing was written")
+        self.errors, self.total = errors, total
+
+
+class PreconditionFailed(DtmGeoError):
+    """If-Match named a revision of the round that is no longer current."""
+
+
+def round_etag(code: str, revision: int) -> str:
+    return f'"round-{code}-r{revision}"'
+
+
+@dataclass
+class Submission:
+    spec: Spec
+    round_code: str
+    rows: Iterable[dict]
+    source: str
+    payload_sha256: str
+    mode: str = "upsert"
+    dry_run: bool = False
+    quality: str = "published"
+    source_url: str | None = None
+    key: KeyInfo | None = None
+    idempotency_key: str | None = None
+    if_match: str | None = None
+    dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
+    problems: list[dict] = field(default_factory=list)  # found while parsing
+
+
+def lock_round(session: Session, code: str) -> dict:
+    """Take the round's advisory lock (until commit) and return its row."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round:' || :c))"), {"c": code}
+    )
+    row = (
+        session.execute(
+            text("SELECT id, code, number, revision FROM rounds WHERE code = :c"), {"c": code}
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"unknown round '{code}': create it first with PUT /api/v1/rounds/{code}")
+    return dict(row)
+
+
+def run(session: Session, sub: Submission, progress: Progress = lambda _: None) -> dict:
+    spec = sub.spec
+    round_row = lock_round(session, sub.round_code)
+    if sub.if_match and sub.if_match.strip() not in (
+        "*",
+        round_etag(sub.round_code, round_row["revision"]),
+    ):
+        raise PreconditionFailed(
+            f"round {sub.round_code} is at revision {round_row['revision']} "
+            f"(ETag {round_etag(sub.round_code, round_row['revision'])}); fetch it again"
+        )
+    progress("staging rows")
+    count = _stage(session, spec, sub)
+    progress(f"validating {count} rows")
+    errors, total = _validate(session, spec, round_row)
+    named = {p["row"] for p in sub.problems}
+    superseded = [e for e in errors if e["row"] in named and e["column"] == "pcode"]
+    errors = sorted(
+        sub.problems + [e for e in errors if e not in superseded],
+        key=lambda e: (e["row"], e["column"]),
+    )
+    total += len(sub.problems) - len(superseded)
+    if count == 0 and not errors:
+        errors, total = (
+            [{"row": 0, "column": "", "value": "", "message": "the submission holds no rows"}],
+            1,
+        )
+    if errors:
+        raise ValidationFailed(errors[:MAX_ERRORS], total)
+    progress("comparing with stored data")
+    report = _diff(session, spec, sub, round_row, count)
+    if sub.dry_run:
+        return report
+    progress("writing")
+    return _apply(session, spec, sub, round_row, report)
+
+
+# --- staging ---------------------------------------------------------------------------
+
+
+def _stage(session: Session, spec: Spec, sub: Submission) -> int:
+    columns = ("line", "round", *spec.columns)
+    # A file may carry several datasets, staged one after the other in one transaction.
+    session.execute(text("DROP TABLE IF EXISTS ingest_stage, ingest_diff"))
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE ingest_stage ({', '.join(f'{c} text' for c in columns)}) "
+            "ON COMMIT DROP"
+        )
+    )
+    buffer, count = io.StringIO(), 0
+    writer = csv.writer(buffer)
+    names_memo: dict[tuple, list[str]] = {}
+    for row in sub.rows:
+        if not row.get("pcode") and row.get("name") and "pcode" in spec.columns:
+            row = {**row, "pcode": _pcode_for(session, row, names_memo, sub.problems)}
+        writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])
+        count += 1
+    buffer.seek(0)
+    cursor = session.connection().connection.cursor()
+    cursor.copy_expert(
+        f"COPY ingest_stage ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, "
+        f"FORCE_NOT_NULL ({', '.join(columns)}))",  # empty fields are '' rather than NULL
+        buffer,
+    )
+    session.execute(text("ANALYZE ingest_stage"))
+    return count
+
+
+def _pcode_for(session, row, memo, problems) -> str:
+    """The pcode of the row's `name` (at its `level` when given), or '' and a problem."""
+    name = str(row["name"])
+    level = int(row["level"]) if str(row.get("level", "")).isdigit() else None
+    if (name, level) not in memo:
+        memo[(name, level)] = names.resolve(session, name, level)
+    found = memo[(name, level)]
+    if len(found) == 1:
+        return found[0]
+    hint = names.suggestions(session, name)
+    message = (
+        f"no area is named '{name}'"
+        if not found
+        else f"'{name}' names several areas ({', '.join(found)}): give the pcode"
+    )
+    if hint and not found:
+        message += f"; did you mean {', '.join(hint)}?"
+    problems.append({"row": int(row["line"]), "column": "name", "value": name, "message": message})
+    return ""
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+def _checks(spec: Spec) -> list[str]:
+    """(column, value, message-or-null) rows, one per check, for each staged row."""
+    checks = [
+        "('round', s.round, CASE WHEN s.round <> '' AND s.round NOT IN (:code, :number) "
+        "THEN 'differs from the target round ' || :code END)",
+    ]
+    for column in spec.pcodes:
+        alias = f"a_{column}"
+        checks.append(
+            f"('{column}', s.{column}, CASE WHEN s.{column} = '' THEN 'a pcode is required' "
+            f"WHEN {alias}.pcode IS NULL THEN 'unknown pcode' END)"
+        )
+        if "level" in spec.columns:
+            checks.append(
+                f"('{column}', s.{column}, CASE WHEN s.level <> '' AND {alias}.pcode IS NOT NULL "
+                f"AND {alias}.level::text <> s.level THEN 'is a level-' || {alias}.level || "
+                "' area (' || {alias}.name_en || '); expected level ' || s.level END)".replace(
+                    "{alias}", alias
+                )
+            )
+    if "population_type" in spec.columns:
+        checks.append(
+            "('population_type', s.population_type, CASE WHEN s.population_type NOT IN "
+            f"({_sql_list(POPULATION_TYPES)}) THEN 'expected one of "
+            f"{', '.join(POPULATION_TYPES)}' END)"
+        )
+    if "reason" in spec.columns:
+        checks.append(
+            "('reason', s.reason, CASE WHEN s.reason NOT IN "
+            f"('', {_sql_list(DISPLACEMENT_REASONS)})"
+            f" THEN 'expected one of {', '.join(DISPLACEMENT_REASONS)} or empty' END)"
+        )
+    if "nationality" in spec.columns:
+        checks.append(
+            "('nationality', s.nationality, CASE WHEN s.nationality = '' "
+            "THEN 'a nationality is required' END)"
+        )
+    for i, column in enumerate(spec.counts):
+        required = "WHEN s.{c} = '' THEN 'a count is required' " if i == 0 else ""
+        checks.append(
+            f"('{column}', s.{column}, CASE {required}"
+            "WHEN s.{c} = '' THEN NULL "
+            "WHEN s.{c} ~ '^-' THEN 'must not be negative' "
+            "WHEN s.{c} ~ '^[0-9]*[.,][0-9]+$' THEN 'must be a whole number' "
+            "WHEN s.{c} !~ '^[0-9]+$' THEN 'is not a number' "
+            "WHEN length(s.{c}) > 15 THEN 'is too large' END)".replace("{c}", column)
+        )
+    if "households" in spec.counts:
+        checks.append(
+            "('households', s.households, CASE WHEN s.households ~ '^[0-9]{1,15}$' AND "
+            "s.individuals ~ '^[0-9]{1,15}$' AND s.households::bigint > s.individuals::bigint "
+            "THEN 'is more than individuals (' || s.individuals || ')' END)"
+        )
+    if "males" in spec.counts:
+        checks.append(
+            "('males', s.males, CASE WHEN s.males ~ '^[0-9]{1,15}$' AND s.females ~ "
+            "'^[0-9]{1,15}$' AND s.individuals ~ '^[0-9]{1,15}$' AND s.males::bigint + "
+            "s.females::bigint > s.individuals::bigint THEN 'males plus females (' || "
+            "(s.males::bigint + s.females::bigint) || ') is more than individuals (' || "
+            "s.individuals || ')' END)"
+        )
+    return checks
+
+
+def _sql_list(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _validate(session: Session, spec: Spec, round_row: dict) -> tuple[list[dict], int]:
+    joins = " ".join(f"LEFT JOIN admin_areas a_{c} ON a_{c}.pcode = s.{c}" for c in spec.pcodes)
+    key_columns = ", ".join(f"s.{c}" for c in spec.columns if c in _key_staging(spec))
+    blank_keys_excluded = " AND ".join(f"s.{c} <> ''" for c in spec.pcodes)
+    params = {
+        "code": round_row["code"],
+        "number": str(round_row["number"] or ""),
+        "cap": MAX_ERRORS,
+    }
+    sql = f"""
+        WITH problems AS (
+            SELECT s.line::bigint AS row_no, c.col AS col, c.val AS val, c.msg AS msg
+            FROM ingest_stage s {joins}
+            CROSS JOIN LATERAL (VALUES {", ".join(_checks(spec))}) AS c(col, val, msg)
+            WHERE c.msg IS NOT NULL
+            UNION ALL
+            SELECT d.line::bigint, 'row', '', 'duplicates the key of row ' || d.first
+            FROM (SELECT s.line, first_value(s.line) OVER w AS first,
+                         row_number() OVER w AS n
+                  FROM ingest_stage s WHERE {blank_keys_excluded}
+                  WINDOW w AS (PARTITION BY {key_columns} ORDER BY s.line::bigint)) d
+            WHERE d.n > 1
+        )
+        SELECT *, count(*) OVER () AS total FROM problems
+        ORDER BY row_no, col LIMIT :cap
+    """
+    rows = session.execute(text(sql), params).mappings().all()
+    errors = [
+        {"row": r["row_no"], "column": r["col"], "value": r["val"], "message": r["msg"]}
+        for r in rows
+    ]
+    _suggest(session, errors)
+    return errors, rows[0]["total"] if rows else 0
+
+
+def _key_staging(spec: Spec) -> set[str]:
+    return {c for c in spec.columns if any(f"s.{c}" in expr for expr in spec.key.values())}
+
+
+def _suggest(session: Session, errors: list[dict]) -> None:
+    """Add the closest known areas to 'unknown pcode' errors."""
+    unknown = [e for e in errors if e["message"] == "unknown pcode"]
+    if not unknown:
+        return
+    areas = dict(session.execute(text("SELECT pcode, name_en FROM admin_areas")).all())
+    for error in unknown:
+        close = difflib.get_close_matches(error["value"].upper(), list(areas), n=3, cutoff=0.7)
+        if close:
+            error["message"] += (
+                "; did you mean " + ", ".join(f"{areas[p]} ({p})" for p in close) + "?"
+            )
+        else:
+            error["message"] += "; list areas with GET /api/v1/areas?level=2"
+
+
+# --- comparing -------------------------------------------------------------------------
+
+
+def _typed_sql(spec: Spec) -> str:
+    cols = [f"{expr} AS {col}" for col, expr in {**spec.key, **spec.values}.items()]
+    return f"SELECT s.line::bigint AS line, {', '.join(cols)} FROM ingest_stage s"
+
+
+def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count: int) -> dict:
+    key_match = " AND ".join(f"t.{c} IS NOT DISTINCT FROM x.{c}" for c in spec.key)
+    compared = [*spec.values, "source", "quality", *(["source_url"] if spec.tracked else [])]
+    session.execute(
+        text(f"""
+        CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS
+        SELECT t.*, x.id AS existing_id,
+               CASE WHEN x.id IS NULL THEN 'insert'
+                    WHEN ({", ".join(f"x.{c}" for c in compared)}) IS DISTINCT FROM
+                         ({", ".join(f"t.{c}" for c in spec.values)}, :source, :quality
+                          {", :source_url" if spec.tracked else ""}) THEN 'update'
+                    ELSE 'unchanged' END AS action
+        FROM ({_typed_sql(spec)}) t
+        LEFT JOIN {spec.table} x ON x.round_id = :round_id AND {key_match}
+    """),
+        _value_params(sub, round_row),
+    )
+    removed_sql = _removed_sql(spec, sub)
+    counts = dict(
+        session.execute(text("SELECT action, count(*) FROM ingest_diff GROUP BY action")).all()
+    )
+    removed = (
+        session.execute(
+            text(f"SELECT count(*) FROM ({removed_sql}) r"), _value_params(sub, round_row)
+        ).scalar_one()
+        if removed_sql
+        else 0
+    )
+    return {
+        "round": sub.round_code,
+        "dataset": spec.name,
+        "mode": sub.mode,
+        "dry_run": sub.dry_run,
+        "rows": count,
+        "inserted": counts.get("insert", 0),
+        "updated": counts.get("update", 0),
+        "unchanged": counts.get("unchanged", 0),
+        "removed": removed,
+        "examples": _examples(session, spec, sub, round_row, removed_sql),
+        "payload_sha256": sub.payload_sha256,
+    }
+
+
+def _value_params(sub: Submission, round_row: dict) -> dict:
+    return {
+        "round_id": round_row["id"],
+        "source": sub.source,
+        "source_url": sub.source_url,
+        "quality": sub.quality,
+    }
+
+
+def _removed_sql(spec: Spec, sub: Submission) -> str | None:
+    """Stored rows of the round (within the submission's scope) it no longer contains."""
+    if sub.mode != "replace":
+        return None
+    scope = ""
+    if spec.scope:
+        scope = (
+            f"AND x.{spec.scope} IN (SELECT DISTINCT {spec.key[spec.scope].replace('s.', '')}"
+            " FROM ingest_stage)"
+        )
+    return f"""SELECT x.* FROM {spec.table} x WHERE x.round_id = :round_id {scope}
+               AND NOT EXISTS (SELECT 1 FROM ingest_diff d WHERE d.existing_id = x.id)"""
+
+
+def _examples(session, spec, sub, round_row, removed_sql) -> dict:
+    keys = ", ".join(f"d.{c}" for c in spec.key)
+    out = {}
+    for action in ("insert", "update"):
+        rows = (
+            session.execute(
+                text(f"""
+            SELECT d.line AS row, {keys}, {", ".join(f"d.{c}" for c in spec.values)},
+                   to_jsonb(x) - 'id' - 'round_id' - 'updated_at' AS before
+            FROM ingest_diff d LEFT JOIN {spec.table} x ON x.id = d.existing_id
+            WHERE d.action = :action ORDER BY d.line LIMIT :n"""),
+                {"action": action, "n": EXAMPLES},
+            )
+            .mappings()
+            .all()
+        )
+        out["inserted" if action == "insert" else "updated"] = [
+            {k: v for k, v in r.items() if not (k == "before" and v is None)} for r in rows
+        ]
+    if removed_sql:
+        rows = (
+            session.execute(
+                text(
+                    "SELECT to_jsonb(r) - 'id' - 'round_id' - 'updated_at' AS row "
+                    f"FROM ({removed_sql}) r "
+                    f"ORDER BY {', '.join(f'r.{c}' for c in spec.key)} LIMIT :n"
+                ),
+                {**_value_params(sub, round_row), "n": EXAMPLES},
+            )
+            .scalars()
+            .all()
+        )
+        out["removed"] = list(rows)
+    return out
+
+
+# --- applying --------------------------------------------------------------------------
+
+
+def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) -> dict:
+    params = _value_params(sub, round_row)
+    changed = bool(report["inserted"] or report["updated"] or report["removed"])
+    revision = round_row["revision"] + (1 if changed else 0)
+    submission_id = record_submission(
+        session, sub, spec.name if not sub.dataset_label else sub.dataset_label, report, revision
+    )
+    key_json = ", ".join(f"'{c}', x.{c}" for c in spec.key)
+    snapshot = "to_jsonb(x) - 'id' - 'round_id'"
+    session.execute(
+        text(f"""
+        INSERT INTO row_history (submission_id, table_name, change, row_key, old_values)
+        SELECT :sid, '{spec.table}', 'update', jsonb_build_object({key_json}), {snapshot}
+        FROM ingest_diff d JOIN {spec.table} x ON x.id = d.existing_id
+        WHERE d.action = 'update'"""),
+        {"sid": submission_id},
+    )
+    removed_sql = _removed_sql(spec, sub)
+    if removed_sql:
+        session.execute(
+            text(f"""
+            INSERT INTO row_history (submission_id, table_name, change, row_key, old_values)
+            SELECT :sid, '{spec.table}', 'delete', jsonb_build_object({key_json}), {snapshot}
+            FROM ({removed_sql}) x"""),
+            {**params, "sid": submission_id},
+        )
+        session.execute(
+            text(f"DELETE FROM {spec.table} WHERE id IN (SELECT id FROM ({removed_sql}) r)"), params
+        )
+    sets = [f"{c} = d.{c}" for c in spec.values] + ["source = :source", "quality = :quality"]
+    extra_columns, extra_values = [], []
+    if spec.tracked:
+        sets += ["source_url = :source_url", "updated_at = now()"]
+        extra_columns, extra_values = ["source_url"], [":source_url"]
+    session.execute(
+        text(f"""
+        UPDATE {spec.table} x SET {", ".join(sets)}
+        FROM ingest_diff d WHERE x.id = d.existing_id AND d.action = 'update'"""),
+        params,
+    )
+    columns = ["round_id", *spec.key, *spec.values, "source", "quality", *extra_columns]
+    values = [
+        ":round_id",
+        *(f"d.{c}" for c in spec.key),
+        *(f"d.{c}" for c in spec.values),
+        ":source",
+        ":quality",
+        *extra_values,
+    ]
+    session.execute(
+        text(f"""
+        INSERT INTO {spec.table} ({", ".join(columns)})
+        SELECT {", ".join(values)} FROM ingest_diff d WHERE d.action = 'insert'
+        ORDER BY d.line"""),
+        params,
+    )
+    if changed:
+        bump_revision(session, round_row["id"])
+    report.update(round_revision=revision, submission_id=submission_id)
+    finish_submission(session, submission_id, 200, report)
+    return report
+
+
+def bump_revision(session: Session, round_id: int) -> None:
+    session.execute(
+        text("UPDATE rounds SET revision = revision + 1, updated_at = now() WHERE id = :id"),
+        {"id": round_id},
+    )
+    session.execute(text("UPDATE data_version SET version = version + 1, changed_at = now()"))
+
+
+def record_submission(session, sub: Submission, dataset: str, report: dict, revision: int) -> int:
+    return session.execute(
+        text("""
+        INSERT INTO submissions (api_key_id, key_name, round_code, dataset, mode, payload_sha256,
+                                 counts, round_revision, idempotency_key, response_status,
+                                 response_body)
+        VALUES (:key_id, :key_name, :round, :dataset, :mode, :sha, CAST(:counts AS jsonb),
+                :revision, :idem, 0, '{}'::jsonb)
+        RETURNING id"""),
+        {
+            "key_id": sub.key.id if sub.key else None,
+            "key_name": sub.key.name if sub.key else "cli",
+            "round": sub.round_code,
+            "dataset": dataset,
+            "mode": sub.mode,
+            "sha": sub.payload_sha256,
+            "counts": dumps(
+                {k: report[k] for k in ("rows", "inserted", "updated", "unchanged", "removed")}
+            ).decode(),
+            "revision": revision,
+            "idem": sub.idempotency_key,
+        },
+    ).scalar_one()
+
+
+def finish_submission(session: Session, submission_id: int, status: int, body: dict) -> None:
+    session.execute(
+        text(
+            "UPDATE submissions SET response_status = :s, "
+            "response_body = CAST(:b AS jsonb) WHERE id = :id"
+        ),
+        {"s": status, "b": dumps(body).decode(), "id": submission_id},
+    )

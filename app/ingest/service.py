@@ -1,0 +1,306 @@
+"""Transactions around the pipeline: idempotency keys, dry runs, round metadata, history."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.auth import KeyInfo
+from app.errors import InvalidParameter, NotFound
+from app.ingest.pipeline import (
+    PreconditionFailed,
+    Submission,
+    ValidationFailed,
+    bump_revision,
+    finish_submission,
+    lock_round,
+    record_submission,
+    round_etag,
+    run,
+)
+from app.ingest.specs import SPECS
+
+
+def replay(session: Session, key: KeyInfo | None, idempotency_key: str | None):
+    """The stored (status, body) of an earlier submission with this Idempotency-Key."""
+    if not (key and idempotency_key):
+        return None
+    row = session.execute(
+        text(
+            "SELECT response_status, response_body FROM submissions "
+            "WHERE api_key_id = :k AND idempotency_key = :i"
+        ),
+        {"k": key.id, "i": idempotency_key},
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def submit(
+    sessions: sessionmaker, parts: list[Submission], progress=lambda _: None
+) -> tuple[int, dict]:
+    """Run one or more datasets of one submission in a single transaction.
+
+    Returns (status, body): 200 with the report (a combined one for several datasets), or
+    422 with every problem found. A dry run and a failure both roll back everything.
+    """
+    first = parts[0]
+    with sessions() as session:
+        earlier = replay(session, first.key, first.idempotency_key)
+        if earlier:
+            return earlier
+        try:
+            reports = []
+            for i, part in enumerate(parts):
+                if i > 0:
+                    part.idempotency_key = None  # recorded once, on the first part
+                reports.append(run(session, part, progress))
+            body = reports[0] if len(reports) == 1 else _combine(reports)
+            if first.dry_run:
+                session.rollback()
+            else:
+                if len(reports) > 1:
+                    finish_submission(session, reports[0]["submission_id"], 200, body)
+                session.commit()
+            return 200, body
+        except ValidationFailed as failed:
+            session.rollback()
+            return 422, {
+                "status": 422,
+                "detail": str(failed),
+                "total_errors": failed.total,
+                "errors": failed.errors,
+            }
+        except IntegrityError:
+            # The same Idempotency-Key raced in from another request: answer as it did.
+            session.rollback()
+            earlier = replay(session, first.key, first.idempotency_key)
+            if earlier:
+                return earlier
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _combine(reports: list[dict]) -> dict:
+    totals = {
+        k: sum(r[k] for r in reports)
+        for k in ("rows", "inserted", "updated", "unchanged", "removed")
+    }
+    last = reports[-1]
+    return {
+        "round": last["round"],
+        "dataset": "file",
+        "mode": last["mode"],
+        "dry_run": last["dry_run"],
+        **totals,
+        "parts": reports,
+        "round_revision": last.get("round_revision"),
+        "submission_id": reports[0].get("submission_id"),
+        "payload_sha256": last["payload_sha256"],
+    }
+
+
+ROUND_FIELDS = (
+    "number",
+    "kind",
+    "event_slug",
+    "title",
+    "collection_start",
+    "collection_end",
+    "reporting_date",
+    "published_on",
+    "source",
+    "source_url",
+)
+
+
+def round_view(session: Session, code: str) -> dict | None:
+    row = (
+        session.execute(
+            text(
+                f"SELECT code, revision, updated_at, {', '.join(ROUND_FIELDS)} FROM rounds "
+                "WHERE code = :c"
+            ),
+            {"c": code},
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def put_round(
+    session: Session,
+    code: str,
+    fields: dict,
+    key: KeyInfo | None,
+    if_match: str | None,
+    payload_sha256: str,
+) -> tuple[dict, bool]:
+    """Create or update a round's metadata; returns (round, created)."""
+    start, end = fields.get("collection_start"), fields.get("collection_end")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        raise InvalidParameter(
+            "collection_end", f"{end} is before collection_start {start}", str(end)
+        )
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round:' || :c))"), {"c": code}
+    )
+    current = round_view(session, code)
+    stale = current is None or if_match != round_etag(code, current["revision"])
+    if if_match and if_match.strip() != "*" and stale:
+        raise PreconditionFailed(
+            f"round {code} has changed (or does not exist); fetch it again for its ETag"
+        )
+    if fields.get("kind") == "mobility_tracking" and fields.get("number") is not None:
+        clash = session.execute(
+            text(
+                "SELECT code FROM rounds WHERE number = :n AND kind = 'mobility_tracking' "
+                "AND code <> :c"
+            ),
+            {"n": fields["number"], "c": code},
+        ).scalar()
+        if clash:
+            raise InvalidParameter(
+                "number",
+                f"round number {fields['number']} is already round {clash}",
+                fields["number"],
+            )
+    values = {f: fields.get(f) for f in ROUND_FIELDS}
+    if current is None:
+        session.execute(
+            text(
+                f"INSERT INTO rounds (code, {', '.join(ROUND_FIELDS)}) VALUES (:code, "
+                f"{', '.join(':' + f for f in ROUND_FIELDS)})"
+            ),
+            {"code": code, **values},
+        )
+        changed = True
+    else:
+        changed = any(current[f] != values[f] for f in ROUND_FIELDS)
+        if changed:
+            session.execute(
+                text(
+                    f"UPDATE rounds SET {', '.join(f'{f} = :{f}' for f in ROUND_FIELDS)} "
+                    "WHERE code = :code"
+                ),
+                {"code": code, **values},
+            )
+    round_row = lock_round(session, code)
+    if changed:
+        if current is not None:
+            bump_revision(session, round_row["id"])
+        else:
+            session.execute(
+                text("UPDATE data_version SET version = version + 1, changed_at = now()")
+            )
+    view = round_view(session, code)
+    counts = {
+        "rows": 1,
+        "inserted": int(current is None),
+        "updated": int(current is not None and changed),
+        "unchanged": int(not changed),
+        "removed": 0,
+    }
+    sub = Submission(
+        spec=SPECS["observations"],
+        round_code=code,
+        rows=[],
+        source="",
+        payload_sha256=payload_sha256,
+        mode="metadata",
+        key=key,
+    )
+    sid = record_submission(session, sub, "round", counts, view["revision"])
+    finish_submission(session, sid, 201 if current is None else 200, {"round": code, **counts})
+    return view, current is None
+
+
+def delete_round(
+    session: Session, code: str, key: KeyInfo | None, if_match: str | None, payload_sha256: str
+) -> dict:
+    round_row = lock_round(session, code)
+    if if_match and if_match.strip() not in ("*", round_etag(code, round_row["revision"])):
+        raise PreconditionFailed(
+            f"round {code} is at revision {round_row['revision']}; fetch "
+            "it again for its current ETag"
+        )
+    removed = {}
+    sub = Submission(
+        spec=SPECS["observations"],
+        round_code=code,
+        rows=[],
+        source="",
+        payload_sha256=payload_sha256,
+        mode="delete",
+        key=key,
+    )
+    sid = record_submission(
+        session,
+        sub,
+        "round",
+        {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "removed": 0},
+        round_row["revision"] + 1,
+    )
+    for table in ("observations", "flows", "migrant_nationalities"):
+        removed[table] = session.execute(
+            text(f"""
+            WITH gone AS (DELETE FROM {table} x WHERE round_id = :r RETURNING x.*)
+            INSERT INTO row_history (submission_id, table_name, change, row_key, old_values)
+            SELECT :sid, '{table}', 'delete', jsonb_build_object('round', :code),
+                   to_jsonb(gone) - 'id' - 'round_id' FROM gone"""),
+            {"r": round_row["id"], "sid": sid, "code": code},
+        ).rowcount
+    session.execute(
+        text("""
+        INSERT INTO row_history (submission_id, table_name, change, row_key, old_values)
+        SELECT :sid, 'rounds', 'delete', jsonb_build_object('code', code), to_jsonb(r) - 'id'
+        FROM rounds r WHERE id = :r"""),
+        {"sid": sid, "r": round_row["id"]},
+    )
+    session.execute(text("DELETE FROM rounds WHERE id = :r"), {"r": round_row["id"]})
+    session.execute(text("UPDATE data_version SET version = version + 1, changed_at = now()"))
+    body = {"round": code, "deleted": True, "removed": removed, "submission_id": sid}
+    finish_submission(session, sid, 200, body)
+    return body
+
+
+def history(session: Session, code: str) -> list[dict]:
+    rows = session.execute(
+        text("""
+        SELECT id AS submission_id, created_at, key_name, dataset, mode, round_revision,
+               payload_sha256, counts
+        FROM submissions WHERE round_code = :c ORDER BY id"""),
+        {"c": code},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def submission_detail(session: Session, submission_id: int) -> dict:
+    row = (
+        session.execute(
+            text("""
+        SELECT id AS submission_id, created_at, key_name, round_code, dataset, mode,
+               round_revision, payload_sha256, counts, response_status
+        FROM submissions WHERE id = :i"""),
+            {"i": submission_id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(
+            f"unknown submission {submission_id}; list a round's submissions with "
+            "GET /api/v1/rounds/{code}/history"
+        )
+    previous = session.execute(
+        text("""
+        SELECT table_name, change, row_key, old_values FROM row_history
+        WHERE submission_id = :i ORDER BY id"""),
+        {"i": submission_id},
+    ).mappings()
+    return {**dict(row), "previous_values": [dict(p) for p in previous]}
