@@ -86,3 +86,16 @@ def scratch_url(server_url: str) -> Iterator[str]:
     db.create_database(url, drop_first=True)
     yield url
     db.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def scratch_rounds(engine) -> Iterator[None]:
+    """Test rounds (codes starting 'T-') written by a module are removed after it, so the
+    default data set looks the same to every other module."""
+    yield
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM submissions WHERE round_code LIKE 'T-%'"))
+        conn.execute(text("DELETE FROM rounds WHERE code LIKE 'T-%'"))
+        conn.execute(text("UPDATE data_version SET version = version + 1"))

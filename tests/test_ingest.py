@@ -17,6 +17,8 @@ from app.ingest.specs import SPECS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+pytestmark = pytest.mark.usefixtures("scratch_rounds")
+
 
 @pytest.fixture(scope="module")
 def keys(db_url, first_load):

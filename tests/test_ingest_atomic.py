@@ -14,11 +14,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from app.ingest.specs import DISPLACEMENT_REASONS
 
 REASONS = ("", *DISPLACEMENT_REASONS)
+
+pytestmark = pytest.mark.usefixtures("scratch_rounds")
 
 
 def _big_csv(path, pcodes) -> int:
