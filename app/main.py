@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Last-Modified", "X-Total-Count"],
         )
+    if settings.read_key_required:
+        app.add_middleware(errors.ReadKeyGuard, sessions=app.state.sessionmaker)
     app.add_middleware(errors.RejectNulCharacters)
     errors.install(app)
     for module in (health, areas, rounds, ingest, stats, dtm_compat):

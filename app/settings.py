@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     local_db_user: str = "dtm_geo"
 
     cors_origins: list[str] = Field(default_factory=list)
+    read_key_required: bool = Field(default=False, description="Reads need a key too.")
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     data_version_ttl: float = Field(
         default=1.0,

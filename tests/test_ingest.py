@@ -439,3 +439,18 @@ def test_posting_to_an_unknown_round_is_404(client, keys):
     assert (
         response.status_code == 404 and "PUT /api/v1/rounds/T-NOWHERE" in response.json()["detail"]
     )
+
+
+def test_reads_can_require_a_key(db_url, keys):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=db_url, read_key_required=True, data_version_ttl=0))
+    with TestClient(app) as guarded:
+        assert guarded.get("/healthz").status_code == 200
+        for _ in range(2):  # the second read would come from the response cache
+            assert guarded.get("/api/v1/rounds").status_code == 401
+            assert guarded.get("/api/v1/rounds", headers=auth(keys, "read")).status_code == 200
+        assert guarded.get("/api/v1/rounds", headers=auth(keys, "revoked")).status_code == 401

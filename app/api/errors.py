@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from urllib.parse import parse_qsl
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import JSON
+from app.auth import verify
 from app.errors import InvalidParameter, NotFound
 from app.ingest.pipeline import PreconditionFailed
 from app.serialize import dumps
@@ -123,6 +126,59 @@ class RejectNulCharacters:
                         "status": 422,
                         "headers": [
                             (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+class ReadKeyGuard:
+    """When READ_KEY_REQUIRED is set, GETs of data need a valid key (any scope).
+
+    Pure ASGI and outside the response cache, so cached answers are guarded too. Verified
+    keys are remembered for a minute to spare the database.
+    """
+
+    PUBLIC = ("/healthz", "/readyz")
+
+    def __init__(self, app, sessions):
+        self.app, self.sessions = app, sessions
+        self._seen: dict[str, float] = {}
+
+    def _valid(self, presented: str) -> bool:
+        if self._seen.get(presented, 0) > time.monotonic():
+            return True
+        with self.sessions() as session:
+            key = verify(session, presented)
+        if key is not None and key.allows("read"):
+            self._seen[presented] = time.monotonic() + 60
+            return True
+        return False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] not in self.PUBLIC:
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            presented = headers.get("x-api-key") or headers.get("ocp-apim-subscription-key")
+            if not presented or not await anyio.to_thread.run_sync(self._valid, presented):
+                body = dumps(
+                    {
+                        "status": 401,
+                        "detail": "this service requires an API key for "
+                        "reading: send it in the X-API-Key header",
+                    }
+                )
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b"ApiKey"),
                             (b"content-length", str(len(body)).encode()),
                         ],
                     }

@@ -464,8 +464,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
     session.execute(
         text(f"""
         INSERT INTO {spec.table} ({", ".join(columns)})
-        SELECT {", ".join(values)} FROM ingest_diff d WHERE d.action = 'insert'
-        ORDER BY d.line"""),
+        SELECT {", ".join(values)} FROM ingest_diff d WHERE d.action = 'insert'"""),
         params,
     )
     if changed:

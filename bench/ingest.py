@@ -1,0 +1,149 @@
+"""Ingest throughput: the Round 54 workbook end to end, and a bulk synthetic CSV beside a
+raw COPY of the same rows into a bare table, in the same run.
+
+Usage: .venv/bin/python bench/ingest.py [--rows 1000000]
+
+Runs in a scratch database (`<name>_bench`, created, migrated, loaded, dropped) on the
+configured server. A round's observations hold at most 123 areas x 3 population types x
+6 reasons = 2,214 rows, so the bulk measurement posts migrant nationality rows (baladiya x
+synthetic nationality), which go through the same pipeline: parse, COPY into staging,
+set-based validation, comparison and apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from app import db
+    from app.cli import database_up
+    from app.db import get_sessionmaker
+    from app.ingest import parse, service
+    from app.ingest.pipeline import Submission
+    from app.ingest.specs import SPECS
+    from app.loaders.default_data import load_default_data
+    from app.settings import get_settings
+
+    settings = get_settings()
+    server = make_url(database_up(settings, migrate=False))
+    url = server.set(database=f"{server.database}_bench").render_as_string(hide_password=False)
+    db.create_database(url, drop_first=True)
+    try:
+        db.migrate(url)
+        load_default_data(url, settings.data_dir)
+        sessions = get_sessionmaker(url)
+
+        workbook = (
+            settings.data_dir
+            / "dtm_libya_r54_migrants"
+            / ("DTM_Libya_R54_Migrant_Dataset_PUBLIC.xlsx")
+        )
+        raw = workbook.read_bytes()
+        started = time.perf_counter()
+        datasets = parse.xlsx_datasets(raw)
+        parts = [
+            Submission(
+                spec=SPECS[name],
+                round_code="R54",
+                rows=rows,
+                source="bench",
+                payload_sha256="bench",
+            )
+            for name, rows in datasets.items()
+        ]
+        status, body = service.submit(sessions, parts)
+        seconds = time.perf_counter() - started
+        assert status == 200, body
+        print(
+            f"R54 workbook end to end: {body['rows']} rows ({body['updated']} updated) in "
+            f"{seconds:.2f} s = {body['rows'] / seconds:,.0f} rows/s"
+        )
+
+        with sessions() as session:
+            pcodes = list(
+                session.execute(
+                    text("SELECT pcode FROM admin_areas WHERE level = 2 ORDER BY pcode")
+                ).scalars()
+            )
+            session.execute(
+                text("""INSERT INTO rounds (code, kind, title, source)
+                                    VALUES ('BENCH', 'mobility_tracking', 'bench', 'bench')""")
+            )
+            session.commit()
+        per_area = -(-args.rows // len(pcodes))
+        csv_text = io.StringIO()
+        csv_text.write("pcode,nationality,individuals\n")
+        written = 0
+        for n in range(per_area):
+            for pcode in pcodes:
+                if written == args.rows:
+                    break
+                csv_text.write(f"{pcode},Synthetic-{n:06d},{(n * 7 + written) % 5000}\n")
+                written += 1
+        data = csv_text.getvalue().encode()
+        print(f"synthetic CSV: {written:,} rows, {len(data) / 1e6:.1f} MB")
+
+        engine = db.get_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                text("CREATE TABLE bare (pcode text, nationality text, individuals bigint)")
+            )
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            cursor = conn.connection.cursor()
+            cursor.copy_expert("COPY bare FROM STDIN WITH (FORMAT csv, HEADER)", io.BytesIO(data))
+        copy_seconds = time.perf_counter() - started
+
+        timings: dict[str, float] = {}
+        current = ["parse", time.perf_counter()]
+
+        def step(message: str) -> None:
+            """Charge the time since the last message to the stage it announced."""
+            now = time.perf_counter()
+            timings[current[0]] = now - current[1]
+            current[:] = [message.split(" ")[0], now]
+
+        started = time.perf_counter()
+        current[1] = started
+        rows = list(parse.csv_rows("nationalities", data))
+        sub = Submission(
+            spec=SPECS["nationalities"],
+            round_code="BENCH",
+            rows=rows,
+            source="bench",
+            payload_sha256="bench",
+        )
+        status, body = service.submit(sessions, [sub], progress=step)
+        step("end")
+        pipeline_seconds = time.perf_counter() - started
+        assert status == 200 and body["inserted"] == written, body
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+        print(
+            f"raw COPY into a bare table: {copy_seconds:.2f} s = "
+            f"{written / copy_seconds:,.0f} rows/s"
+        )
+        print(
+            f"DTM Geo import ({steps}): {pipeline_seconds:.2f} s "
+            f"= {written / pipeline_seconds:,.0f} rows/s"
+        )
+        print(f"ratio: {copy_seconds / pipeline_seconds:.2f} of the raw COPY rate")
+    finally:
+        db.drop_database(url)
+
+
+if __name__ == "__main__":
+    main()
