@@ -190,25 +190,19 @@ async def post_file(
     _check_mode(mode, key)
     raw = await _body(request, (XLSX, "text/csv"))
     datasets = _parse_file(raw, request.headers["content-type"])
-    digest = hashlib.sha256(raw).hexdigest()
-    parts = [
-        Submission(
-            spec=SPECS[name],
-            round_code=code,
-            rows=rows,
-            source=source,
-            source_url=source_url,
-            quality=quality,
-            mode=mode,
-            dry_run=dry_run,
-            payload_sha256=digest,
-            key=key,
-            idempotency_key=idempotency_key,
-            if_match=if_match,
-            dataset_label="file",
-        )
-        for name, rows in datasets.items()
-    ]
+    parts = service.file_parts(
+        datasets,
+        code,
+        source=source,
+        source_url=source_url,
+        quality=quality,
+        mode=mode,
+        dry_run=dry_run,
+        payload_sha256=hashlib.sha256(raw).hexdigest(),
+        key=key,
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+    )
     session.close()
     status, body = service.submit(request.app.state.sessionmaker, parts)
     return _json(body, status)

@@ -11,8 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from app.db import get_sessionmaker
 from app.errors import DtmGeoError
 from app.ingest import parse, service
-from app.ingest.pipeline import Submission
-from app.ingest.specs import QUALITIES, SPECS
+from app.ingest.specs import QUALITIES
 
 SHOWN_ERRORS = 20
 
@@ -73,21 +72,16 @@ def import_file(
         def step(message: str) -> None:
             progress.update(stage, description=message)
 
-        parts = [
-            Submission(
-                spec=SPECS[name],
-                round_code=round_code,
-                rows=rows,
-                source=source,
-                source_url=source_url,
-                quality=quality,
-                mode="replace" if replace else "upsert",
-                dry_run=dry_run,
-                payload_sha256=hashlib.sha256(raw).hexdigest(),
-                dataset_label="file",
-            )
-            for name, rows in datasets.items()
-        ]
+        parts = service.file_parts(
+            datasets,
+            round_code,
+            source=source,
+            source_url=source_url,
+            quality=quality,
+            mode="replace" if replace else "upsert",
+            dry_run=dry_run,
+            payload_sha256=hashlib.sha256(raw).hexdigest(),
+        )
         status, body = service.submit(get_sessionmaker(url), parts, progress=step)
         progress.update(stage, total=1, completed=1, description="done")
     if status == 422:

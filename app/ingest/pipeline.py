@@ -417,7 +417,15 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
     changed = bool(report["inserted"] or report["updated"] or report["removed"])
     revision = round_row["revision"] + (1 if changed else 0)
     submission_id = record_submission(
-        session, sub, spec.name if not sub.dataset_label else sub.dataset_label, report, revision
+        session,
+        key=sub.key,
+        round_code=sub.round_code,
+        dataset=sub.dataset_label or spec.name,
+        mode=sub.mode,
+        payload_sha256=sub.payload_sha256,
+        counts=report,
+        revision=revision,
+        idempotency_key=sub.idempotency_key,
     )
     key_json = ", ".join(f"'{c}', x.{c}" for c in spec.key)
     snapshot = "to_jsonb(x) - 'id' - 'round_id'"
@@ -482,7 +490,20 @@ def bump_revision(session: Session, round_id: int) -> None:
     session.execute(text("UPDATE data_version SET version = version + 1, changed_at = now()"))
 
 
-def record_submission(session, sub: Submission, dataset: str, report: dict, revision: int) -> int:
+def record_submission(
+    session: Session,
+    *,
+    key: KeyInfo | None,
+    round_code: str,
+    dataset: str,
+    mode: str,
+    payload_sha256: str,
+    counts: dict,
+    revision: int,
+    idempotency_key: str | None = None,
+) -> int:
+    """Insert the audit row of a write (its answer is filled in by `finish_submission`)."""
+    summary = {k: counts.get(k, 0) for k in ("rows", "inserted", "updated", "unchanged", "removed")}
     return session.execute(
         text("""
         INSERT INTO submissions (api_key_id, key_name, round_code, dataset, mode, payload_sha256,
@@ -492,17 +513,15 @@ def record_submission(session, sub: Submission, dataset: str, report: dict, revi
                 :revision, :idem, 0, '{}'::jsonb)
         RETURNING id"""),
         {
-            "key_id": sub.key.id if sub.key else None,
-            "key_name": sub.key.name if sub.key else "cli",
-            "round": sub.round_code,
+            "key_id": key.id if key else None,
+            "key_name": key.name if key else "cli",
+            "round": round_code,
             "dataset": dataset,
-            "mode": sub.mode,
-            "sha": sub.payload_sha256,
-            "counts": dumps(
-                {k: report[k] for k in ("rows", "inserted", "updated", "unchanged", "removed")}
-            ).decode(),
+            "mode": mode,
+            "sha": payload_sha256,
+            "counts": dumps(summary).decode(),
             "revision": revision,
-            "idem": sub.idempotency_key,
+            "idem": idempotency_key,
         },
     ).scalar_one()
 

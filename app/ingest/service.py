@@ -206,16 +206,16 @@ def put_round(
         "unchanged": int(not changed),
         "removed": 0,
     }
-    sub = Submission(
-        spec=SPECS["observations"],
-        round_code=code,
-        rows=[],
-        source="",
-        payload_sha256=payload_sha256,
-        mode="metadata",
+    sid = record_submission(
+        session,
         key=key,
+        round_code=code,
+        dataset="round",
+        mode="metadata",
+        payload_sha256=payload_sha256,
+        counts=counts,
+        revision=view["revision"],
     )
-    sid = record_submission(session, sub, "round", counts, view["revision"])
     finish_submission(session, sid, 201 if current is None else 200, {"round": code, **counts})
     return view, current is None
 
@@ -230,21 +230,15 @@ def delete_round(
             "it again for its current ETag"
         )
     removed = {}
-    sub = Submission(
-        spec=SPECS["observations"],
-        round_code=code,
-        rows=[],
-        source="",
-        payload_sha256=payload_sha256,
-        mode="delete",
-        key=key,
-    )
     sid = record_submission(
         session,
-        sub,
-        "round",
-        {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "removed": 0},
-        round_row["revision"] + 1,
+        key=key,
+        round_code=code,
+        dataset="round",
+        mode="delete",
+        payload_sha256=payload_sha256,
+        counts={},
+        revision=round_row["revision"] + 1,
     )
     for table in ("observations", "flows", "migrant_nationalities"):
         removed[table] = session.execute(
@@ -304,3 +298,13 @@ def submission_detail(session: Session, submission_id: int) -> dict:
         {"i": submission_id},
     ).mappings()
     return {**dict(row), "previous_values": [dict(p) for p in previous]}
+
+
+def file_parts(datasets: dict[str, list[dict]], round_code: str, **fields) -> list[Submission]:
+    """One Submission per dataset a file holds, sharing the submission's fields."""
+    return [
+        Submission(
+            spec=SPECS[name], round_code=round_code, rows=rows, dataset_label="file", **fields
+        )
+        for name, rows in datasets.items()
+    ]
