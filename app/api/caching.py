@@ -31,7 +31,7 @@ from app.services.rendered import Rendered
 
 GZIP_MIN_BYTES = 1024
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
-CACHED_PREFIXES = ("/api/v1/", "/v2/", "/v3/")
+CACHED_PREFIXES = ("/api/v1/", "/v2/", "/v3/", "/ogc/")
 
 
 @dataclass
@@ -126,7 +126,7 @@ def _answer(entry: Entry, if_none_match: str | None, accept_encoding: str):
     if len(body) >= GZIP_MIN_BYTES and "gzip" in accept_encoding:
         body = entry.rendered.gzipped()
         headers["Content-Encoding"] = "gzip"
-    return 200, headers, body
+    return entry.rendered.status, headers, body
 
 
 def cached_response(request: Request, session: Session, render: Callable[[], Rendered]) -> Response:

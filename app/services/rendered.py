@@ -13,6 +13,7 @@ class Rendered:
     body: bytes
     media_type: str
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
     _gzipped: bytes | None = None
 
     def gzipped(self) -> bytes:

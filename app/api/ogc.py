@@ -1,0 +1,484 @@
+"""OGC API - Features (Part 1 Core, GeoJSON, OpenAPI 3.0; Part 2 CRS) and vector tiles.
+
+What QGIS and GDAL need to load the layers from the service's URL: a landing page with
+`service-desc`, `data` and `conformance` links, collections with extents and CRS lists,
+and paged items with numberMatched, numberReturned and next links. Bad parameters answer
+400 with the reason, as the standard asks.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+
+from app.api.caching import cached_response
+from app.api.deps import SessionDep
+from app.serialize import dumps
+from app.services import ogc, ogc_docs
+from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
+from app.services.rendered import Rendered
+
+router = APIRouter(prefix="/ogc", tags=["OGC API - Features and tiles"])
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+MVT = "application/vnd.mapbox-vector-tile"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+MAX_LIMIT = 10_000
+CollectionId = Annotated[str, Path(description="Collection id.", examples=["mantikas"])]
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def _collection(collection_id: str) -> ogc.Collection:
+    found = ogc.COLLECTIONS.get(collection_id)
+    if found is None:
+        raise HTTPException(
+            404, f"unknown collection '{collection_id}'; list them with GET /ogc/collections"
+        )
+    return found
+
+
+def _json(body, media: str = JSON) -> Rendered:
+    return Rendered(dumps(body), media)
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request) -> Response:
+    base = _base(request)
+    return Response(
+        dumps(
+            {
+                "title": "DTM Geo: Libya displacement data",
+                "description": "IOM DTM Libya figures and OCHA COD-AB boundaries as "
+                "OGC API - Features collections and vector tiles.",
+                "links": [
+                    {"href": base, "rel": "self", "type": JSON, "title": "This document"},
+                    {
+                        "href": f"{base}/api",
+                        "rel": "service-desc",
+                        "type": "application/vnd.oai.openapi+json;version=3.0",
+                        "title": "API definition",
+                    },
+                    {
+                        "href": str(request.base_url) + "docs",
+                        "rel": "service-doc",
+                        "type": "text/html",
+                        "title": "API documentation",
+                    },
+                    {
+                        "href": f"{base}/conformance",
+                        "rel": "conformance",
+                        "type": JSON,
+                        "title": "Conformance classes",
+                    },
+                    {
+                        "href": f"{base}/collections",
+                        "rel": "data",
+                        "type": JSON,
+                        "title": "Collections",
+                    },
+                ],
+            }
+        ),
+        media_type=JSON,
+    )
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance() -> Response:
+    return Response(dumps({"conformsTo": CONFORMANCE}), media_type=JSON)
+
+
+@router.get("/api", summary="OpenAPI 3.0 definition of the OGC API")
+def api_definition(request: Request) -> Response:
+    return Response(
+        dumps(ogc_docs.openapi(_base(request))),
+        media_type="application/vnd.oai.openapi+json;version=3.0",
+    )
+
+
+def _describe(request: Request, session, collection: ogc.Collection) -> dict:
+    base = _base(request)
+    params = {"round": ogc.latest_round(session) if collection.stats else None}
+    bbox = ogc.extent(session, collection, params)
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "itemType": "feature",
+        "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": CRS84}},
+        "crs": list(CRS_URIS),
+        "storageCrs": CRS84,
+        "links": [
+            {"href": f"{base}/collections/{collection.id}", "rel": "self", "type": JSON},
+            {
+                "href": f"{base}/collections/{collection.id}/items",
+                "rel": "items",
+                "type": GEOJSON,
+                "title": "Features",
+            },
+            *(
+                [
+                    {
+                        "href": f"{base}/tiles/{collection.id}/tilejson.json",
+                        "rel": "tiles",
+                        "type": JSON,
+                        "title": "Vector tiles (TileJSON)",
+                    }
+                ]
+                if collection.id in ogc.TILE_LAYERS
+                else []
+            ),
+        ],
+    }
+
+
+@router.get("/collections", summary="The collections")
+def collections(request: Request, session: SessionDep) -> Response:
+    def render() -> Rendered:
+        base = _base(request)
+        return _json(
+            {
+                "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON}],
+                "collections": [_describe(request, session, c) for c in ogc.COLLECTIONS.values()],
+                "crs": list(CRS_URIS),
+            }
+        )
+
+    return cached_response(request, session, render)
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
+    found = _collection(collection_id)
+    return cached_response(request, session, lambda: _json(_describe(request, session, found)))
+
+
+# --- parameters (400 with the reason when malformed) -----------------------------------
+
+
+def _crs(name: str, value: str | None) -> str:
+    if value is None:
+        return CRS84
+    uri = SHORT_CRS.get(value.strip("[]"), value.strip("[]"))
+    if uri not in CRS_URIS:
+        raise HTTPException(
+            400, f"{name}: '{value}' is not supported; use one of {', '.join(CRS_URIS)}"
+        )
+    return uri
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(abs(n) < 1e8 for n in numbers):
+        raise HTTPException(400, "bbox: expected four numbers minx,miny,maxx,maxy")
+    if numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+        raise HTTPException(400, "bbox: the lower corner must come first (minx,miny,maxx,maxy)")
+    return tuple(numbers)
+
+
+def _int(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    if not re.fullmatch(r"\d{1,12}", value) or not low <= int(value) <= high:
+        raise HTTPException(400, f"{name}: expected a whole number from {low} to {high}")
+    return int(value)
+
+
+def _instant(text: str) -> str | None:
+    if text in ("", ".."):
+        return None
+    try:
+        return (
+            date.fromisoformat(text)
+            if len(text) == 10
+            else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).date()
+        ).isoformat()
+    except ValueError:
+        raise HTTPException(
+            400, f"datetime: '{text}' is not an RFC 3339 date or date-time"
+        ) from None
+
+
+def _datetime(value: str | None) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if "/" in value:
+        start, end = value.split("/", 1)
+        return _instant(start), _instant(end)
+    moment = _instant(value)
+    return moment, moment
+
+
+def _query(request: Request, session, collection: ogc.Collection, fid: int | None = None):
+    p = request.query_params
+    crs = _crs("crs", p.get("crs"))
+    bbox_crs = _crs("bbox-crs", p.get("bbox-crs"))
+    start, end = _datetime(p.get("datetime"))
+    population_type = p.get("population_type")
+    if population_type not in (None, "idp", "returnee", "migrant"):
+        raise HTTPException(400, "population_type: expected idp, returnee or migrant")
+    round_code = p.get("round")
+    if collection.stats and round_code is None:
+        round_code = ogc.latest_round(session)
+    return crs, ItemsQuery(
+        bbox=_bbox(p.get("bbox")),
+        bbox_srid=CRS_URIS[bbox_crs],
+        bbox_lat_lon=bbox_crs == LAT_LON,
+        out_srid=CRS_URIS[crs],
+        out_lat_lon=crs == LAT_LON,
+        limit=_int("limit", p.get("limit"), 100, 1, MAX_LIMIT),
+        offset=_int("offset", p.get("offset"), 0, 0, 10**9),
+        round=round_code,
+        population_type=population_type,
+        pcode=p.get("pcode"),
+        date_from=start,
+        date_to=end,
+        fid=fid,
+    )
+
+
+ITEM_PARAMS = {
+    "bbox": "minx,miny,maxx,maxy (in bbox-crs, default CRS84).",
+    "bbox-crs": "CRS of bbox: CRS84, EPSG:4326 (lat,lon) or EPSG:3857, or their URIs.",
+    "crs": "CRS of the output geometry (same choices).",
+    "limit": f"Features per page, 1 to {MAX_LIMIT} (default 100).",
+    "offset": "Features to skip.",
+    "datetime": "Reporting date or interval (2024-09-30, 2023-01-01/.., ../2024-12-31).",
+    "round": "Round code for the statistics collections (default: the latest with figures).",
+    "population_type": "idp, returnee or migrant (flows).",
+    "pcode": "An area or its parent's pcode.",
+}
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection (GeoJSON)",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": text,
+                "schema": {"type": "string"},
+                "example": example,
+            }
+            for (name, text), example in zip(
+                ITEM_PARAMS.items(),
+                [
+                    "20,30,25,33",
+                    "CRS84",
+                    "EPSG:3857",
+                    "100",
+                    "0",
+                    "2024-09-30",
+                    "R54",
+                    "idp",
+                    "LY0101",
+                ],
+                strict=True,
+            )
+        ]
+    },
+)
+def items(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
+    found = _collection(collection_id)
+    crs, query = _query(request, session, found)
+
+    def render() -> Rendered:
+        body, matched, returned = ogc.items(session, found, query)
+        collection_json = _page(request, body, matched, returned, query)
+        return Rendered(collection_json, GEOJSON, {"Content-Crs": f"<{crs}>"})
+
+    return cached_response(request, session, render)
+
+
+def _page(request: Request, body: bytes, matched: int, returned: int, q: ItemsQuery) -> bytes:
+    document = orjson.loads(body)
+    url = request.url
+    links = [
+        {"href": str(url), "rel": "self", "type": GEOJSON},
+        {"href": str(url).split("/items")[0], "rel": "collection", "type": JSON},
+    ]
+    if q.offset + returned < matched:
+        links.append(
+            {
+                "href": str(url.include_query_params(offset=q.offset + q.limit)),
+                "rel": "next",
+                "type": GEOJSON,
+            }
+        )
+    if q.offset > 0:
+        links.append(
+            {
+                "href": str(url.include_query_params(offset=max(q.offset - q.limit, 0))),
+                "rel": "prev",
+                "type": GEOJSON,
+            }
+        )
+    document.update(
+        numberMatched=matched,
+        numberReturned=returned,
+        links=links,
+        timeStamp=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    return dumps(document)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+def item(
+    request: Request,
+    session: SessionDep,
+    collection_id: CollectionId,
+    feature_id: Annotated[str, Path(description="Feature id.", examples=["10102"])],
+) -> Response:
+    found = _collection(collection_id)
+    if not re.fullmatch(r"\d{1,12}", feature_id):
+        raise HTTPException(
+            404, f"no feature '{feature_id}' in {collection_id}: ids are whole numbers"
+        )
+    crs, query = _query(request, session, found, fid=int(feature_id))
+
+    def render() -> Rendered:
+        body, _, _ = ogc.items(session, found, query)
+        features = orjson.loads(body)["features"]
+        if not features:
+            raise HTTPException(404, f"no feature {feature_id} in {collection_id}")
+        feature = features[0]
+        base = str(request.url).split("?")[0]
+        feature["links"] = [
+            {"href": base, "rel": "self", "type": GEOJSON},
+            {"href": base.rsplit("/items", 1)[0], "rel": "collection", "type": JSON},
+        ]
+        return Rendered(dumps(feature), GEOJSON, {"Content-Crs": f"<{crs}>"})
+
+    return cached_response(request, session, render)
+
+
+# --- vector tiles ------------------------------------------------------------------------
+
+
+@router.get("/tiles/{layer}/tilejson.json", summary="TileJSON of a vector tile layer")
+def tilejson(
+    request: Request,
+    session: SessionDep,
+    layer: Annotated[str, Path(description="Layer.", examples=["mantikas"])],
+) -> Response:
+    found = _tile_layer(layer)
+    base = _base(request)
+    suffix = f"?round={request.query_params['round']}" if "round" in request.query_params else ""
+
+    def render() -> Rendered:
+        params = {"round": request.query_params.get("round") or ogc.latest_round(session)}
+        bbox = ogc.extent(session, found, params) or [-180, -85, 180, 85]
+        return _json(
+            {
+                "tilejson": "3.0.0",
+                "name": found.title,
+                "description": found.description,
+                "tiles": [f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf{suffix}"],
+                "minzoom": ogc.MIN_ZOOM,
+                "maxzoom": ogc.MAX_ZOOM,
+                "bounds": bbox,
+                "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 5],
+                "attribution": found.description.split(". ", 1)[-1],
+                "vector_layers": [
+                    {
+                        "id": layer,
+                        "fields": {p: "" for p in found.properties},
+                        "minzoom": ogc.MIN_ZOOM,
+                        "maxzoom": ogc.MAX_ZOOM,
+                    }
+                ],
+            }
+        )
+
+    return cached_response(request, session, render)
+
+
+def _tile_layer(layer: str) -> ogc.Collection:
+    if layer not in ogc.TILE_LAYERS:
+        raise HTTPException(
+            404, f"unknown tile layer '{layer}'; layers: {', '.join(ogc.TILE_LAYERS)}"
+        )
+    return ogc.COLLECTIONS[layer]
+
+
+@router.get(
+    "/tiles/{layer}/{z}/{x}/{y}.pbf",
+    summary="A Mapbox vector tile (WebMercatorQuad); 204 when it holds nothing",
+    responses={200: {"content": {MVT: {}}}, 204: {"description": "No data in this tile"}},
+)
+def vector_tile(
+    request: Request,
+    session: SessionDep,
+    layer: Annotated[str, Path(description="Layer.", examples=["mantikas"])],
+    z: Annotated[int, Path(ge=ogc.MIN_ZOOM, le=ogc.MAX_ZOOM, description="Zoom.", examples=[5])],
+    x: Annotated[int, Path(ge=0, description="Column.", examples=[18])],
+    y: Annotated[int, Path(ge=0, description="Row.", examples=[13])],
+    round: Annotated[
+        str | None, Query(max_length=64, description="Round (statistics layers).", examples=["R54"])
+    ] = None,
+) -> Response:
+    found = _tile_layer(layer)
+    if x >= 2**z or y >= 2**z:
+        raise HTTPException(400, f"tile {z}/{x}/{y} does not exist: x and y must be below {2**z}")
+
+    def render() -> Rendered:
+        code = round or (ogc.latest_round(session) if found.stats else None)
+        body = ogc.tile(session, found, z, x, y, code)
+        return Rendered(body, MVT, status=200 if body else 204)
+
+    return cached_response(request, session, render)
+
+
+GPKG = "application/geopackage+sqlite3"
+
+
+@router.get(
+    "/download.gpkg",
+    summary="A GeoPackage of every collection (statistics for one round)",
+    responses={200: {"content": {GPKG: {}}}},
+)
+def download_geopackage(
+    request: Request,
+    session: SessionDep,
+    round: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Round of the statistics layers (default: the latest with figures).",
+            examples=["R54"],
+        ),
+    ] = None,
+) -> Response:
+    from app.geo.package import geopackage
+
+    def render() -> Rendered:
+        code = round or ogc.latest_round(session)
+        name = f"dtm-geo-libya-{code or 'boundaries'}.gpkg"
+        return Rendered(
+            geopackage(session, code),
+            GPKG,
+            {"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return cached_response(request, session, render)

@@ -1,0 +1,279 @@
+"""OGC API - Features collections and Mapbox vector tiles, generated in PostGIS.
+
+Each collection is a SQL source with a geometry, a stable integer feature id and its
+properties. Queries transform the query geometry (bbox) to storage CRS and the output
+geometry to the requested CRS; the stored columns are never transformed for filtering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM
+from app.services.hierarchy import rollup_sql
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS_URIS = {
+    CRS84: 4326,
+    "http://www.opengis.net/def/crs/EPSG/0/4326": 4326,
+    "http://www.opengis.net/def/crs/EPSG/0/3857": 3857,
+}
+LAT_LON = "http://www.opengis.net/def/crs/EPSG/0/4326"  # axis order latitude, longitude
+SHORT_CRS = {
+    "CRS84": CRS84,
+    "EPSG:4326": LAT_LON,
+    "EPSG:3857": "http://www.opengis.net/def/crs/EPSG/0/3857",
+}
+
+_STATS_LEAF = """
+    SELECT o.id, a.level, a.pcode, a.parent_pcode, o.quality, o.round_id, o.population_type,
+           o.individuals
+    FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
+    JOIN rounds r ON r.id = o.round_id
+    WHERE r.code = :round AND o.quality = 'published' AND o.displacement_reason IS NULL
+"""
+
+
+def _stats_source(level: int) -> str:
+    """Counts per population type for each area of `level` in round :round, rolled up the
+    hierarchy as the statistics API does (stored figure, else the sum of the level below)."""
+    rollup = rollup_sql(
+        _STATS_LEAF, dims=("round_id", "population_type"), measures=("individuals",), optional=()
+    )
+    return f"""
+        WITH {rollup}
+        SELECT {_FID} AS fid, {_AREA_COLUMNS}, r.code AS round, r.reporting_date,
+               sum(s.individuals) FILTER (WHERE s.population_type = 'idp') AS idps,
+               sum(s.individuals) FILTER (WHERE s.population_type = 'returnee') AS returnees,
+               sum(s.individuals) FILTER (WHERE s.population_type = 'migrant') AS migrants,
+               bool_and(s.complete) AS complete, 'published' AS quality, a.geom
+        FROM l{level} s JOIN admin_areas a ON a.pcode = s.pcode
+        JOIN rounds r ON r.id = s.round_id
+        GROUP BY a.pcode, r.code, r.reporting_date
+    """
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    source: str  # SQL yielding fid, pcode, geom (4326) and property columns
+    properties: tuple[str, ...]
+    geometry_type: str
+    stats: bool = False  # takes ?round= (default: the latest round with figures)
+
+
+_AREA_PROPS = ("pcode", "name_en", "name_ar", "parent_pcode", "region_pcode")
+_STATS_PROPS = ("round", "reporting_date", "idps", "returnees", "migrants", "complete", "quality")
+_AREA_COLUMNS = ", ".join(f"a.{p}" for p in _AREA_PROPS)
+_FID = "CAST(substr(a.pcode, 3) AS integer)"  # LY0101 -> 101, LY010102 -> 10102
+
+COLLECTIONS = {
+    c.id: c
+    for c in (
+        Collection(
+            "mantikas",
+            "Mantikas (DTM admin 1)",
+            f"The 22 mantikas of Libya, official OCHA COD-AB polygons. {COD_AB}",
+            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, 'official' AS geometry_quality, a.geom "
+            "FROM admin_areas a WHERE a.level = 1",
+            (*_AREA_PROPS, "geometry_quality"),
+            "MultiPolygon",
+        ),
+        Collection(
+            "baladiyas",
+            "Baladiyas (DTM admin 2), official points",
+            f"The 100 baladiyas of Libya as OCHA publishes them: points. {COD_AB}",
+            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, 'official' AS geometry_quality, a.geom "
+            "FROM admin_areas a WHERE a.level = 2",
+            (*_AREA_PROPS, "geometry_quality"),
+            "Point",
+        ),
+        Collection(
+            "baladiyas-approximate",
+            "Baladiyas (DTM admin 2), APPROXIMATE polygons",
+            f"{APPROXIMATE_NOTE} {COD_AB}",
+            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, 'approximate' AS geometry_quality, "
+            "ab.method, ab.geom FROM admin_areas a JOIN approximate_boundaries ab USING (pcode)",
+            (*_AREA_PROPS, "geometry_quality", "method"),
+            "MultiPolygon",
+        ),
+        Collection(
+            "stats-admin1",
+            "DTM figures by mantika",
+            "Published IDP, returnee and migrant counts for each mantika in a round "
+            f"(`round`, default the latest round with figures). {DTM} {COD_AB}",
+            _stats_source(1),
+            (*_AREA_PROPS, *_STATS_PROPS),
+            "MultiPolygon",
+            stats=True,
+        ),
+        Collection(
+            "stats-admin2",
+            "DTM figures by baladiya (points)",
+            "Published IDP, returnee and migrant counts for each baladiya in a round "
+            f"(`round`, default the latest round with figures). {DTM} {COD_AB}",
+            _stats_source(2),
+            (*_AREA_PROPS, *_STATS_PROPS),
+            "Point",
+            stats=True,
+        ),
+        Collection(
+            "flows",
+            "Displacement flows (origin to destination lines)",
+            "Origin-destination flows as straight lines between official points (mantika "
+            "polygons use a point on their surface), with counts and quality. "
+            f"{DTM} {COD_AB}",
+            "SELECT f.id AS fid, r.code AS round, f.population_type, f.origin_pcode, "
+            "f.destination_pcode, f.individuals, f.households, f.quality, f.source, "
+            "ST_MakeLine(ST_PointOnSurface(o.geom), ST_PointOnSurface(d.geom)) AS geom "
+            "FROM flows f JOIN rounds r ON r.id = f.round_id "
+            "JOIN admin_areas o ON o.pcode = f.origin_pcode "
+            "JOIN admin_areas d ON d.pcode = f.destination_pcode",
+            (
+                "round",
+                "population_type",
+                "origin_pcode",
+                "destination_pcode",
+                "individuals",
+                "households",
+                "quality",
+                "source",
+            ),
+            "LineString",
+        ),
+    )
+}
+
+
+def latest_round(session: Session) -> str | None:
+    return session.execute(
+        text("""
+        SELECT r.code FROM rounds r WHERE EXISTS (
+            SELECT 1 FROM observations o WHERE o.round_id = r.id AND o.quality = 'published'
+              AND o.displacement_reason IS NULL)
+        ORDER BY r.reporting_date DESC NULLS LAST, r.code DESC LIMIT 1""")
+    ).scalar()
+
+
+def extent(session: Session, collection: Collection, params: dict) -> list[float] | None:
+    box = session.execute(
+        text(f"SELECT ST_Extent(geom) FROM ({collection.source}) c"), params
+    ).scalar()
+    if not box:
+        return None
+    numbers = box.removeprefix("BOX(").removesuffix(")").replace(",", " ").split()
+    return [round(float(n), 6) for n in numbers]
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_srid: int = 4326
+    bbox_lat_lon: bool = False
+    out_srid: int = 4326
+    out_lat_lon: bool = False
+    limit: int = 100
+    offset: int = 0
+    round: str | None = None
+    population_type: str | None = None
+    pcode: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    fid: int | None = None
+
+
+def items(session: Session, collection: Collection, q: ItemsQuery) -> tuple[bytes, int, int]:
+    """(GeoJSON FeatureCollection without links, numberMatched, numberReturned)."""
+    where, params = _filters(collection, q)
+    geometry = "geom" if q.out_srid == 4326 else f"ST_Transform(geom, {int(q.out_srid)})"
+    if q.out_lat_lon:
+        geometry = f"ST_FlipCoordinates({geometry})"
+    decimals = 6 if q.out_srid == 4326 else 2
+    props = ", ".join(f"'{p}', {p}" for p in collection.properties)
+    sql = f"""
+        WITH matched AS (SELECT * FROM ({collection.source}) c WHERE {where}),
+        page AS (SELECT * FROM matched ORDER BY fid LIMIT :limit OFFSET :offset)
+        SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM page) AS returned,
+               json_build_object('type', 'FeatureCollection', 'features', coalesce(
+                   (SELECT json_agg(json_build_object(
+                        'type', 'Feature', 'id', fid,
+                        'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW({geometry}), {decimals})::json,
+                        'properties', json_build_object({props})) ORDER BY fid) FROM page),
+                   '[]'::json))::text AS body
+    """
+    row = session.execute(text(sql), {**params, "limit": q.limit, "offset": q.offset}).one()
+    return row.body.encode(), row.matched, row.returned
+
+
+def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
+    clauses, params = ["true"], {"round": q.round}
+    if q.bbox is not None:
+        x1, y1, x2, y2 = q.bbox
+        if q.bbox_lat_lon:
+            x1, y1, x2, y2 = y1, x1, y2, x2
+        # transform the query envelope to storage CRS, never the stored geometry
+        clauses.append(
+            "c.geom && ST_Transform(ST_MakeEnvelope(:x1, :y1, :x2, :y2, :bbox_srid), 4326)"
+        )
+        params.update(x1=x1, y1=y1, x2=x2, y2=y2, bbox_srid=q.bbox_srid)
+    if q.fid is not None:
+        clauses.append("c.fid = :fid")
+        params["fid"] = q.fid
+    if q.pcode and "pcode" in collection.properties:
+        clauses.append("(c.pcode = :pcode OR c.parent_pcode = :pcode)")
+        params["pcode"] = q.pcode
+    if q.population_type and "population_type" in collection.properties:
+        clauses.append("c.population_type = :population_type")
+        params["population_type"] = q.population_type
+    if q.round and not collection.stats and "round" in collection.properties:
+        clauses.append("c.round = :round")
+    if (q.date_from or q.date_to) and "reporting_date" in collection.properties:
+        clauses.append(
+            "c.reporting_date BETWEEN coalesce(CAST(:date_from AS date), '-infinity') "
+            "AND coalesce(CAST(:date_to AS date), 'infinity')"
+        )
+        params.update(date_from=q.date_from, date_to=q.date_to)
+    return " AND ".join(clauses), params
+
+
+# --- vector tiles ------------------------------------------------------------------------
+
+TILE_LAYERS = ("mantikas", "baladiyas", "baladiyas-approximate", "stats-admin1", "stats-admin2")
+MIN_ZOOM, MAX_ZOOM = 0, 14
+EXTENT = 4096
+
+
+def tile(
+    session: Session, collection: Collection, z: int, x: int, y: int, round_code: str | None
+) -> bytes:
+    """One Mapbox vector tile (WebMercatorQuad), geometry simplified to the zoom."""
+    props = ", ".join(collection.properties)
+    # a tile pixel at this zoom, in metres; simplify to half of it
+    tolerance = 40075016.68557849 / (2**z) / EXTENT / 2
+    sql = f"""
+        WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
+        features AS (
+            SELECT c.fid, {props},
+                   ST_AsMVTGeom(ST_Simplify(ST_Transform(c.geom, 3857), :tolerance, true),
+                                bounds.env, {EXTENT}, 64, true) AS geom
+            FROM ({collection.source}) c, bounds
+            WHERE c.geom && ST_Transform(ST_Expand(bounds.env, :margin), 4326)
+        )
+        SELECT ST_AsMVT(features.*, :layer, {EXTENT}, 'geom', 'fid') FROM features
+        WHERE geom IS NOT NULL
+    """
+    params = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "tolerance": tolerance,
+        "layer": collection.id,
+        "margin": tolerance * 2 * 64,
+        "round": round_code,
+    }
+    return bytes(session.execute(text(sql), params).scalar() or b"")
