@@ -99,3 +99,42 @@ def scratch_rounds(engine) -> Iterator[None]:
         conn.execute(text("DELETE FROM submissions WHERE round_code LIKE 'T-%'"))
         conn.execute(text("DELETE FROM rounds WHERE code LIKE 'T-%'"))
         conn.execute(text("UPDATE data_version SET version = version + 1"))
+
+
+@pytest.fixture(scope="session")
+def live_server(db_url, first_load):
+    """`dtm-geo serve` in its own process on a free loopback port, reading the test database.
+
+    A separate process, because GDAL's HTTP client (used through pyogrio) holds the
+    interpreter while it waits for answers from a server in the same process.
+    """
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": db_url, "DATA_VERSION_TTL": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            assert process.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)

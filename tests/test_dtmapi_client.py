@@ -6,17 +6,9 @@ Only its endpoint URLs are pointed at the test server (they are module constants
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import dtmapi.api
 import pytest
-import uvicorn
 from dtmapi import DTMApi
-
-from app.main import create_app
-from app.settings import Settings
 
 ENDPOINTS = {
     "IDP_ADMIN_0_API": "/v3/displacement/admin0",
@@ -30,24 +22,6 @@ ENDPOINTS = {
     "COUNTRY_LIST_API_V2": "/v2/CountryList",
     "OPERATION_LIST_API_V2": "/v2/OperationList",
 }
-
-
-@pytest.fixture(scope="module")
-def live_server(db_url, first_load):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(Settings(database_url=db_url, data_version_ttl=0))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -50,6 +50,13 @@ def _collection(collection_id: str) -> ogc.Collection:
     return found
 
 
+def _known_round(session, code: str | None) -> str | None:
+    """The round code as given, or 404 when no such round exists."""
+    if code is not None and not ogc.round_exists(session, code):
+        raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
+    return code
+
+
 def _json(body, media: str = JSON) -> Rendered:
     return Rendered(dumps(body), media)
 
@@ -235,7 +242,7 @@ def _query(request: Request, session, collection: ogc.Collection, fid: int | Non
     population_type = p.get("population_type")
     if population_type not in (None, "idp", "returnee", "migrant"):
         raise HTTPException(400, "population_type: expected idp, returnee or migrant")
-    round_code = p.get("round")
+    round_code = _known_round(session, p.get("round"))
     if collection.stats and round_code is None:
         round_code = ogc.latest_round(session)
     return crs, ItemsQuery(
@@ -383,6 +390,7 @@ def tilejson(
     layer: Annotated[str, Path(description="Layer.", examples=["mantikas"])],
 ) -> Response:
     found = _tile_layer(layer)
+    _known_round(session, request.query_params.get("round"))
     base = _base(request)
     suffix = f"?round={request.query_params['round']}" if "round" in request.query_params else ""
 
@@ -441,6 +449,7 @@ def vector_tile(
     found = _tile_layer(layer)
     if x >= 2**z or y >= 2**z:
         raise HTTPException(400, f"tile {z}/{x}/{y} does not exist: x and y must be below {2**z}")
+    _known_round(session, round)
 
     def render() -> Rendered:
         code = round or (ogc.latest_round(session) if found.stats else None)
@@ -471,6 +480,8 @@ def download_geopackage(
     ] = None,
 ) -> Response:
     from app.geo.package import geopackage
+
+    _known_round(session, round)
 
     def render() -> Rendered:
         code = round or ogc.latest_round(session)

@@ -160,6 +160,11 @@ def latest_round(session: Session) -> str | None:
     ).scalar()
 
 
+def round_exists(session: Session, code: str) -> bool:
+    found = session.execute(text("SELECT 1 FROM rounds WHERE code = :c"), {"c": code})
+    return found.scalar() is not None
+
+
 def extent(session: Session, collection: Collection, params: dict) -> list[float] | None:
     box = session.execute(
         text(f"SELECT ST_Extent(geom) FROM ({collection.source}) c"), params

@@ -1,0 +1,154 @@
+"""OGC API - Features and vector tiles, read the way QGIS reads them: with GDAL."""
+
+from __future__ import annotations
+
+import math
+
+import mapbox_vector_tile
+import pyogrio
+import pytest
+
+COUNTS = {
+    "mantikas": 22,
+    "baladiyas": 100,
+    "baladiyas-approximate": 100,
+    "stats-admin1": 22,
+    "stats-admin2": 100,
+    "flows": 0,
+}
+
+
+def test_landing_page_links_and_conformance(client):
+    landing = client.get("/ogc").json()
+    rels = {link["rel"]: link for link in landing["links"]}
+    assert rels["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    assert rels["data"]["href"].endswith("/ogc/collections")
+    assert client.get(rels["service-desc"]["href"]).json()["openapi"].startswith("3.0")
+    classes = client.get("/ogc/conformance").json()["conformsTo"]
+    assert any(c.endswith("features-1/1.0/conf/core") for c in classes)
+    assert any(c.endswith("features-2/1.0/conf/crs") for c in classes)
+
+
+def test_gdal_lists_every_collection(live_server):
+    layers = {name for name, _ in pyogrio.list_layers(f"OAPIF:{live_server}/ogc")}
+    assert layers == set(COUNTS)
+
+
+@pytest.mark.parametrize(("collection", "count"), [(c, n) for c, n in COUNTS.items() if n])
+def test_gdal_reads_every_feature_following_pages(live_server, collection, count):
+    frame = pyogrio.read_dataframe(f"OAPIF:{live_server}/ogc", layer=collection, PAGE_SIZE="7")
+    assert len(frame) == count
+    assert frame.crs.to_string() == "OGC:CRS84"
+
+
+def test_stats_layer_carries_round_54_migrants(live_server):
+    frame = pyogrio.read_dataframe(
+        f"OAPIF:{live_server}/ogc/collections/stats-admin2", PAGE_SIZE="100"
+    )
+    assert int(frame["migrants"].sum()) == 787_326 and set(frame["round"]) == {"R54"}
+
+
+def test_approximate_collection_says_so(client):
+    description = client.get("/ogc/collections/baladiyas-approximate").json()["description"]
+    assert "not an official boundary" in description
+
+
+def test_paging_numbers_and_links(client):
+    page = client.get("/ogc/collections/baladiyas/items", params={"limit": 40}).json()
+    assert (page["numberMatched"], page["numberReturned"]) == (100, 40)
+    next_link = next(link for link in page["links"] if link["rel"] == "next")
+    second = client.get(next_link["href"]).json()
+    assert second["features"][0]["id"] > page["features"][-1]["id"]
+    assert any(link["rel"] == "prev" for link in second["links"])
+
+
+def test_crs_is_honoured(client):
+    derna = "/ogc/collections/baladiyas/items/10102"
+    crs84 = client.get(derna).json()["geometry"]["coordinates"]
+    lat_lon = client.get(derna, params={"crs": "EPSG:4326"})
+    assert lat_lon.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4326>"
+    assert lat_lon.json()["geometry"]["coordinates"] == [crs84[1], crs84[0]]
+    mercator = client.get(derna, params={"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"})
+    x, y = mercator.json()["geometry"]["coordinates"]
+    assert x == pytest.approx(2_520_000, rel=0.01) and y == pytest.approx(3_862_000, rel=0.01)
+
+
+def test_bbox_in_either_axis_order(client):
+    plain = client.get(
+        "/ogc/collections/baladiyas/items", params={"bbox": "22.5,32.7,22.8,32.8"}
+    ).json()
+    flipped = client.get(
+        "/ogc/collections/baladiyas/items",
+        params={"bbox": "32.7,22.5,32.8,22.8", "bbox-crs": "EPSG:4326"},
+    ).json()
+    assert [f["id"] for f in plain["features"]] == [f["id"] for f in flipped["features"]] == [10102]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "1,2,3"},
+        {"bbox": "5,5,1,1"},
+        {"limit": "0"},
+        {"limit": "10001"},
+        {"crs": "EPSG:9999"},
+        {"datetime": "yesterday"},
+    ],
+)
+def test_malformed_parameters_are_400_with_the_reason(client, params):
+    response = client.get("/ogc/collections/mantikas/items", params=params)
+    assert response.status_code == 400 and next(iter(params)) in response.json()["detail"]
+
+
+def test_unknown_ids_are_404(client):
+    assert client.get("/ogc/collections/nowhere/items").status_code == 404
+    assert client.get("/ogc/collections/baladiyas/items/424242").status_code == 404
+    assert client.get("/ogc/collections/baladiyas/items/abc").status_code == 404
+    unknown_round = client.get("/ogc/collections/stats-admin1/items", params={"round": "R999"})
+    assert unknown_round.status_code == 404 and "GET /api/v1/rounds" in unknown_round.text
+    assert client.get("/ogc/download.gpkg", params={"round": "R999"}).status_code == 404
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    """The WebMercatorQuad tile holding a point."""
+    n = 2**z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return z, int((lon + 180) / 360 * n), int(y)
+
+
+def test_tiles_decode_with_the_expected_layers(client):
+    tilejson = client.get("/ogc/tiles/mantikas/tilejson.json").json()
+    assert tilejson["tiles"][0].endswith("/ogc/tiles/mantikas/{z}/{x}/{y}.pbf")
+    response = client.get("/ogc/tiles/mantikas/5/18/13.pbf")
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    decoded = mapbox_vector_tile.decode(response.content)
+    names = {f["properties"]["name_en"] for f in decoded["mantikas"]["features"]}
+    assert "Derna" in names
+    z, x, y = _tile_of(22.638319, 32.759379, 6)  # Derna's official point
+    points = mapbox_vector_tile.decode(client.get(f"/ogc/tiles/baladiyas/{z}/{x}/{y}.pbf").content)
+    assert any(f["properties"]["pcode"] == "LY010102" for f in points["baladiyas"]["features"])
+
+
+def test_tiles_outside_the_data_are_empty_and_bad_tiles_refused(client):
+    for _ in range(2):  # the second answer comes from the cache
+        assert client.get("/ogc/tiles/mantikas/5/0/0.pbf").status_code == 204
+    assert client.get("/ogc/tiles/mantikas/3/9/0.pbf").status_code == 400
+    assert client.get("/ogc/tiles/nothing/3/1/1.pbf").status_code == 404
+
+
+def test_geopackage_holds_every_layer_with_attribution(client, tmp_path):
+    response = client.get("/ogc/download.gpkg", params={"round": "R54"})
+    assert response.status_code == 200
+    path = tmp_path / "dtm.gpkg"
+    path.write_bytes(response.content)
+    layers = dict(pyogrio.list_layers(path))
+    assert set(layers) == {c.replace("-", "_") for c in COUNTS}
+    info = pyogrio.read_info(path, layer="baladiyas_approximate")
+    assert info["features"] == 100
+    assert "not an official boundary" in info["layer_metadata"]["DESCRIPTION"]
+    assert (
+        "OCHA COD-AB"
+        in pyogrio.read_info(path, layer="mantikas")["dataset_metadata"]["attribution"]
+    )
+    stats = pyogrio.read_dataframe(path, layer="stats_admin2")
+    assert int(stats["migrants"].sum()) == 787_326
