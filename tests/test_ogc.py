@@ -152,3 +152,10 @@ def test_geopackage_holds_every_layer_with_attribution(client, tmp_path):
     )
     stats = pyogrio.read_dataframe(path, layer="stats_admin2")
     assert int(stats["migrants"].sum()) == 787_326
+
+
+def test_csv_download_of_a_collection(client):
+    response = client.get("/ogc/collections/baladiyas/items", params={"f": "csv", "limit": 200})
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:3] == ["id", "pcode", "name_en"] and len(lines) == 101
+    assert any("درنة" in line and "POINT (22.638319 32.759379)" in line for line in lines)

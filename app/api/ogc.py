@@ -272,6 +272,7 @@ ITEM_PARAMS = {
     "round": "Round code for the statistics collections (default: the latest with figures).",
     "population_type": "idp, returnee or migrant (flows).",
     "pcode": "An area or its parent's pcode.",
+    "f": "json (GeoJSON, default) or csv (properties and WKT geometry).",
 }
 
 
@@ -300,6 +301,7 @@ ITEM_PARAMS = {
                     "R54",
                     "idp",
                     "LY0101",
+                    "csv",
                 ],
                 strict=True,
             )
@@ -310,12 +312,49 @@ def items(request: Request, session: SessionDep, collection_id: CollectionId) ->
     found = _collection(collection_id)
     crs, query = _query(request, session, found)
 
+    output = request.query_params.get("f", "json")
+    if output not in ("json", "geojson", "csv"):
+        raise HTTPException(400, "f: expected json (GeoJSON) or csv")
+
     def render() -> Rendered:
         body, matched, returned = ogc.items(session, found, query)
+        if output == "csv":
+            name = f"dtm-geo-{collection_id}.csv"
+            return Rendered(
+                _csv(body),
+                "text/csv; charset=utf-8",
+                {
+                    "Content-Disposition": f'attachment; filename="{name}"',
+                    "Content-Crs": f"<{crs}>",
+                },
+            )
         collection_json = _page(request, body, matched, returned, query)
         return Rendered(collection_json, GEOJSON, {"Content-Crs": f"<{crs}>"})
 
     return cached_response(request, session, render)
+
+
+def _csv(body: bytes) -> bytes:
+    """Features as CSV: their properties and the geometry as WKT (UTF-8, with BOM)."""
+    import csv
+    import io
+
+    from shapely.geometry import shape
+
+    features = orjson.loads(body)["features"]
+    columns = list(features[0]["properties"]) if features else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", *columns, "wkt"])
+    for f in features:
+        writer.writerow(
+            [
+                f["id"],
+                *("" if f["properties"][c] is None else f["properties"][c] for c in columns),
+                shape(f["geometry"]).wkt,
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode()
 
 
 def _page(request: Request, body: bytes, matched: int, returned: int, q: ItemsQuery) -> bytes:
