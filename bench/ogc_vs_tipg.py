@@ -1,0 +1,142 @@
+"""OGC API items and vector tiles: DTM Geo beside tipg on the same PostGIS, same run.
+
+Usage: .venv/bin/python bench/ogc_vs_tipg.py [--seconds 5] [--connections 16]
+
+tipg (developmentseed's OGC server) is installed only in a separate benchmark virtualenv:
+    python3 -m venv .venv-bench && .venv-bench/bin/pip install tipg uvicorn
+It serves two views of the same tables (schema `tipg_bench`, created here and dropped
+after). One uvicorn worker each; wrk drives both with gzip accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench.common import drive, free_port, serve, warm  # noqa: E402
+
+VIEWS = {
+    "mantikas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
+    "geom::geometry(MultiPolygon, 4326) AS geom FROM public.admin_areas "
+    "WHERE level = 1",
+    "baladiyas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
+    "geom::geometry(Point, 4326) AS geom FROM public.admin_areas WHERE level = 2",
+}
+# (label, DTM Geo path, tipg path)
+CASES = [
+    (
+        "items: 22 mantikas",
+        "/ogc/collections/mantikas/items?limit=100",
+        "/collections/tipg_bench.mantikas/items?limit=100",
+    ),
+    (
+        "items: 100 baladiyas",
+        "/ogc/collections/baladiyas/items?limit=100",
+        "/collections/tipg_bench.baladiyas/items?limit=100",
+    ),
+    (
+        "tile: mantikas z5",
+        "/ogc/tiles/mantikas/5/18/13.pbf",
+        "/collections/tipg_bench.mantikas/tiles/WebMercatorQuad/5/18/13",
+    ),
+    (
+        "tile: baladiyas z6",
+        "/ogc/tiles/baladiyas/6/36/25.pbf",
+        "/collections/tipg_bench.baladiyas/tiles/WebMercatorQuad/6/36/25",
+    ),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    tipg_python = os.path.join(ROOT, ".venv-bench", "bin", "python")
+    if not os.path.exists(tipg_python):
+        sys.exit(
+            "install tipg first: python3 -m venv .venv-bench && "
+            ".venv-bench/bin/pip install tipg uvicorn"
+        )
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from app.cli import database_up
+    from app.db import get_engine
+    from app.loaders.default_data import load_default_data
+    from app.settings import get_settings
+
+    settings = get_settings()
+    url = database_up(settings)
+    load_default_data(url, settings.data_dir)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE; CREATE SCHEMA tipg_bench"))
+        for name, sql in VIEWS.items():
+            conn.execute(text(f"CREATE VIEW tipg_bench.{name} AS {sql}"))
+    plain_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    port = free_port()
+    tipg = subprocess.Popen(
+        [
+            tipg_python,
+            "-m",
+            "uvicorn",
+            "tipg.main:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, "DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["tipg_bench"]'},
+    )
+    tipg_base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(tipg_base + "/collections", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        with serve(url) as ours:
+            print(
+                f"{'case':<22} {'server':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}  "
+                f"c={args.connections}, {args.seconds} s"
+            )
+            for label, our_path, tipg_path in CASES:
+                results = {}
+                for server, base, path in (
+                    ("tipg", tipg_base, tipg_path),
+                    ("dtm-geo", ours, our_path),
+                ):
+                    warm(base + path)
+                    results[server] = drive(base + path, args.connections, args.seconds)
+                    r = results[server]
+                    errors = f" ({r.errors} errors)" if r.errors else ""
+                    print(
+                        f"{label:<22} {server:<8} {r.rps:>8.0f} {r.p50_ms:>7.2f} "
+                        f"{r.p99_ms:>7.2f}{errors}",
+                        flush=True,
+                    )
+                ratio = results["dtm-geo"].rps / max(results["tipg"].rps, 1e-9)
+                print(
+                    f"{label:<22} ratio: DTM Geo serves {ratio:.1f}x tipg's requests/s", flush=True
+                )
+    finally:
+        tipg.terminate()
+        tipg.wait(timeout=10)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE"))
+
+
+if __name__ == "__main__":
+    main()
