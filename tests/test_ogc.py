@@ -159,3 +159,20 @@ def test_csv_download_of_a_collection(client):
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].split(",")[:3] == ["id", "pcode", "name_en"] and len(lines) == 101
     assert any("درنة" in line and "POINT (22.638319 32.759379)" in line for line in lines)
+
+
+def test_stats_collections_select_round_and_population_type(client):
+    migrants = client.get(
+        "/ogc/collections/stats-admin2/items", params={"round": "R54", "population_type": "migrant"}
+    ).json()
+    assert migrants["numberMatched"] == 100
+    idps = client.get(
+        "/ogc/collections/stats-admin2/items", params={"round": "R54", "population_type": "idp"}
+    ).json()
+    assert idps["numberMatched"] == 0
+    storm = client.get(
+        "/ogc/collections/stats-admin2/items", params={"round": "storm-daniel-2023-10-31"}
+    ).json()
+    assert [(f["properties"]["pcode"], f["properties"]["idps"]) for f in storm["features"]] == [
+        ("LY010102", 23_500)
+    ]

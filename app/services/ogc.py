@@ -235,6 +235,10 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
     if q.population_type and "population_type" in collection.properties:
         clauses.append("c.population_type = :population_type")
         params["population_type"] = q.population_type
+    elif q.population_type and collection.stats:
+        # areas with a figure for this population type (its count column is not empty)
+        column = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
+        clauses.append(f"c.{column[q.population_type]} IS NOT NULL")
     if q.round and not collection.stats and "round" in collection.properties:
         clauses.append("c.round = :round")
     if (q.date_from or q.date_to) and "reporting_date" in collection.properties:
