@@ -1,0 +1,168 @@
+"""Local spatial statistics with esda and libpysal: Getis-Ord Gi* and local Moran's I.
+
+No statistic is computed here by hand: this module builds the spatial weights, hands the
+values and weights to esda, and classifies its results. Units without neighbours
+(islands) are taken out of the analysis and reported, since their local statistic is
+undefined.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import esda
+import geopandas as gpd
+import numpy as np
+from libpysal.weights import KNN, DistanceBand, Queen, W
+from scipy.stats import norm
+
+from app.errors import InvalidParameter
+
+EARTH_RADIUS_KM = 6371.0088
+WEIGHTS = ("queen", "knn", "distance", "queen-approximate")
+MORAN_QUADRANTS = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
+GI_LEVELS = ((0.01, 99), (0.05, 95), (0.10, 90))
+MIN_UNITS = 8
+
+
+@dataclass(frozen=True)
+class Options:
+    method: str = "gi"  # 'gi' (Getis-Ord Gi*) or 'moran' (local Moran's I)
+    weights: str = "knn"
+    k: int = 6
+    distance_km: float | None = None
+    permutations: int = 999
+    seed: int = 12345
+    fdr: bool = False
+    alpha: float = 0.05
+
+
+@dataclass
+class Result:
+    units: list[dict]
+    islands: list[str]
+    weights: dict = field(default_factory=dict)
+    fdr_threshold: float | None = None
+
+
+def build_weights(frame: gpd.GeoDataFrame, options: Options) -> W:
+    """Spatial weights over `frame` (indexed by pcode), as libpysal builds them."""
+    if options.weights in ("queen", "queen-approximate"):
+        return Queen.from_dataframe(frame, use_index=True, silence_warnings=True)
+    points = frame.copy()
+    points["geometry"] = frame.geometry.representative_point()
+    if options.weights == "knn":
+        return KNN.from_dataframe(
+            points, k=options.k, use_index=True, radius=EARTH_RADIUS_KM, silence_warnings=True
+        )
+    return DistanceBand.from_dataframe(
+        points,
+        threshold=options.distance_km,
+        use_index=True,
+        binary=True,
+        radius=EARTH_RADIUS_KM,
+        silence_warnings=True,
+    )
+
+
+def _check_inputs(frame: gpd.GeoDataFrame, y: np.ndarray, options: Options, stage: str) -> None:
+    if len(frame) < MIN_UNITS:
+        what = "keep neighbours" if stage == "islands" else "have a value"
+        raise InvalidParameter(
+            "weights" if stage == "islands" else "round",
+            f"only {len(frame)} areas {what}; at least {MIN_UNITS} are needed for local statistics",
+        )
+    if options.weights == "knn" and options.k >= len(frame):
+        raise InvalidParameter("k", f"must be less than the number of areas ({len(frame)})")
+    if stage == "islands" and np.ptp(y) == 0:
+        raise InvalidParameter("metric", "every area has the same value; nothing can cluster")
+
+
+def analyse(frame: gpd.GeoDataFrame, values: np.ndarray, options: Options) -> Result:
+    """Run the local statistic on `values` (aligned with `frame`, indexed by pcode)."""
+    y = np.asarray(values, dtype=float)
+    _check_inputs(frame, y, options, "values")
+    w = build_weights(frame, options)
+    islands = [str(i) for i in w.islands]
+    if islands:
+        keep = ~frame.index.isin(islands)
+        frame, y = frame[keep], y[keep]
+        _check_inputs(frame, y, options, "islands")
+        w = build_weights(frame, options)
+    else:
+        _check_inputs(frame, y, options, "islands")
+    with warnings.catch_warnings():
+        # libpysal warns about disconnected components when esda copies the weights (they
+        # are reported in the weights description), and esda about a future change of its
+        # default alternative hypothesis (the p-values here are its current 'directed' ones).
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        stat, z, p_analytic, p_sim = _statistic(y, w, options)
+    threshold = float(esda.fdr(p_sim, options.alpha)) if options.fdr else None
+    units = []
+    for i, pcode in enumerate(frame.index):
+        unit = {
+            "pcode": pcode,
+            "value": float(y[i]),
+            "z": float(z[i]),
+            "p_analytic": float(p_analytic[i]),
+            "p_permutation": _plain(p_sim[i]),
+        }
+        if options.method == "moran":
+            unit["local_i"] = float(stat.Is[i])
+            unit["class"] = _moran_class(int(stat.q[i]), p_sim[i], options, threshold)
+        else:
+            unit["class"] = _gi_class(z[i], p_sim[i], threshold)
+        units.append(unit)
+    described = {
+        "type": options.weights,
+        "n": int(w.n),
+        "mean_neighbors": float(w.mean_neighbors),
+        "components": int(w.n_components),
+        "k": options.k if options.weights == "knn" else None,
+        "distance_km": options.distance_km if options.weights == "distance" else None,
+    }
+    return Result(units, islands, described, threshold)
+
+
+def _statistic(y: np.ndarray, w: W, options: Options):
+    """(esda object, z, analytic p, permutation p) for the chosen method."""
+    if options.method == "gi":
+        stat = esda.G_Local(
+            y,
+            w,
+            transform="B",
+            permutations=options.permutations,
+            star=True,
+            n_jobs=1,
+            seed=options.seed,
+        )
+        return stat, stat.Zs, stat.p_norm, stat.p_sim
+    w.transform = "r"
+    stat = esda.Moran_Local(
+        y, w, transformation="r", permutations=options.permutations, n_jobs=1, seed=options.seed
+    )
+    # esda gives the analytic moments (EI, VI; Anselin 1995); the p-value is one-sided like
+    # G_Local's p_norm. z stays esda's permutation z-score.
+    p_analytic = norm.sf(np.abs((stat.Is - stat.EI) / np.sqrt(stat.VI)))
+    return stat, stat.z_sim, p_analytic, stat.p_sim
+
+
+def _plain(value: np.floating) -> float:
+    # G_Local keeps p_sim as float32: give its shortest form (0.483, not 0.48300001)
+    return float(str(value)) if isinstance(value, np.float32) else float(value)
+
+
+def _gi_class(z: float, p: float, threshold: float | None) -> str:
+    if threshold is not None and p > threshold:
+        return "not significant"
+    for level, confidence in GI_LEVELS:
+        if p <= level:
+            return f"{'hot' if z > 0 else 'cold'} spot {confidence}%"
+    return "not significant"
+
+
+def _moran_class(quadrant: int, p: float, options: Options, threshold: float | None) -> str:
+    cut = threshold if threshold is not None else options.alpha
+    return MORAN_QUADRANTS[quadrant] if p <= cut else "not significant"
