@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.errors import LoadError
-from app.loaders import boundaries, catalog, dtm_r54, figures, populations
+from app.loaders import boundaries, catalog, dtm_r54, event_flows, figures, populations
 from app.loaders.sources import sha256
 from app.loaders.upsert import Counts, TableCounts, upsert
 from app.models import (
@@ -109,6 +109,8 @@ def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list
     staged["published_figures"] = figs["published_figures"]
     staged["observations"] = r54["observations"] + figs["observations"]
     staged["populations"] = populations.population_rows(data_dir, baladiyas)
+    progress("      modelling Storm Daniel's flows from the published figures")
+    staged["flows"] = event_flows.flow_rows(staged)
     staged["dataset_loads"] = [
         {"dataset": name, "file_name": Path(name).name, "sha256": sha256(data_dir / name)}
         for name in SOURCE_FILES
@@ -169,6 +171,7 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
     for table, model, key in linked:
         rows = _with_round_ids(session, staged[table])
         counts.add(table, _upsert(session, model, rows, key, table))
+    counts.add("flows", event_flows.write(session, staged["flows"]))
     counts.add(
         "dataset_loads",
         _upsert(
