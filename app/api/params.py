@@ -28,7 +28,7 @@ def split_list(values: list[str] | None) -> list[str] | None:
     return items or None
 
 
-def _choices(parameter: str, values: list[str] | None, allowed: tuple[str, ...]) -> list | None:
+def choices(parameter: str, values: list[str] | None, allowed: tuple[str, ...]) -> list | None:
     values = split_list(values)
     for value in values or ():
         if value not in allowed:
@@ -189,8 +189,8 @@ def stats_filter(
         raise InvalidParameter(
             "date_from", f"{date_from} is after date_to {date_to}", str(date_from)
         )
-    types = _choices("population_type", population_type, POPULATION_TYPES)
-    qualities = _choices("quality", quality, QUALITIES)
+    types = choices("population_type", population_type, POPULATION_TYPES)
+    qualities = choices("quality", quality, QUALITIES)
     return StatsFilter(
         level=level,
         round_ids=resolve_rounds(session, round),

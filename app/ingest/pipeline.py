@@ -360,16 +360,23 @@ def _value_params(sub: Submission, round_row: dict) -> dict:
 
 
 def _removed_sql(spec: Spec, sub: Submission) -> str | None:
-    """Stored rows of the round (within the submission's scope) it no longer contains."""
+    """Stored rows of the round (within the submission's scope) it no longer contains.
+
+    In replace mode, every such row. Otherwise, only modelled flows when real flows
+    arrive: observed origin-destination data replaces a model's for that population type.
+    """
+    only = ""
     if sub.mode != "replace":
-        return None
+        if spec.table != "flows" or sub.quality != "published":
+            return None
+        only = "AND x.quality = 'modelled'"
     scope = ""
     if spec.scope:
         scope = (
             f"AND x.{spec.scope} IN (SELECT DISTINCT {spec.key[spec.scope].replace('s.', '')}"
             " FROM ingest_stage)"
         )
-    return f"""SELECT x.* FROM {spec.table} x WHERE x.round_id = :round_id {scope}
+    return f"""SELECT x.* FROM {spec.table} x WHERE x.round_id = :round_id {scope} {only}
                AND NOT EXISTS (SELECT 1 FROM ingest_diff d WHERE d.existing_id = x.id)"""
 
 

@@ -1,0 +1,186 @@
+"""Origin-destination flows and per-area balances."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import text
+
+from app.api.caching import cached_response
+from app.api.deps import SessionDep
+from app.api.params import (
+    PCODE,
+    PopulationTypeQuery,
+    RoundQuery,
+    choices,
+    resolve_areas,
+    resolve_rounds,
+    split_list,
+)
+from app.errors import NotFound
+from app.serialize import dumps
+from app.services import flow_views, flows
+from app.services.flows import DEFAULT_QUALITIES, FlowFilter
+from app.services.rendered import Rendered
+from app.services.stats import POPULATION_TYPES, QUALITIES
+
+router = APIRouter(prefix="/api/v1", tags=["analytics"])
+
+LevelQuery = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=2,
+        description="Aggregate to this DTM level (0 country, 1 mantika, 2 baladiya); "
+        "default: as stored. Flows stored coarser than asked stay at their stored level.",
+        examples=[1],
+    ),
+]
+AreaQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="Pcode or English/Arabic name; matches the area and everything in it.",
+        examples=["Derna"],
+    ),
+]
+
+
+def _areas(session, values: list[str] | None) -> tuple[str, ...] | None:
+    """Pcodes and names (English or Arabic) alike."""
+    values = split_list(values)
+    if values is None:
+        return None
+    pcodes = [v for v in values if re.match(PCODE, v)]
+    names = [v for v in values if not re.match(PCODE, v)]
+    return resolve_areas(session, pcodes or None, names or None)
+
+
+def _latest_round_with_flows(session) -> tuple[int, ...]:
+    found = session.execute(
+        text(
+            "SELECT r.id FROM rounds r WHERE EXISTS (SELECT 1 FROM flows f "
+            "WHERE f.round_id = r.id) ORDER BY COALESCE(r.reporting_date, r.collection_end, "
+            "r.published_on) DESC NULLS LAST, r.code DESC LIMIT 1"
+        )
+    ).scalar()
+    if found is None:
+        raise NotFound("no round holds flows yet; post them with POST /api/v1/rounds/{code}/flows")
+    return (found,)
+
+
+def flow_filter(
+    session: SessionDep,
+    round: RoundQuery = None,
+    population_type: PopulationTypeQuery = None,
+    origin_level: LevelQuery = None,
+    destination_level: LevelQuery = None,
+    origin: AreaQuery = None,
+    destination: AreaQuery = None,
+    min_count: Annotated[
+        int, Query(ge=0, le=10**9, description="Smallest flow to return.", examples=[100])
+    ] = 0,
+    top: Annotated[
+        int | None, Query(ge=1, le=10_000, description="Only the N largest flows.", examples=[20])
+    ] = None,
+    quality: Annotated[
+        list[str] | None,
+        Query(
+            description="published, modelled, synthetic (default: published and modelled; "
+            "every flow says which).",
+            examples=["published,modelled"],
+        ),
+    ] = None,
+    include_internal: Annotated[
+        bool,
+        Query(description="Include people displaced within their own area.", examples=[True]),
+    ] = True,
+) -> FlowFilter:
+    types = choices("population_type", population_type, POPULATION_TYPES)
+    qualities = choices("quality", quality, QUALITIES)
+    return FlowFilter(
+        round_ids=resolve_rounds(session, round) or _latest_round_with_flows(session),
+        population_types=tuple(types or POPULATION_TYPES),
+        origin_level=origin_level,
+        destination_level=destination_level,
+        origins=_areas(session, origin),
+        destinations=_areas(session, destination),
+        min_count=min_count,
+        top=top,
+        qualities=tuple(qualities or DEFAULT_QUALITIES),
+        include_internal=include_internal,
+    )
+
+
+FlowFilterDep = Annotated[FlowFilter, Depends(flow_filter)]
+FORMATS = {200: {"content": {"text/csv": {}, "application/geo+json": {}, "application/json": {}}}}
+
+
+@router.get(
+    "/flows",
+    summary="Origin-destination flows of a round (JSON, GeoJSON lines, CSV, flowmap)",
+    description="Largest first. Each flow carries its share of the origin's outflow and of "
+    "the destination's inflow (internal displacement included) and its quality; modelled "
+    "flows are labelled and explained in `meta.notes`. `format=geojson` gives LineStrings "
+    "from origin to destination (`arc=true` for curved lines) ready for QGIS; `flowmap` "
+    "gives the flowmap.blue / flowmap.gl layout (`flowmap-locations` and `flowmap-flows` as "
+    "CSV sheets).",
+    responses=FORMATS,
+)
+def get_flows(
+    request: Request,
+    session: SessionDep,
+    flt: FlowFilterDep,
+    format: Annotated[
+        Literal["json", "geojson", "csv", "flowmap", "flowmap-locations", "flowmap-flows"],
+        Query(description="Output format.", examples=["geojson"]),
+    ] = "json",
+    arc: Annotated[
+        bool, Query(description="GeoJSON: curved lines instead of straight.", examples=[False])
+    ] = False,
+) -> Response:
+    def render():
+        rows = flows.flows(session, flt)
+        extra = {
+            "origin_level": flt.origin_level,
+            "destination_level": flt.destination_level,
+            "qualities_requested": list(flt.qualities),
+        }
+        if format == "geojson":
+            return flow_views.as_geojson(rows, extra, arc)
+        if format == "csv":
+            return flow_views.as_csv(rows)
+        if format.startswith("flowmap"):
+            return flow_views.flowmap(rows, None if format == "flowmap" else format[8:])
+        return flow_views.as_json(rows, extra)
+
+    return cached_response(request, session, render)
+
+
+@router.get(
+    "/flows/areas",
+    summary="Per area: inflow, outflow, internal, net balance",
+    description="From the flows of a round at one level: `inflow` from other areas, "
+    "`outflow` to other areas, `internal` (displaced within the area), `net` = inflow - "
+    "outflow, `hosted` = inflow + internal, `displaced_from` = outflow + internal.",
+)
+def get_flow_balances(
+    request: Request,
+    session: SessionDep,
+    flt: FlowFilterDep,
+    level: Annotated[
+        int, Query(ge=0, le=2, description="DTM level of the areas.", examples=[2])
+    ] = 2,
+    pcode: AreaQuery = None,
+) -> Response:
+    def render():
+        scoped = FlowFilter(**{**flt.__dict__, "origin_level": level})
+        rows = flows.balances(session, scoped, _areas(session, pcode))
+        qualities = sorted({r["quality"] for r in rows})
+        body = {"data": rows, "meta": {"level": level, "qualities": qualities}}
+        if "modelled" in qualities:
+            body["meta"]["notes"] = flow_views.MODEL_NOTE
+        return Rendered(dumps(body), "application/json")
+
+    return cached_response(request, session, render)

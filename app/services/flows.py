@@ -1,0 +1,170 @@
+"""Origin-destination flows: aggregated up the hierarchy, with shares and area balances.
+
+Flows are stored at whatever level their source gives (DTM v3: origin mantika; event
+data: origin baladiya). A requested level coarser than the stored one sums the flows of
+the areas below; a finer one cannot be made up, so such flows stay at their stored level
+(each row says its levels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.services.stats import POPULATION_TYPES
+
+DEFAULT_QUALITIES = ("published", "modelled")
+
+
+@dataclass(frozen=True)
+class FlowFilter:
+    round_ids: tuple[int, ...]
+    population_types: tuple[str, ...] = POPULATION_TYPES
+    origin_level: int | None = None  # None: as stored
+    destination_level: int | None = None
+    origins: tuple[str, ...] | None = None  # pcodes, matched against the area or its parents
+    destinations: tuple[str, ...] | None = None
+    min_count: int = 0
+    top: int | None = None
+    qualities: tuple[str, ...] = DEFAULT_QUALITIES
+    include_internal: bool = True
+
+    def params(self) -> dict:
+        return {
+            "round_ids": list(self.round_ids),
+            "types": list(self.population_types),
+            "qualities": list(self.qualities),
+            "origin_level": self.origin_level,
+            "destination_level": self.destination_level,
+            "any_origin": self.origins is None,
+            "origins": list(self.origins or ()),
+            "any_destination": self.destinations is None,
+            "destinations": list(self.destinations or ()),
+            "min_count": self.min_count,
+            "top": self.top,
+            "internal": self.include_internal,
+        }
+
+
+# Each area with its ancestors at every level (itself at its own level).
+_ANCESTORS = """
+anc AS (
+    SELECT a.pcode, a.level,
+           CASE WHEN a.level = 2 THEN a.pcode END AS l2,
+           CASE a.level WHEN 2 THEN a.parent_pcode WHEN 1 THEN a.pcode END AS l1,
+           CASE a.level WHEN 0 THEN a.pcode WHEN 1 THEN a.parent_pcode
+                ELSE p.parent_pcode END AS l0
+    FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+)"""
+
+
+def _at(alias: str, level_param: str) -> str:
+    return (
+        f"COALESCE(CASE CAST(:{level_param} AS int) WHEN 0 THEN {alias}.l0 WHEN 1 THEN {alias}.l1 "
+        f"WHEN 2 THEN {alias}.l2 END, {alias}.pcode)"
+    )
+
+
+_AGGREGATED = f"""
+WITH {_ANCESTORS},
+agg AS (
+    SELECT f.round_id, f.population_type,
+           {_at("oa", "origin_level")} AS origin, {_at("da", "destination_level")} AS destination,
+           sum(f.individuals)::bigint AS individuals,
+           CASE WHEN count(f.households) = count(*) THEN sum(f.households)::bigint END
+               AS households,
+           CASE WHEN bool_or(f.quality = 'synthetic') THEN 'synthetic'
+                WHEN bool_or(f.quality = 'modelled') THEN 'modelled' ELSE 'published' END
+               AS quality,
+           array_agg(DISTINCT f.source ORDER BY f.source) AS sources,
+           array_agg(DISTINCT f.source_url ORDER BY f.source_url)
+               FILTER (WHERE f.source_url IS NOT NULL) AS source_urls,
+           count(*) AS stored_flows
+    FROM flows f
+    JOIN anc oa ON oa.pcode = f.origin_pcode
+    JOIN anc da ON da.pcode = f.destination_pcode
+    WHERE f.round_id = ANY(:round_ids) AND f.population_type = ANY(:types)
+      AND f.quality = ANY(:qualities)
+    GROUP BY 1, 2, 3, 4
+)"""
+
+_FLOWS = f"""
+{_AGGREGATED},
+shared AS (
+    SELECT agg.*,
+           individuals::float / NULLIF(sum(individuals) OVER (
+               PARTITION BY round_id, population_type, origin), 0) AS share_of_origin,
+           individuals::float / NULLIF(sum(individuals) OVER (
+               PARTITION BY round_id, population_type, destination), 0) AS share_of_destination
+    FROM agg
+)
+SELECT r.code AS round_code, s.population_type,
+       s.origin AS origin_pcode, o.level AS origin_level,
+       o.name_en AS origin_name_en, o.name_ar AS origin_name_ar,
+       s.destination AS destination_pcode, d.level AS destination_level,
+       d.name_en AS destination_name_en, d.name_ar AS destination_name_ar,
+       s.individuals, s.households,
+       round(s.share_of_origin::numeric, 4)::float AS share_of_origin,
+       round(s.share_of_destination::numeric, 4)::float AS share_of_destination,
+       s.origin = s.destination AS internal,
+       s.quality, s.sources, s.source_urls, s.stored_flows,
+       ST_X(ST_PointOnSurface(o.geom)) AS origin_lon, ST_Y(ST_PointOnSurface(o.geom)) AS origin_lat,
+       ST_X(ST_PointOnSurface(d.geom)) AS destination_lon,
+       ST_Y(ST_PointOnSurface(d.geom)) AS destination_lat
+FROM shared s
+JOIN rounds r ON r.id = s.round_id
+JOIN anc oa ON oa.pcode = s.origin
+JOIN anc da ON da.pcode = s.destination
+JOIN admin_areas o ON o.pcode = s.origin
+JOIN admin_areas d ON d.pcode = s.destination
+WHERE (:any_origin OR ARRAY[oa.l0, oa.l1, oa.l2]::text[] && CAST(:origins AS text[]))
+  AND (:any_destination OR ARRAY[da.l0, da.l1, da.l2]::text[] && CAST(:destinations AS text[]))
+  AND s.individuals >= :min_count
+  AND (:internal OR s.origin <> s.destination)
+ORDER BY s.individuals DESC, r.code, s.population_type, s.origin, s.destination
+LIMIT :top
+"""
+
+_BALANCE = f"""
+{_AGGREGATED},
+sides AS (
+    SELECT round_id, population_type, destination AS pcode, quality,
+           CASE WHEN origin <> destination THEN individuals ELSE 0 END AS inflow,
+           0 AS outflow, CASE WHEN origin = destination THEN individuals ELSE 0 END AS internal
+    FROM agg
+    UNION ALL
+    SELECT round_id, population_type, origin, quality, 0, individuals, 0
+    FROM agg WHERE origin <> destination
+)
+SELECT r.code AS round_code, s.population_type, s.pcode, a.level, a.name_en, a.name_ar,
+       sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow,
+       sum(internal)::bigint AS internal,
+       (sum(inflow) - sum(outflow))::bigint AS net,
+       (sum(inflow) + sum(internal))::bigint AS hosted,
+       (sum(outflow) + sum(internal))::bigint AS displaced_from,
+       CASE WHEN bool_or(s.quality = 'synthetic') THEN 'synthetic'
+            WHEN bool_or(s.quality = 'modelled') THEN 'modelled' ELSE 'published' END AS quality
+FROM sides s
+JOIN rounds r ON r.id = s.round_id
+JOIN anc x ON x.pcode = s.pcode
+JOIN admin_areas a ON a.pcode = s.pcode
+WHERE (:any_origin OR ARRAY[x.l0, x.l1, x.l2]::text[] && CAST(:origins AS text[]))
+GROUP BY r.code, s.population_type, s.pcode, a.level, a.name_en, a.name_ar
+ORDER BY r.code, s.population_type, s.pcode
+"""
+
+
+def flows(session: Session, flt: FlowFilter) -> list[dict]:
+    """Flows at the requested levels, largest first, with their shares and end points."""
+    rows = session.execute(text(_FLOWS), flt.params()).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def balances(session: Session, flt: FlowFilter, areas: tuple[str, ...] | None) -> list[dict]:
+    """Per area: inflow, outflow, internal (within the area), net, hosted, displaced from."""
+    params = {**flt.params(), "any_origin": areas is None, "origins": list(areas or ())}
+    level = flt.origin_level
+    params["destination_level"] = level
+    return [dict(r) for r in session.execute(text(_BALANCE), params).mappings().all()]
