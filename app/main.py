@@ -6,7 +6,19 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __doc__ as description
-from app.api import areas, dtm_compat, errors, health, hotspots, ingest, ogc, rounds, stats
+from app.api import (
+    areas,
+    dtm_compat,
+    errors,
+    events,
+    flows,
+    health,
+    hotspots,
+    ingest,
+    ogc,
+    rounds,
+    stats,
+)
 from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
 from app.api.responses import JSON
 from app.db import get_sessionmaker
@@ -42,6 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(errors.ReadKeyGuard, sessions=app.state.sessionmaker)
     app.add_middleware(errors.RejectNulCharacters)
     errors.install(app)
-    for module in (health, areas, rounds, ingest, stats, hotspots, dtm_compat, ogc):
+    for module in (health, areas, rounds, ingest, stats, flows, events, hotspots, dtm_compat, ogc):
         app.include_router(module.router)
     return app
