@@ -111,10 +111,10 @@ def get_hotspots(
     )
 
     def render():
-        frame, meta = hotspots.compute(
+        rows, meta, geometries = hotspots.compute(
             session, level, round_id, population_type, metric, base_id, options
         )
         meta["round"], meta["base_round"] = round, base_round
-        return hotspots.render(frame, meta, format == "geojson")
+        return hotspots.render(rows, meta, geometries if format == "geojson" else None)
 
     return cached_response(request, session, render)

@@ -8,12 +8,16 @@ undefined.
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 import esda
 import geopandas as gpd
 import numpy as np
+import shapely
 from libpysal.weights import KNN, DistanceBand, Queen, W
 from scipy.stats import norm
 
@@ -24,6 +28,9 @@ WEIGHTS = ("queen", "knn", "distance", "queen-approximate")
 MORAN_QUADRANTS = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
 GI_LEVELS = ((0.01, 99), (0.05, 95), (0.10, 90))
 MIN_UNITS = 8
+_WEIGHTS: OrderedDict[tuple, tuple[W, list[str]]] = OrderedDict()
+_WEIGHTS_KEPT = 64
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -50,19 +57,26 @@ def build_weights(frame: gpd.GeoDataFrame, options: Options) -> W:
     """Spatial weights over `frame` (indexed by pcode), as libpysal builds them."""
     if options.weights in ("queen", "queen-approximate"):
         return Queen.from_dataframe(frame, use_index=True, silence_warnings=True)
-    points = frame.copy()
-    points["geometry"] = frame.geometry.representative_point()
+    geoms = frame.geometry.values
+    if not (shapely.get_type_id(geoms) == 0).all():  # not all points: a point inside each
+        geoms = shapely.point_on_surface(geoms)
+    # Points on the sphere in 3-D: the straight-line (chord) distance grows with the
+    # great-circle distance, so nearest neighbours and distance bands are the same as on
+    # the sphere, and libpysal's fast Euclidean tree serves them.
+    xyz = _on_sphere(shapely.get_coordinates(geoms))
+    ids = list(frame.index)
     if options.weights == "knn":
-        return KNN.from_dataframe(
-            points, k=options.k, use_index=True, radius=EARTH_RADIUS_KM, silence_warnings=True
-        )
-    return DistanceBand.from_dataframe(
-        points,
-        threshold=options.distance_km,
-        use_index=True,
-        binary=True,
-        radius=EARTH_RADIUS_KM,
-        silence_warnings=True,
+        return KNN.from_array(xyz, k=options.k, ids=ids, silence_warnings=True)
+    chord = 2 * EARTH_RADIUS_KM * np.sin(options.distance_km / (2 * EARTH_RADIUS_KM))
+    return DistanceBand.from_array(
+        xyz, threshold=chord, ids=ids, binary=True, silence_warnings=True
+    )
+
+
+def _on_sphere(lon_lat: np.ndarray) -> np.ndarray:
+    lon, lat = np.radians(lon_lat).T
+    return EARTH_RADIUS_KM * np.column_stack(
+        [np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]
     )
 
 
@@ -79,19 +93,55 @@ def _check_inputs(frame: gpd.GeoDataFrame, y: np.ndarray, options: Options, stag
         raise InvalidParameter("metric", "every area has the same value; nothing can cluster")
 
 
-def analyse(frame: gpd.GeoDataFrame, values: np.ndarray, options: Options) -> Result:
-    """Run the local statistic on `values` (aligned with `frame`, indexed by pcode)."""
-    y = np.asarray(values, dtype=float)
-    _check_inputs(frame, y, options, "values")
+def clear_weights_cache() -> None:
+    with _LOCK:
+        _WEIGHTS.clear()
+
+
+def _connected_weights(frame: gpd.GeoDataFrame, options: Options) -> tuple[W, list[str]]:
+    """Weights over the units that have neighbours, and the islands left out."""
     w = build_weights(frame, options)
     islands = [str(i) for i in w.islands]
     if islands:
+        w = build_weights(frame[~frame.index.isin(islands)], options)
+    return w, islands
+
+
+def _cached_weights(frame, options: Options, key: Hashable | None) -> tuple[W, list[str]]:
+    if key is None:
+        return _connected_weights(frame, options)
+    # One W per method: esda sets the transform of the weights it is given.
+    full_key = (key, options.weights, options.k, options.distance_km, options.method)
+    with _LOCK:
+        if full_key in _WEIGHTS:
+            _WEIGHTS.move_to_end(full_key)
+            return _WEIGHTS[full_key]
+    found = _connected_weights(frame, options)
+    with _LOCK:
+        _WEIGHTS[full_key] = found
+        while len(_WEIGHTS) > _WEIGHTS_KEPT:
+            _WEIGHTS.popitem(last=False)
+    return found
+
+
+def analyse(
+    frame: gpd.GeoDataFrame,
+    values: np.ndarray,
+    options: Options,
+    cache_key: Hashable | None = None,
+) -> Result:
+    """Run the local statistic on `values` (aligned with `frame`, indexed by pcode).
+
+    With a `cache_key` that stands for the frame's content (the service uses the database
+    and data version), the weights are built once and reused.
+    """
+    y = np.asarray(values, dtype=float)
+    _check_inputs(frame, y, options, "values")
+    w, islands = _cached_weights(frame, options, cache_key)
+    if islands:
         keep = ~frame.index.isin(islands)
         frame, y = frame[keep], y[keep]
-        _check_inputs(frame, y, options, "islands")
-        w = build_weights(frame, options)
-    else:
-        _check_inputs(frame, y, options, "islands")
+    _check_inputs(frame, y, options, "islands")
     with warnings.catch_warnings():
         # libpysal warns about disconnected components when esda copies the weights (they
         # are reported in the weights description), and esda about a future change of its
