@@ -61,8 +61,9 @@ def build_weights(frame: gpd.GeoDataFrame, options: Options) -> W:
     if not (shapely.get_type_id(geoms) == 0).all():  # not all points: a point inside each
         geoms = shapely.point_on_surface(geoms)
     # Points on the sphere in 3-D: the straight-line (chord) distance grows with the
-    # great-circle distance, so nearest neighbours and distance bands are the same as on
-    # the sphere, and libpysal's fast Euclidean tree serves them.
+    # great-circle distance, so nearest neighbours and distance bands are those on the
+    # sphere (up to ties between equidistant neighbours), from libpysal's faster
+    # Euclidean tree.
     xyz = _on_sphere(shapely.get_coordinates(geoms))
     ids = list(frame.index)
     if options.weights == "knn":
