@@ -14,7 +14,8 @@ COUNTS = {
     "baladiyas-approximate": 100,
     "stats-admin1": 22,
     "stats-admin2": 100,
-    "flows": 0,
+    "hotspots": 100,
+    "flows": 168,  # Storm Daniel's two modelled snapshots, 84 flows each
 }
 
 
@@ -152,6 +153,13 @@ def test_geopackage_holds_every_layer_with_attribution(client, tmp_path):
     )
     stats = pyogrio.read_dataframe(path, layer="stats_admin2")
     assert int(stats["migrants"].sum()) == 787_326
+    hotspots = pyogrio.read_dataframe(path, layer="hotspots")
+    assert len(hotspots) == 100 and set(hotspots["round"]) == {"R54"}
+    flows = pyogrio.read_dataframe(path, layer="flows")
+    assert int(flows.loc[flows["round"] == "storm-daniel-2023-10-31", "individuals"].sum()) == (
+        44_862
+    )
+    assert set(flows["quality"]) == {"modelled"}
 
 
 def test_csv_download_of_a_collection(client):
@@ -176,3 +184,23 @@ def test_stats_collections_select_round_and_population_type(client):
     assert [(f["properties"]["pcode"], f["properties"]["idps"]) for f in storm["features"]] == [
         ("LY010102", 23_500)
     ]
+
+
+def test_hotspots_layer_is_the_analytics_answer(live_server, client):
+    frame = pyogrio.read_dataframe(f"OAPIF:{live_server}/ogc/collections/hotspots", PAGE_SIZE="100")
+    api = client.get(
+        "/api/v1/hotspots", params={"round": "R54", "population_type": "migrant", "metric": "rate"}
+    ).json()["data"]
+    z = {u["pcode"]: u["z"] for u in api}
+    classes = {u["pcode"]: u["class"] for u in api}
+    assert len(frame) == len(api) == 100
+    for row in frame.itertuples():
+        assert math.isclose(row.z, z[row.pcode], abs_tol=1e-9)
+    assert dict(zip(frame["pcode"], frame["class"], strict=True)) == classes
+    assert frame.geometry.geom_type.unique().tolist() == ["Point"]
+
+
+def test_hotspots_layer_refuses_a_round_it_cannot_analyse(client):
+    response = client.get("/ogc/collections/hotspots/items", params={"round": "R50"})
+    assert response.status_code == 400
+    assert "at least 8 baladiyas" in response.json()["detail"]

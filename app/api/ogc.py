@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.errors import InvalidParameter
 from app.serialize import dumps
 from app.services import ogc, ogc_docs
 from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
@@ -118,8 +119,8 @@ def api_definition(request: Request) -> Response:
 
 def _describe(request: Request, session, collection: ogc.Collection) -> dict:
     base = _base(request)
-    params = {"round": ogc.latest_round(session) if collection.stats else None}
-    bbox = ogc.extent(session, collection, params)
+    code = ogc.latest_round(session) if collection.stats else None
+    bbox = ogc.extent(session, collection, ogc.source_params(session, collection, code))
     return {
         "id": collection.id,
         "title": collection.title,
@@ -317,7 +318,10 @@ def items(request: Request, session: SessionDep, collection_id: CollectionId) ->
         raise HTTPException(400, "f: expected json (GeoJSON) or csv")
 
     def render() -> Rendered:
-        body, matched, returned = ogc.items(session, found, query)
+        try:
+            body, matched, returned = ogc.items(session, found, query)
+        except InvalidParameter as exc:
+            raise HTTPException(400, str(exc)) from None
         if output == "csv":
             name = f"dtm-geo-{collection_id}.csv"
             return Rendered(

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
-from app.services.ogc import COLLECTIONS
+from app.services.ogc import COLLECTIONS, source_params
 
 
 def geopackage(session: Session, round_code: str | None) -> bytes:
@@ -27,7 +27,7 @@ def geopackage(session: Session, round_code: str | None) -> bytes:
                 text(f"SELECT * FROM ({collection.source}) c ORDER BY fid"),
                 session.connection(),
                 geom_col="geom",
-                params={"round": round_code},
+                params=source_params(session, collection, round_code),
             )
             # GeoPackage keeps its own 'fid' primary key; ours travels as 'feature_id'
             frame = frame.rename(columns={"fid": "feature_id"}).set_crs(4326, allow_override=True)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM
+from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
+from app.errors import InvalidParameter
+from app.geo.hotspots import MIN_UNITS, Options
+from app.services import hotspots
 from app.services.hierarchy import rollup_sql
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -65,6 +69,7 @@ class Collection:
     properties: tuple[str, ...]
     geometry_type: str
     stats: bool = False  # takes ?round= (default: the latest round with figures)
+    computed: bool = False  # rows computed in Python, passed to the SQL as :hotspots
 
 
 _AREA_PROPS = ("pcode", "name_en", "name_ar", "parent_pcode", "region_pcode")
@@ -123,6 +128,38 @@ COLLECTIONS = {
             stats=True,
         ),
         Collection(
+            "hotspots",
+            "Hotspots: Getis-Ord Gi* of figures per 1,000 residents, by baladiya",
+            "Hot and cold spots of a round's figures per 1,000 residents (HNO 2021) across "
+            "the baladiyas, by esda's Getis-Ord Gi* (knn k=6 on the official points, 999 "
+            "permutations, seed 12345): value, z, p_analytic, p_permutation and class (hot "
+            "or cold spot at 99, 95 or 90% confidence, or not significant). `round` "
+            "(default: the latest round with figures for at least 8 baladiyas) and "
+            "`population_type` (default: the type with the most baladiya figures) select "
+            "the data; a round without enough baladiya figures gives an empty layer. "
+            "GET /api/v1/hotspots offers the other methods, weights and metrics. "
+            f"{DTM} {COD_AB} {HNO_2021}",
+            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, h.round, h.population_type, h.metric, "
+            "h.value, h.z, h.p_analytic, h.p_permutation, h.class, a.geom "
+            "FROM json_to_recordset(CAST(:hotspots AS json)) AS h(pcode text, round text, "
+            "population_type text, metric text, value float8, z float8, p_analytic float8, "
+            "p_permutation float8, class text) "
+            "JOIN admin_areas a ON a.pcode = h.pcode",
+            (
+                *_AREA_PROPS,
+                "round",
+                "population_type",
+                "metric",
+                "value",
+                "z",
+                "p_analytic",
+                "p_permutation",
+                "class",
+            ),
+            "Point",
+            computed=True,
+        ),
+        Collection(
             "flows",
             "Displacement flows (origin to destination lines)",
             "Origin-destination flows as straight lines between official points (mantika "
@@ -148,6 +185,68 @@ COLLECTIONS = {
         ),
     )
 }
+
+
+def source_params(
+    session: Session,
+    collection: Collection,
+    round_code: str | None,
+    population_type: str | None = None,
+    strict: bool = False,
+) -> dict:
+    """Parameters of a collection's SQL source; computed collections get their rows.
+
+    With `strict`, a round that cannot be analysed raises InvalidParameter (the items
+    endpoint answers 400 with the reason); otherwise its layer is empty.
+    """
+    params = {"round": round_code}
+    if collection.computed:
+        params["hotspots"] = _hotspot_rows(session, round_code, population_type, strict)
+    return params
+
+
+_HOTSPOT_DEFAULTS = """
+SELECT r.code, o.population_type FROM observations o
+JOIN rounds r ON r.id = o.round_id JOIN admin_areas a ON a.pcode = o.pcode
+WHERE a.level = 2 AND o.quality = 'published' AND o.displacement_reason IS NULL
+  AND (CAST(:round AS text) IS NULL OR r.code = :round)
+  AND (CAST(:type AS text) IS NULL OR o.population_type = :type)
+GROUP BY r.code, r.reporting_date, o.population_type HAVING count(*) >= :min_units
+ORDER BY r.reporting_date DESC NULLS LAST, count(*) DESC, r.code, o.population_type LIMIT 1
+"""
+
+
+def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
+    found = session.execute(
+        text(_HOTSPOT_DEFAULTS),
+        {"round": round_code, "type": population_type, "min_units": MIN_UNITS},
+    ).first()
+    if found is None:
+        if strict:
+            raise InvalidParameter(
+                "round",
+                f"no round has published figures for at least {MIN_UNITS} baladiyas"
+                + (f" in {round_code}" if round_code else "")
+                + (f" for {population_type}" if population_type else ""),
+            )
+        return None
+    code, kind = found
+    round_id = session.execute(text("SELECT id FROM rounds WHERE code = :c"), {"c": code})
+    try:
+        rows, _, _ = hotspots.compute(
+            session, 2, round_id.scalar_one(), kind, "rate", None, Options()
+        )
+    except InvalidParameter:
+        if strict:
+            raise
+        return None
+    keep = ("pcode", "value", "z", "p_analytic", "p_permutation", "class")
+    return orjson.dumps(
+        [
+            {**{k: r[k] for k in keep}, "round": code, "population_type": kind, "metric": "rate"}
+            for r in rows
+        ]
+    ).decode()
 
 
 def latest_round(session: Session) -> str | None:
@@ -195,6 +294,7 @@ class ItemsQuery:
 def items(session: Session, collection: Collection, q: ItemsQuery) -> tuple[bytes, int, int]:
     """(GeoJSON FeatureCollection without links, numberMatched, numberReturned)."""
     where, params = _filters(collection, q)
+    params.update(source_params(session, collection, q.round, q.population_type, strict=True))
     geometry = "geom" if q.out_srid == 4326 else f"ST_Transform(geom, {int(q.out_srid)})"
     if q.out_lat_lon:
         geometry = f"ST_FlipCoordinates({geometry})"
