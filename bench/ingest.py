@@ -141,8 +141,49 @@ def main() -> None:
             f"= {written / pipeline_seconds:,.0f} rows/s"
         )
         print(f"ratio: {copy_seconds / pipeline_seconds:.2f} of the raw COPY rate")
+        floors(engine, written, copy_seconds)
     finally:
         db.drop_database(url)
+
+
+def floors(engine, rows: int, copy_seconds: float) -> None:
+    """What inserting the same rows costs in the target table's shape, without the pipeline:
+    no indexes; with its unique and primary key indexes and checks; and with its two
+    foreign keys too (whose checks PostgreSQL runs once per row)."""
+    from sqlalchemy import text
+
+    shapes = [
+        ("no indexes", "INCLUDING DEFAULTS", ""),
+        ("+ unique/primary key indexes, checks", "INCLUDING ALL", ""),
+        (
+            "+ foreign keys (the real table)",
+            "INCLUDING ALL",
+            "ALTER TABLE {t} ADD FOREIGN KEY (round_id) REFERENCES rounds(id), "
+            "ADD FOREIGN KEY (pcode) REFERENCES admin_areas(pcode)",
+        ),
+    ]
+    for i, (label, like, extra) in enumerate(shapes):
+        table = f"floor_{i}"
+        with engine.begin() as conn:
+            round_id = conn.execute(text("SELECT id FROM rounds WHERE code = 'BENCH'")).scalar()
+            conn.execute(text(f"CREATE TABLE {table} (LIKE migrant_nationalities {like})"))
+            if extra:
+                conn.execute(text(extra.format(t=table)))
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    f"INSERT INTO {table} (round_id, pcode, nationality, nationality_provider, "
+                    "individuals, source, quality) SELECT :r, pcode, nationality, nationality, "
+                    "individuals, 'bench', 'published' FROM bare"
+                ),
+                {"r": round_id},
+            )
+        seconds = time.perf_counter() - started
+        print(
+            f"floor, INSERT ... SELECT {label}: {seconds:.2f} s = {rows / seconds:,.0f} "
+            f"rows/s, {copy_seconds / seconds:.2f} of the raw COPY rate"
+        )
 
 
 if __name__ == "__main__":

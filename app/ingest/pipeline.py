@@ -176,66 +176,101 @@ def _pcode_for(session, row, memo, problems) -> str:
 # --- validation ------------------------------------------------------------------------
 
 
-def _checks(spec: Spec) -> list[str]:
-    """(column, value, message-or-null) rows, one per check, for each staged row."""
+def _checks(spec: Spec) -> list[tuple[str, str, str]]:
+    """(column, value expression, message expression: null when the row passes)."""
     checks = [
-        "('round', s.round, CASE WHEN s.round <> '' AND s.round NOT IN (:code, :number) "
-        "THEN 'differs from the target round ' || :code END)",
+        (
+            "round",
+            "s.round",
+            "CASE WHEN s.round <> '' AND s.round NOT IN (:code, :number) "
+            "THEN 'differs from the target round ' || :code END",
+        ),
     ]
     for column in spec.pcodes:
         alias = f"a_{column}"
         checks.append(
-            f"('{column}', s.{column}, CASE WHEN s.{column} = '' THEN 'a pcode is required' "
-            f"WHEN {alias}.pcode IS NULL THEN 'unknown pcode' END)"
+            (
+                column,
+                f"s.{column}",
+                f"CASE WHEN s.{column} = '' THEN 'a pcode is required' "
+                f"WHEN {alias}.pcode IS NULL THEN 'unknown pcode' END",
+            )
         )
         if "level" in spec.columns:
             checks.append(
-                f"('{column}', s.{column}, CASE WHEN s.level <> '' AND {alias}.pcode IS NOT NULL "
-                f"AND {alias}.level::text <> s.level THEN 'is a level-' || {alias}.level || "
-                "' area (' || {alias}.name_en || '); expected level ' || s.level END)".replace(
-                    "{alias}", alias
+                (
+                    column,
+                    f"s.{column}",
+                    f"CASE WHEN s.level <> '' AND {alias}.pcode IS NOT NULL "
+                    f"AND {alias}.level::text <> s.level THEN 'is a level-' || {alias}.level || "
+                    f"' area (' || {alias}.name_en || '); expected level ' || s.level END",
                 )
             )
     if "population_type" in spec.columns:
         checks.append(
-            "('population_type', s.population_type, CASE WHEN s.population_type NOT IN "
-            f"({_sql_list(POPULATION_TYPES)}) THEN 'expected one of "
-            f"{', '.join(POPULATION_TYPES)}' END)"
+            (
+                "population_type",
+                "s.population_type",
+                "CASE WHEN s.population_type NOT IN "
+                f"({_sql_list(POPULATION_TYPES)}) THEN 'expected one of "
+                f"{', '.join(POPULATION_TYPES)}' END",
+            )
         )
     if "reason" in spec.columns:
         checks.append(
-            "('reason', s.reason, CASE WHEN s.reason NOT IN "
-            f"('', {_sql_list(DISPLACEMENT_REASONS)})"
-            f" THEN 'expected one of {', '.join(DISPLACEMENT_REASONS)} or empty' END)"
+            (
+                "reason",
+                "s.reason",
+                f"CASE WHEN s.reason NOT IN ('', {_sql_list(DISPLACEMENT_REASONS)})"
+                f" THEN 'expected one of {', '.join(DISPLACEMENT_REASONS)} or empty' END",
+            )
         )
     if "nationality" in spec.columns:
         checks.append(
-            "('nationality', s.nationality, CASE WHEN s.nationality = '' "
-            "THEN 'a nationality is required' END)"
+            (
+                "nationality",
+                "s.nationality",
+                "CASE WHEN s.nationality = '' THEN 'a nationality is required' END",
+            )
         )
     for i, column in enumerate(spec.counts):
         required = "WHEN s.{c} = '' THEN 'a count is required' " if i == 0 else ""
         checks.append(
-            f"('{column}', s.{column}, CASE {required}"
-            "WHEN s.{c} = '' THEN NULL "
-            "WHEN s.{c} ~ '^-' THEN 'must not be negative' "
-            "WHEN s.{c} ~ '^[0-9]*[.,][0-9]+$' THEN 'must be a whole number' "
-            "WHEN s.{c} !~ '^[0-9]+$' THEN 'is not a number' "
-            "WHEN length(s.{c}) > 15 THEN 'is too large' END)".replace("{c}", column)
+            (
+                column,
+                f"s.{column}",
+                (
+                    f"CASE {required}"
+                    "WHEN s.{c} = '' THEN NULL "
+                    "WHEN s.{c} ~ '^-' THEN 'must not be negative' "
+                    "WHEN s.{c} ~ '^[0-9]*[.,][0-9]+$' THEN 'must be a whole number' "
+                    "WHEN s.{c} !~ '^[0-9]+$' THEN 'is not a number' "
+                    "WHEN length(s.{c}) > 15 THEN 'is too large' END"
+                ).replace("{c}", column),
+            )
         )
     if "households" in spec.counts:
         checks.append(
-            "('households', s.households, CASE WHEN s.households ~ '^[0-9]{1,15}$' AND "
-            "s.individuals ~ '^[0-9]{1,15}$' AND s.households::bigint > s.individuals::bigint "
-            "THEN 'is more than individuals (' || s.individuals || ')' END)"
+            (
+                "households",
+                "s.households",
+                "CASE WHEN s.households ~ '^[0-9]{1,15}$' AND "
+                "s.individuals ~ '^[0-9]{1,15}$' AND s.households::bigint > "
+                "s.individuals::bigint THEN 'is more than individuals (' || s.individuals || ')' "
+                "END",
+            )
         )
     if "males" in spec.counts:
         checks.append(
-            "('males', s.males, CASE WHEN s.males ~ '^[0-9]{1,15}$' AND s.females ~ "
-            "'^[0-9]{1,15}$' AND s.individuals ~ '^[0-9]{1,15}$' AND s.males::bigint + "
-            "s.females::bigint > s.individuals::bigint THEN 'males plus females (' || "
-            "(s.males::bigint + s.females::bigint) || ') is more than individuals (' || "
-            "s.individuals || ')' END)"
+            (
+                "males",
+                "s.males",
+                "CASE WHEN s.males ~ '^[0-9]{1,15}$' AND s.females ~ "
+                "'^[0-9]{1,15}$' AND s.individuals ~ '^[0-9]{1,15}$' AND s.males::bigint + "
+                "s.females::bigint > s.individuals::bigint THEN 'males plus females (' || "
+                "(s.males::bigint + s.females::bigint) || ') is more than individuals (' || "
+                "s.individuals || ')' END",
+            )
         )
     return checks
 
@@ -248,6 +283,10 @@ def _validate(session: Session, spec: Spec, round_row: dict) -> tuple[list[dict]
     joins = " ".join(f"LEFT JOIN admin_areas a_{c} ON a_{c}.pcode = s.{c}" for c in spec.pcodes)
     key_columns = ", ".join(f"s.{c}" for c in spec.columns if c in _key_staging(spec))
     blank_keys_excluded = " AND ".join(f"s.{c} <> ''" for c in spec.pcodes)
+    checks = _checks(spec)
+    values = ", ".join(f"('{column}', {value}, {message})" for column, value, message in checks)
+    # Most rows pass every check: test them once, and fan out only the rows that fail one.
+    suspect = " OR ".join(f"({message}) IS NOT NULL" for _, _, message in checks)
     params = {
         "code": round_row["code"],
         "number": str(round_row["number"] or ""),
@@ -257,8 +296,8 @@ def _validate(session: Session, spec: Spec, round_row: dict) -> tuple[list[dict]
         WITH problems AS (
             SELECT s.line::bigint AS row_no, c.col AS col, c.val AS val, c.msg AS msg
             FROM ingest_stage s {joins}
-            CROSS JOIN LATERAL (VALUES {", ".join(_checks(spec))}) AS c(col, val, msg)
-            WHERE c.msg IS NOT NULL
+            CROSS JOIN LATERAL (VALUES {values}) AS c(col, val, msg)
+            WHERE c.msg IS NOT NULL AND ({suspect})
             UNION ALL
             SELECT d.line::bigint, 'row', '', 'duplicates the key of row ' || d.first
             FROM (SELECT s.line, first_value(s.line) OVER w AS first,
