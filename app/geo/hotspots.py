@@ -8,9 +8,7 @@ undefined.
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
@@ -22,15 +20,14 @@ from libpysal.weights import KNN, DistanceBand, Queen, W
 from scipy.stats import norm
 
 from app.errors import InvalidParameter
+from app.lru import Lru
 
 EARTH_RADIUS_KM = 6371.0088
 WEIGHTS = ("queen", "knn", "distance", "queen-approximate")
 MORAN_QUADRANTS = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
 GI_LEVELS = ((0.01, 99), (0.05, 95), (0.10, 90))
 MIN_UNITS = 8
-_WEIGHTS: OrderedDict[tuple, tuple[W, list[str]]] = OrderedDict()
-_WEIGHTS_KEPT = 64
-_LOCK = threading.Lock()
+_WEIGHTS: Lru[tuple[W, list[str]]] = Lru(64)
 
 
 @dataclass(frozen=True)
@@ -95,8 +92,7 @@ def _check_inputs(frame: gpd.GeoDataFrame, y: np.ndarray, options: Options, stag
 
 
 def clear_weights_cache() -> None:
-    with _LOCK:
-        _WEIGHTS.clear()
+    _WEIGHTS.clear()
 
 
 def _connected_weights(frame: gpd.GeoDataFrame, options: Options) -> tuple[W, list[str]]:
@@ -113,16 +109,7 @@ def _cached_weights(frame, options: Options, key: Hashable | None) -> tuple[W, l
         return _connected_weights(frame, options)
     # One W per method: esda sets the transform of the weights it is given.
     full_key = (key, options.weights, options.k, options.distance_km, options.method)
-    with _LOCK:
-        if full_key in _WEIGHTS:
-            _WEIGHTS.move_to_end(full_key)
-            return _WEIGHTS[full_key]
-    found = _connected_weights(frame, options)
-    with _LOCK:
-        _WEIGHTS[full_key] = found
-        while len(_WEIGHTS) > _WEIGHTS_KEPT:
-            _WEIGHTS.popitem(last=False)
-    return found
+    return _WEIGHTS.get_or_compute(full_key, lambda: _connected_weights(frame, options))
 
 
 def analyse(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 
 import geopandas as gpd
@@ -17,6 +15,7 @@ from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo.frames import area_frame
 from app.geo.hotspots import MIN_UNITS, Options, analyse, clear_weights_cache
+from app.lru import Lru
 from app.serialize import dumps
 from app.services import stats
 from app.services.rendered import Rendered
@@ -49,15 +48,12 @@ class Inputs:
 
 # Inputs per database and data version: a new version (any load or ingest) makes every
 # key stale, so results follow the data while repeated analyses skip the reads.
-_INPUTS: OrderedDict[tuple, Inputs] = OrderedDict()
-_INPUTS_KEPT = 32
-_LOCK = threading.Lock()
+_INPUTS: Lru[Inputs] = Lru(32)
 
 
 def clear_cache() -> None:
     """Forget cached inputs and weights (benchmarks measure the cold path with it)."""
-    with _LOCK:
-        _INPUTS.clear()
+    _INPUTS.clear()
     clear_weights_cache()
 
 
@@ -84,19 +80,15 @@ def inputs(
         base_round_id,
         approximate,
     )
-    with _LOCK:
-        if key in _INPUTS:
-            _INPUTS.move_to_end(key)
-            return _INPUTS[key]
-    found = _read_inputs(
-        session, level, round_id, population_type, metric, base_round_id, approximate
+    return _INPUTS.get_or_compute(
+        key,
+        lambda: replace(
+            _read_inputs(
+                session, level, round_id, population_type, metric, base_round_id, approximate
+            ),
+            key=key,
+        ),
     )
-    found = replace(found, key=key)
-    with _LOCK:
-        _INPUTS[key] = found
-        while len(_INPUTS) > _INPUTS_KEPT:
-            _INPUTS.popitem(last=False)
-    return found
 
 
 def _read_inputs(session, level, round_id, population_type, metric, base_round_id, approximate):
