@@ -15,7 +15,15 @@ COUNTS = {
     "stats-admin1": 22,
     "stats-admin2": 100,
     "hotspots": 100,
-    "flows": 168,  # Storm Daniel's two modelled snapshots, 84 flows each
+    "flows": 84,  # the latest round with flows: Storm Daniel's 31 October snapshot
+}
+ONE_ITEM = {
+    "mantikas": 101,
+    "baladiyas": 10102,
+    "baladiyas-approximate": 10102,
+    "stats-admin1": 101,
+    "stats-admin2": 10102,
+    "hotspots": 10102,
 }
 
 
@@ -91,7 +99,7 @@ def test_bbox_in_either_axis_order(client):
         {"bbox": "1,2,3"},
         {"bbox": "5,5,1,1"},
         {"limit": "0"},
-        {"limit": "10001"},
+        {"datetime": "2024-09-30/2020-01-01"},
         {"crs": "EPSG:9999"},
         {"datetime": "yesterday"},
     ],
@@ -156,10 +164,13 @@ def test_geopackage_holds_every_layer_with_attribution(client, tmp_path):
     hotspots = pyogrio.read_dataframe(path, layer="hotspots")
     assert len(hotspots) == 100 and set(hotspots["round"]) == {"R54"}
     flows = pyogrio.read_dataframe(path, layer="flows")
-    assert int(flows.loc[flows["round"] == "storm-daniel-2023-10-31", "individuals"].sum()) == (
-        44_862
+    assert set(flows["round"]) == {"storm-daniel-2023-10-31"}  # R54 has none: the latest
+    assert int(flows["individuals"].sum()) == 44_862 and set(flows["quality"]) == {"modelled"}
+    october = tmp_path / "october.gpkg"
+    october.write_bytes(
+        client.get("/ogc/download.gpkg", params={"round": "storm-daniel-2023-10"}).content
     )
-    assert set(flows["quality"]) == {"modelled"}
+    assert int(pyogrio.read_dataframe(october, layer="flows")["individuals"].sum()) == 43_421
 
 
 def test_csv_download_of_a_collection(client):
@@ -204,3 +215,55 @@ def test_hotspots_layer_refuses_a_round_it_cannot_analyse(client):
     response = client.get("/ogc/collections/hotspots/items", params={"round": "R50"})
     assert response.status_code == 400
     assert "at least 8 baladiyas" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("collection", "fid"), ONE_ITEM.items())
+def test_one_item_of_every_collection(client, collection, fid):
+    response = client.get(f"/ogc/collections/{collection}/items/{fid}")
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == fid
+    first_flow = client.get("/ogc/collections/flows/items", params={"limit": 1}).json()
+    flow_id = first_flow["features"][0]["id"]
+    assert client.get(f"/ogc/collections/flows/items/{flow_id}").json()["id"] == flow_id
+    refused = client.get("/ogc/collections/hotspots/items/10102", params={"round": "R50"})
+    assert refused.status_code == 400
+
+
+def test_bbox_selects_by_geometry_not_by_envelope(client):
+    sea = {"bbox": "19.0,31.0,19.3,31.3"}  # the Gulf of Sirte
+    for collection in ("mantikas", "flows"):
+        page = client.get(f"/ogc/collections/{collection}/items", params=sea).json()
+        assert page["numberMatched"] == 0, collection
+
+
+def test_flows_layer_shows_one_round_and_filters(client):
+    default = client.get("/ogc/collections/flows/items", params={"limit": 200}).json()
+    assert {f["properties"]["round"] for f in default["features"]} == {"storm-daniel-2023-10-31"}
+    assert sum(f["properties"]["individuals"] for f in default["features"]) == 44_862
+    october = client.get(
+        "/ogc/collections/flows/items", params={"round": "storm-daniel-2023-10", "limit": 200}
+    ).json()
+    assert sum(f["properties"]["individuals"] for f in october["features"]) == 43_421
+    derna = client.get(
+        "/ogc/collections/flows/items", params={"pcode": "LY010102", "limit": 200}
+    ).json()["features"]
+    assert derna and all(
+        "LY010102" in (f["properties"]["origin_pcode"], f["properties"]["destination_pcode"])
+        for f in derna
+    )
+    assert len(derna) < len(default["features"])
+    before = client.get("/ogc/collections/flows/items", params={"datetime": "2000-01-01"}).json()
+    assert before["numberMatched"] == 0
+
+
+def test_limit_above_the_maximum_serves_the_maximum(client):
+    page = client.get("/ogc/collections/baladiyas/items", params={"limit": 20000}).json()
+    assert page["numberReturned"] == 100
+
+
+def test_stats_default_round_has_the_population_type(client):
+    idps = client.get(
+        "/ogc/collections/stats-admin1/items", params={"population_type": "idp"}
+    ).json()
+    assert idps["numberMatched"] > 0
+    assert all(f["properties"]["idps"] is not None for f in idps["features"])

@@ -119,7 +119,7 @@ def api_definition(request: Request) -> Response:
 
 def _describe(request: Request, session, collection: ogc.Collection) -> dict:
     base = _base(request)
-    code = ogc.latest_round(session) if collection.stats else None
+    code = ogc.round_for(session, collection, None)
     bbox = ogc.extent(session, collection, ogc.source_params(session, collection, code))
     return {
         "id": collection.id,
@@ -229,8 +229,10 @@ def _datetime(value: str | None) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     if "/" in value:
-        start, end = value.split("/", 1)
-        return _instant(start), _instant(end)
+        start, end = (_instant(part) for part in value.split("/", 1))
+        if start and end and start > end:
+            raise HTTPException(400, f"datetime: the interval starts after it ends ({value})")
+        return start, end
     moment = _instant(value)
     return moment, moment
 
@@ -243,16 +245,17 @@ def _query(request: Request, session, collection: ogc.Collection, fid: int | Non
     population_type = p.get("population_type")
     if population_type not in (None, "idp", "returnee", "migrant"):
         raise HTTPException(400, "population_type: expected idp, returnee or migrant")
-    round_code = _known_round(session, p.get("round"))
-    if collection.stats and round_code is None:
-        round_code = ogc.latest_round(session)
+    round_code = ogc.round_for(
+        session, collection, _known_round(session, p.get("round")), population_type
+    )
     return crs, ItemsQuery(
         bbox=_bbox(p.get("bbox")),
         bbox_srid=CRS_URIS[bbox_crs],
         bbox_lat_lon=bbox_crs == LAT_LON,
         out_srid=CRS_URIS[crs],
         out_lat_lon=crs == LAT_LON,
-        limit=_int("limit", p.get("limit"), 100, 1, MAX_LIMIT),
+        # a limit above the maximum is not an error: OGC API - Features serves the maximum
+        limit=min(_int("limit", p.get("limit"), 100, 1, 10**9), MAX_LIMIT),
         offset=_int("offset", p.get("offset"), 0, 0, 10**9),
         round=round_code,
         population_type=population_type,
@@ -267,7 +270,7 @@ ITEM_PARAMS = {
     "bbox": "minx,miny,maxx,maxy (in bbox-crs, default CRS84).",
     "bbox-crs": "CRS of bbox: CRS84, EPSG:4326 (lat,lon) or EPSG:3857, or their URIs.",
     "crs": "CRS of the output geometry (same choices).",
-    "limit": f"Features per page, 1 to {MAX_LIMIT} (default 100).",
+    "limit": f"Features per page, 1 to {MAX_LIMIT} (default 100; more is served as {MAX_LIMIT}).",
     "offset": "Features to skip.",
     "datetime": "Reporting date or interval (2024-09-30, 2023-01-01/.., ../2024-12-31).",
     "round": "Round code for the statistics collections (default: the latest with figures).",
@@ -408,7 +411,10 @@ def item(
     crs, query = _query(request, session, found, fid=int(feature_id))
 
     def render() -> Rendered:
-        body, _, _ = ogc.items(session, found, query)
+        try:
+            body, _, _ = ogc.items(session, found, query)
+        except InvalidParameter as exc:
+            raise HTTPException(400, str(exc)) from None
         features = orjson.loads(body)["features"]
         if not features:
             raise HTTPException(404, f"no feature {feature_id} in {collection_id}")
@@ -438,8 +444,8 @@ def tilejson(
     suffix = f"?round={request.query_params['round']}" if "round" in request.query_params else ""
 
     def render() -> Rendered:
-        params = {"round": request.query_params.get("round") or ogc.latest_round(session)}
-        bbox = ogc.extent(session, found, params) or [-180, -85, 180, 85]
+        code = ogc.round_for(session, found, request.query_params.get("round"))
+        bbox = ogc.extent(session, found, {"round": code}) or [-180, -85, 180, 85]
         return _json(
             {
                 "tilejson": "3.0.0",
@@ -495,8 +501,7 @@ def vector_tile(
     _known_round(session, round)
 
     def render() -> Rendered:
-        code = round or (ogc.latest_round(session) if found.stats else None)
-        body = ogc.tile(session, found, z, x, y, code)
+        body = ogc.tile(session, found, z, x, y, ogc.round_for(session, found, round))
         return Rendered(body, MVT, status=200 if body else 204)
 
     return cached_response(request, session, render)

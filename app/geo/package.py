@@ -16,18 +16,22 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
-from app.services.ogc import COLLECTIONS, source_params
+from app.services.ogc import COLLECTIONS, latest_flow_round, source_params
 
 
 def geopackage(session: Session, round_code: str | None) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "dtm-geo-libya.gpkg"
         for i, collection in enumerate(COLLECTIONS.values()):
+            code = round_code
+            if collection.flows:  # the chosen round's flows, else the latest round's
+                code = latest_flow_round(session, round_code) or latest_flow_round(session)
+            where = "WHERE c.round = :round" if collection.flows else ""
             frame = gpd.read_postgis(
-                text(f"SELECT * FROM ({collection.source}) c ORDER BY fid"),
+                text(f"SELECT * FROM ({collection.source}) c {where} ORDER BY fid"),
                 session.connection(),
                 geom_col="geom",
-                params=source_params(session, collection, round_code),
+                params=source_params(session, collection, code),
             )
             # GeoPackage keeps its own 'fid' primary key; ours travels as 'feature_id'
             frame = frame.rename(columns={"fid": "feature_id"}).set_crs(4326, allow_override=True)
@@ -43,7 +47,7 @@ def geopackage(session: Session, round_code: str | None) -> bytes:
                     "IDENTIFIER": collection.title,
                     "DESCRIPTION": collection.description,
                 },
-                layer_metadata={"round": round_code or ""},
+                layer_metadata={"round": code or ""},
                 dataset_metadata=None
                 if i
                 else {

@@ -69,13 +69,17 @@ class Collection:
     properties: tuple[str, ...]
     geometry_type: str
     stats: bool = False  # takes ?round= (default: the latest round with figures)
+    level: int = 0  # statistics collections: the admin level of their areas
     computed: bool = False  # rows computed in Python, passed to the SQL as :hotspots
+    flows: bool = False  # takes ?round= (default: the latest round with flows)
 
 
 _AREA_PROPS = ("pcode", "name_en", "name_ar", "parent_pcode", "region_pcode")
 _STATS_PROPS = ("round", "reporting_date", "idps", "returnees", "migrants", "complete", "quality")
 _AREA_COLUMNS = ", ".join(f"a.{p}" for p in _AREA_PROPS)
-_FID = "CAST(substr(a.pcode, 3) AS integer)"  # LY0101 -> 101, LY010102 -> 10102
+# LY0101 -> 101, LY010102 -> 10102. Guarded: the planner may evaluate it on the country
+# row (LBY) before a join or filter removes that row.
+_FID = "CASE WHEN a.pcode ~ '^LY[0-9]{1,8}$' THEN CAST(substr(a.pcode, 3) AS integer) END"
 
 COLLECTIONS = {
     c.id: c
@@ -116,6 +120,7 @@ COLLECTIONS = {
             (*_AREA_PROPS, *_STATS_PROPS),
             "MultiPolygon",
             stats=True,
+            level=1,
         ),
         Collection(
             "stats-admin2",
@@ -126,6 +131,7 @@ COLLECTIONS = {
             (*_AREA_PROPS, *_STATS_PROPS),
             "Point",
             stats=True,
+            level=2,
         ),
         Collection(
             "hotspots",
@@ -139,7 +145,9 @@ COLLECTIONS = {
             "the data; a round without enough baladiya figures gives an empty layer. "
             "GET /api/v1/hotspots offers the other methods, weights and metrics. "
             f"{DTM} {COD_AB} {HNO_2021}",
-            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, h.round, h.population_type, h.metric, "
+            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, h.round, "
+            "(SELECT COALESCE(r.reporting_date, r.collection_end) FROM rounds r "
+            "WHERE r.code = h.round) AS reporting_date, h.population_type, h.metric, "
             "h.value, h.z, h.p_analytic, h.p_permutation, h.class, a.geom "
             "FROM json_to_recordset(CAST(:hotspots AS json)) AS h(pcode text, round text, "
             "population_type text, metric text, value float8, z float8, p_analytic float8, "
@@ -148,6 +156,7 @@ COLLECTIONS = {
             (
                 *_AREA_PROPS,
                 "round",
+                "reporting_date",
                 "population_type",
                 "metric",
                 "value",
@@ -162,10 +171,13 @@ COLLECTIONS = {
         Collection(
             "flows",
             "Displacement flows (origin to destination lines)",
-            "Origin-destination flows as straight lines between official points (mantika "
-            "polygons use a point on their surface), with counts and quality. "
+            "Origin-destination flows of one round (`round`, default: the latest round with "
+            "flows) as straight lines between official points (mantika polygons use a point "
+            "on their surface), with counts and quality (modelled flows are labelled). "
             f"{DTM} {COD_AB}",
-            "SELECT f.id AS fid, r.code AS round, f.population_type, f.origin_pcode, "
+            "SELECT f.id AS fid, r.code AS round, "
+            "COALESCE(r.reporting_date, r.collection_end) AS reporting_date, "
+            "f.population_type, f.origin_pcode, "
             "f.destination_pcode, f.individuals, f.households, f.quality, f.source, "
             "ST_MakeLine(ST_PointOnSurface(o.geom), ST_PointOnSurface(d.geom)) AS geom "
             "FROM flows f JOIN rounds r ON r.id = f.round_id "
@@ -173,6 +185,7 @@ COLLECTIONS = {
             "JOIN admin_areas d ON d.pcode = f.destination_pcode",
             (
                 "round",
+                "reporting_date",
                 "population_type",
                 "origin_pcode",
                 "destination_pcode",
@@ -182,6 +195,7 @@ COLLECTIONS = {
                 "source",
             ),
             "LineString",
+            flows=True,
         ),
     )
 }
@@ -249,14 +263,50 @@ def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
     ).decode()
 
 
-def latest_round(session: Session) -> str | None:
+def latest_round(
+    session: Session, population_type: str | None = None, level: int = 0
+) -> str | None:
+    """The latest round with published figures at `level` or below (of `population_type`
+    when given): those that give the level's areas a value."""
     return session.execute(
         text("""
         SELECT r.code FROM rounds r WHERE EXISTS (
-            SELECT 1 FROM observations o WHERE o.round_id = r.id AND o.quality = 'published'
-              AND o.displacement_reason IS NULL)
-        ORDER BY r.reporting_date DESC NULLS LAST, r.code DESC LIMIT 1""")
+            SELECT 1 FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
+            WHERE o.round_id = r.id AND o.quality = 'published'
+              AND o.displacement_reason IS NULL AND a.level >= :level
+              AND (CAST(:type AS text) IS NULL OR o.population_type = :type))
+        ORDER BY r.reporting_date DESC NULLS LAST, r.code DESC LIMIT 1"""),
+        {"type": population_type, "level": level},
     ).scalar()
+
+
+def latest_flow_round(session: Session, among: str | None = None) -> str | None:
+    """The latest round with flows (`among`, when it has flows itself)."""
+    return session.execute(
+        text("""
+        SELECT r.code FROM rounds r
+        WHERE EXISTS (SELECT 1 FROM flows f WHERE f.round_id = r.id)
+          AND (CAST(:among AS text) IS NULL OR r.code = :among)
+        ORDER BY COALESCE(r.reporting_date, r.collection_end) DESC NULLS LAST, r.code DESC
+        LIMIT 1"""),
+        {"among": among},
+    ).scalar()
+
+
+def round_for(
+    session: Session,
+    collection: Collection,
+    requested: str | None,
+    population_type: str | None = None,
+) -> str | None:
+    """The round a collection shows: the requested one, else its own default."""
+    if requested is not None:
+        return requested
+    if collection.stats:
+        return latest_round(session, population_type, collection.level)
+    if collection.flows:
+        return latest_flow_round(session)
+    return None
 
 
 def round_exists(session: Session, code: str) -> bool:
@@ -323,7 +373,8 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
             x1, y1, x2, y2 = y1, x1, y2, x2
         # transform the query envelope to storage CRS, never the stored geometry
         clauses.append(
-            "c.geom && ST_Transform(ST_MakeEnvelope(:x1, :y1, :x2, :y2, :bbox_srid), 4326)"
+            "ST_Intersects(c.geom, ST_Transform(ST_MakeEnvelope(:x1, :y1, :x2, :y2, "
+            ":bbox_srid), 4326))"
         )
         params.update(x1=x1, y1=y1, x2=x2, y2=y2, bbox_srid=q.bbox_srid)
     if q.fid is not None:
@@ -331,6 +382,9 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
         params["fid"] = q.fid
     if q.pcode and "pcode" in collection.properties:
         clauses.append("(c.pcode = :pcode OR c.parent_pcode = :pcode)")
+        params["pcode"] = q.pcode
+    elif q.pcode and "origin_pcode" in collection.properties:
+        clauses.append(":pcode IN (c.origin_pcode, c.destination_pcode)")
         params["pcode"] = q.pcode
     if q.population_type and "population_type" in collection.properties:
         clauses.append("c.population_type = :population_type")
