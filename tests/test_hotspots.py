@@ -66,7 +66,8 @@ def test_gi_star_on_r54_migrant_rates_equals_esda(client, engine):
     np.testing.assert_allclose([u["z"] for u in units], direct.Zs, rtol=0, atol=1e-9)
     np.testing.assert_allclose([u["p_analytic"] for u in units], direct.p_norm, atol=1e-12)
     assert np.array_equal(np.float32([u["p_permutation"] for u in units]), direct.p_sim)
-    for unit, z, p in zip(units, direct.Zs, direct.p_sim, strict=True):
+    # Classes: two-sided permutation p-values, as hot spot confidence bins are.
+    for unit, z, p in zip(units, direct.Zs, np.minimum(1, 2 * direct.p_sim), strict=True):
         if p <= 0.10:
             confidence = 99 if p <= 0.01 else 95 if p <= 0.05 else 90
             assert unit["class"] == f"{'hot' if z > 0 else 'cold'} spot {confidence}%"
@@ -161,11 +162,11 @@ def test_false_discovery_rate_uses_esdas_threshold(client):
     plain = hotspots(client, **params)["data"]
     corrected = hotspots(client, **params, fdr=True, alpha=0.1)
     threshold = corrected["meta"]["fdr_threshold"]
-    p = np.float32([u["p_permutation"] for u in plain])
+    p = np.minimum(1, 2 * np.float32([u["p_permutation"] for u in plain]))
     assert threshold == pytest.approx(float(esda.fdr(p, 0.1)))
     for unit in corrected["data"]:
         significant = unit["class"] != "not significant"
-        assert significant == (np.float32(unit["p_permutation"]) <= threshold)
+        assert significant == (min(1, 2 * np.float32(unit["p_permutation"])) <= threshold)
     flagged = sum(u["class"] != "not significant" for u in corrected["data"])
     assert flagged <= sum(u["class"] != "not significant" for u in plain)
 
@@ -223,6 +224,10 @@ def test_change_between_rounds_with_no_variation_is_refused(client):
         ({"round": "R999"}, 404, "R999"),
         ({"round": "storm-daniel-2023-10-31", "population_type": "idp"}, 422, "round"),
         ({"weights": "distance", "distance_km": 1}, 422, "weights"),
+        ({"weights": "distance", "distance_km": 5000}, 422, "undefined"),
+        ({"level": 1, "weights": "queen-approximate"}, 422, "approximate"),
+        ({"round": ""}, 422, "round"),
+        ({"metric": "change", "base_round": ","}, 422, "base_round"),
     ],
 )
 def test_bad_parameters_are_named(client, params, status, names):
@@ -231,3 +236,20 @@ def test_bad_parameters_are_named(client, params, status, names):
     assert response.status_code == status, response.text
     assert names in response.text
     assert "Traceback" not in response.text
+
+
+def test_units_whose_neighbourhood_is_everything_are_undefined_not_significant(client):
+    body = hotspots(
+        client,
+        round="R54",
+        population_type="migrant",
+        metric="rate",
+        weights="distance",
+        distance_km=1000,  # two central baladiyas are within 1,000 km of all the others
+    )
+    undefined = [u for u in body["data"] if u["class"] == "undefined"]
+    assert undefined and len(undefined) < 100
+    assert all(u["z"] is None and u["p_permutation"] is None for u in undefined)
+    assert sorted(u["pcode"] for u in undefined) == sorted(body["meta"]["undefined"])
+    defined = [u for u in body["data"] if u["class"] != "undefined"]
+    assert all(u["z"] is not None for u in defined)

@@ -20,8 +20,8 @@ def _one_round(session, name: str, value: str | None) -> int | None:
     if value is None:
         return None
     ids = resolve_rounds(session, [value])
-    if len(ids) != 1:
-        raise InvalidParameter(name, "give exactly one round", value)
+    if not ids or len(ids) != 1:
+        raise InvalidParameter(name, "give exactly one round (code or number)", value)
     return ids[0]
 
 
@@ -91,6 +91,10 @@ def get_hotspots(
 ) -> Response:
     if weights == "distance" and distance_km is None:
         raise InvalidParameter("distance_km", "required when weights=distance")
+    if weights == "queen-approximate" and level == 1:
+        raise InvalidParameter(
+            "weights", "approximate polygons are for baladiyas (level 2); use queen", weights
+        )
     if weights == "queen" and level == 2:
         raise InvalidParameter(
             "weights", "baladiyas are points: use knn, distance or queen-approximate", weights

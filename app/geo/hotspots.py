@@ -2,8 +2,9 @@
 
 No statistic is computed here by hand: this module builds the spatial weights, hands the
 values and weights to esda, and classifies its results. Units without neighbours
-(islands) are taken out of the analysis and reported, since their local statistic is
-undefined.
+(islands) are taken out of the analysis and reported; units whose neighbourhood takes in
+every other unit (a very long distance band) have no variance to test, so they are kept
+but classed "undefined", with no z or p-values.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Result:
     islands: list[str]
     weights: dict = field(default_factory=dict)
     fdr_threshold: float | None = None
+    undefined: list[str] = field(default_factory=list)
 
 
 def build_weights(frame: gpd.GeoDataFrame, options: Options) -> W:
@@ -136,10 +138,25 @@ def analyse(
         # default alternative hypothesis (the p-values here are its current 'directed' ones).
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
+        # a neighbourhood of every unit has no variance: its z is NaN, classed "undefined"
+        warnings.simplefilter("ignore", RuntimeWarning)
         stat, z, p_analytic, p_sim = _statistic(y, w, options)
-    threshold = float(esda.fdr(p_sim, options.alpha)) if options.fdr else None
+    defined = np.isfinite(z)
+    if not defined.any():
+        raise InvalidParameter(
+            "weights",
+            "every area's neighbourhood takes in all the others, so the local statistic is "
+            "undefined: use fewer neighbours (k) or a shorter distance_km",
+        )
+    # Gi* classes use the two-sided p-value (twice esda's directed one), as hot spot
+    # confidence bins usually are (90% <-> |z| >= 1.645); Moran's keep esda's own p_sim.
+    p_class = np.minimum(1.0, 2 * p_sim) if options.method == "gi" else np.asarray(p_sim)
+    threshold = float(esda.fdr(p_class[defined], options.alpha)) if options.fdr else None
     units = []
     for i, pcode in enumerate(frame.index):
+        if not defined[i]:
+            units.append(_undefined(pcode, y[i], options))
+            continue
         unit = {
             "pcode": pcode,
             "value": float(y[i]),
@@ -149,9 +166,9 @@ def analyse(
         }
         if options.method == "moran":
             unit["local_i"] = float(stat.Is[i])
-            unit["class"] = _moran_class(int(stat.q[i]), p_sim[i], options, threshold)
+            unit["class"] = _moran_class(int(stat.q[i]), p_class[i], options, threshold)
         else:
-            unit["class"] = _gi_class(z[i], p_sim[i], threshold)
+            unit["class"] = _gi_class(z[i], p_class[i], threshold)
         units.append(unit)
     described = {
         "type": options.weights,
@@ -161,7 +178,8 @@ def analyse(
         "k": options.k if options.weights == "knn" else None,
         "distance_km": options.distance_km if options.weights == "distance" else None,
     }
-    return Result(units, islands, described, threshold)
+    undefined = [str(p) for p, ok in zip(frame.index, defined, strict=True) if not ok]
+    return Result(units, islands, described, threshold, undefined)
 
 
 def _statistic(y: np.ndarray, w: W, options: Options):
@@ -185,6 +203,21 @@ def _statistic(y: np.ndarray, w: W, options: Options):
     # G_Local's p_norm. z stays esda's permutation z-score.
     p_analytic = norm.sf(np.abs((stat.Is - stat.EI) / np.sqrt(stat.VI)))
     return stat, stat.z_sim, p_analytic, stat.p_sim
+
+
+def _undefined(pcode: str, value: float, options: Options) -> dict:
+    """A unit whose neighbourhood is every other unit: no variance, no statistic."""
+    unit = {
+        "pcode": pcode,
+        "value": float(value),
+        "z": None,
+        "p_analytic": None,
+        "p_permutation": None,
+        "class": "undefined",
+    }
+    if options.method == "moran":
+        unit["local_i"] = None
+    return unit
 
 
 def _plain(value: np.floating) -> float:

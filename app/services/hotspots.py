@@ -154,6 +154,7 @@ def compute(
         "parameters": asdict(options),
         "weights": result.weights,
         "islands": result.islands,
+        "undefined": result.undefined,
         "no_data": list(found.no_data),
         "fdr_threshold": result.fdr_threshold,
         "sources": list(found.sources),
@@ -162,7 +163,10 @@ def compute(
         "included; local Moran's I with row-standardised weights); p_analytic is the "
         "one-sided normal approximation (Gi*: esda's p_norm; Moran: from esda's analytic "
         "moments EI and VI), p_permutation esda's conditional permutation pseudo "
-        "p-value (directed, one-sided); z is esda's Zs for Gi* and z_sim for Moran.",
+        "p-value (directed, one-sided); z is esda's Zs for Gi* and z_sim for Moran. Gi* "
+        "classes use the two-sided permutation p-value (2 x p_permutation): 90% is p <= "
+        "0.10, 95% p <= 0.05, 99% p <= 0.01. Moran classes use p_permutation <= alpha. "
+        "Units whose neighbourhood is every other unit are 'undefined'.",
     }
     return rows, meta, found.geometries
 
