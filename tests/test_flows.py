@@ -326,3 +326,27 @@ def _modelled_rows(engine):
                 {"c": OCT31},
             ).mappings()
         ]
+
+
+def test_area_filters_apply_to_the_stored_areas_before_aggregating(client, engine):
+    from_benghazi = sum(
+        f["individuals"] for f in stored_flows(engine, OCT31) if f["origin_pcode"] == "LY010304"
+    )
+    rows = get(client, "/api/v1/flows", round=OCT31, origin="LY010304", origin_level=1).json()[
+        "data"
+    ]
+    assert {r["origin_pcode"] for r in rows} == {"LY0103"}
+    assert sum(r["individuals"] for r in rows) == from_benghazi > 0
+    into_derna = get(
+        client, "/api/v1/flows", round=OCT31, destination=DERNA, destination_level=0
+    ).json()["data"]
+    assert sum(r["individuals"] for r in into_derna) == 23_500
+
+
+def test_area_balances_filter_by_area_and_refuse_a_finer_area(client):
+    rows = get(client, "/api/v1/flows/areas", round=OCT31, level=2, pcode="LY0101").json()["data"]
+    assert rows and all(r["pcode"].startswith("LY0101") for r in rows)
+    mantikas = get(client, "/api/v1/flows/areas", round=OCT31, level=1).json()["data"]
+    assert sum(r["hosted"] for r in mantikas) == 44_862
+    refused = client.get("/api/v1/flows/areas", params={"round": OCT31, "level": 1, "pcode": DERNA})
+    assert refused.status_code == 422 and "pcode" in refused.text

@@ -19,7 +19,7 @@ from app.api.params import (
     resolve_rounds,
     split_list,
 )
-from app.errors import NotFound
+from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
 from app.services import flow_views, flows
 from app.services.flows import DEFAULT_QUALITIES, FlowFilter
@@ -43,6 +43,16 @@ AreaQuery = Annotated[
     Query(
         description="Pcode or English/Arabic name; matches the area and everything in it.",
         examples=["Derna"],
+    ),
+]
+
+
+QualityFlowQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="published, modelled, synthetic (default: published and modelled; "
+        "every flow says which).",
+        examples=["published,modelled"],
     ),
 ]
 
@@ -84,14 +94,7 @@ def flow_filter(
     top: Annotated[
         int | None, Query(ge=1, le=10_000, description="Only the N largest flows.", examples=[20])
     ] = None,
-    quality: Annotated[
-        list[str] | None,
-        Query(
-            description="published, modelled, synthetic (default: published and modelled; "
-            "every flow says which).",
-            examples=["published,modelled"],
-        ),
-    ] = None,
+    quality: QualityFlowQuery = None,
     include_internal: Annotated[
         bool,
         Query(description="Include people displaced within their own area.", examples=[True]),
@@ -168,15 +171,37 @@ def get_flows(
 def get_flow_balances(
     request: Request,
     session: SessionDep,
-    flt: FlowFilterDep,
+    round: RoundQuery = None,
+    population_type: PopulationTypeQuery = None,
+    quality: QualityFlowQuery = None,
     level: Annotated[
         int, Query(ge=0, le=2, description="DTM level of the areas.", examples=[2])
     ] = 2,
-    pcode: AreaQuery = None,
+    pcode: Annotated[
+        list[str] | None,
+        Query(
+            description="Only areas in (or equal to) these areas: pcodes or English/Arabic "
+            "names, at `level` or above.",
+            examples=["LY0101"],
+        ),
+    ] = None,
 ) -> Response:
+    flt = flow_filter(session, round=round, population_type=population_type, quality=quality)
+    areas = _areas(session, pcode)
+    deeper = session.execute(
+        text("SELECT pcode, level FROM admin_areas WHERE pcode = ANY(:p) AND level > :level"),
+        {"p": list(areas or ()), "level": level},
+    ).first()
+    if deeper:
+        raise InvalidParameter(
+            "pcode",
+            f"{deeper.pcode} is a level-{deeper.level} area: at level {level} give an area of "
+            f"level {level} or above",
+            deeper.pcode,
+        )
+
     def render():
-        scoped = FlowFilter(**{**flt.__dict__, "origin_level": level})
-        rows = flows.balances(session, scoped, _areas(session, pcode))
+        rows = flows.balances(session, flt, level, areas)
         qualities = sorted({r["quality"] for r in rows})
         body = {"data": rows, "meta": {"level": level, "qualities": qualities}}
         if "modelled" in qualities:

@@ -67,38 +67,50 @@ def _at(alias: str, level_param: str) -> str:
     )
 
 
-_AGGREGATED = f"""
+# Stored flows at the requested levels. `selected`: the stored origin and destination are
+# in the requested areas (matched before aggregating, so a baladiya filter works at any
+# level); shares are of all flows, selected or not.
+_BASE = f"""
 WITH {_ANCESTORS},
-agg AS (
+base AS (
     SELECT f.round_id, f.population_type,
            {_at("oa", "origin_level")} AS origin, {_at("da", "destination_level")} AS destination,
-           sum(f.individuals)::bigint AS individuals,
-           CASE WHEN count(f.households) = count(*) THEN sum(f.households)::bigint END
-               AS households,
-           CASE WHEN bool_or(f.quality = 'synthetic') THEN 'synthetic'
-                WHEN bool_or(f.quality = 'modelled') THEN 'modelled' ELSE 'published' END
-               AS quality,
-           array_agg(DISTINCT f.source ORDER BY f.source) AS sources,
-           array_agg(DISTINCT f.source_url ORDER BY f.source_url)
-               FILTER (WHERE f.source_url IS NOT NULL) AS source_urls,
-           count(*) AS stored_flows
+           f.individuals, f.households, f.quality, f.source, f.source_url,
+           (:any_origin OR ARRAY[oa.l0, oa.l1, oa.l2]::text[] && CAST(:origins AS text[]))
+           AND (:any_destination
+                OR ARRAY[da.l0, da.l1, da.l2]::text[] && CAST(:destinations AS text[]))
+               AS selected
     FROM flows f
     JOIN anc oa ON oa.pcode = f.origin_pcode
     JOIN anc da ON da.pcode = f.destination_pcode
     WHERE f.round_id = ANY(:round_ids) AND f.population_type = ANY(:types)
       AND f.quality = ANY(:qualities)
-    GROUP BY 1, 2, 3, 4
 )"""
 
+_WORST_QUALITY = """CASE WHEN bool_or(quality = 'synthetic') THEN 'synthetic'
+                WHEN bool_or(quality = 'modelled') THEN 'modelled' ELSE 'published' END"""
+
 _FLOWS = f"""
-{_AGGREGATED},
-shared AS (
-    SELECT agg.*,
-           individuals::float / NULLIF(sum(individuals) OVER (
-               PARTITION BY round_id, population_type, origin), 0) AS share_of_origin,
-           individuals::float / NULLIF(sum(individuals) OVER (
-               PARTITION BY round_id, population_type, destination), 0) AS share_of_destination
-    FROM agg
+{_BASE},
+agg AS (
+    SELECT round_id, population_type, origin, destination,
+           sum(individuals)::bigint AS individuals,
+           CASE WHEN count(households) = count(*) THEN sum(households)::bigint END
+               AS households,
+           {_WORST_QUALITY} AS quality,
+           array_agg(DISTINCT source ORDER BY source) AS sources,
+           array_agg(DISTINCT source_url ORDER BY source_url)
+               FILTER (WHERE source_url IS NOT NULL) AS source_urls,
+           count(*) AS stored_flows
+    FROM base WHERE selected
+    GROUP BY 1, 2, 3, 4
+),
+out_total AS (
+    SELECT round_id, population_type, origin, sum(individuals) AS n FROM base GROUP BY 1, 2, 3
+),
+in_total AS (
+    SELECT round_id, population_type, destination, sum(individuals) AS n
+    FROM base GROUP BY 1, 2, 3
 )
 SELECT r.code AS round_code, s.population_type,
        s.origin AS origin_pcode, o.level AS origin_level,
@@ -106,37 +118,34 @@ SELECT r.code AS round_code, s.population_type,
        s.destination AS destination_pcode, d.level AS destination_level,
        d.name_en AS destination_name_en, d.name_ar AS destination_name_ar,
        s.individuals, s.households,
-       round(s.share_of_origin::numeric, 4)::float AS share_of_origin,
-       round(s.share_of_destination::numeric, 4)::float AS share_of_destination,
+       round(s.individuals::numeric / NULLIF(ot.n, 0), 4)::float AS share_of_origin,
+       round(s.individuals::numeric / NULLIF(it.n, 0), 4)::float AS share_of_destination,
        s.origin = s.destination AS internal,
        s.quality, s.sources, s.source_urls, s.stored_flows,
        ST_X(ST_PointOnSurface(o.geom)) AS origin_lon, ST_Y(ST_PointOnSurface(o.geom)) AS origin_lat,
        ST_X(ST_PointOnSurface(d.geom)) AS destination_lon,
        ST_Y(ST_PointOnSurface(d.geom)) AS destination_lat
-FROM shared s
+FROM agg s
+JOIN out_total ot USING (round_id, population_type, origin)
+JOIN in_total it USING (round_id, population_type, destination)
 JOIN rounds r ON r.id = s.round_id
-JOIN anc oa ON oa.pcode = s.origin
-JOIN anc da ON da.pcode = s.destination
 JOIN admin_areas o ON o.pcode = s.origin
 JOIN admin_areas d ON d.pcode = s.destination
-WHERE (:any_origin OR ARRAY[oa.l0, oa.l1, oa.l2]::text[] && CAST(:origins AS text[]))
-  AND (:any_destination OR ARRAY[da.l0, da.l1, da.l2]::text[] && CAST(:destinations AS text[]))
-  AND s.individuals >= :min_count
-  AND (:internal OR s.origin <> s.destination)
+WHERE s.individuals >= :min_count AND (:internal OR s.origin <> s.destination)
 ORDER BY s.individuals DESC, r.code, s.population_type, s.origin, s.destination
 LIMIT :top
 """
 
 _BALANCE = f"""
-{_AGGREGATED},
+{_BASE},
 sides AS (
     SELECT round_id, population_type, destination AS pcode, quality,
            CASE WHEN origin <> destination THEN individuals ELSE 0 END AS inflow,
            0 AS outflow, CASE WHEN origin = destination THEN individuals ELSE 0 END AS internal
-    FROM agg
+    FROM base
     UNION ALL
     SELECT round_id, population_type, origin, quality, 0, individuals, 0
-    FROM agg WHERE origin <> destination
+    FROM base WHERE origin <> destination
 )
 SELECT r.code AS round_code, s.population_type, s.pcode, a.level, a.name_en, a.name_ar,
        sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow,
@@ -144,13 +153,12 @@ SELECT r.code AS round_code, s.population_type, s.pcode, a.level, a.name_en, a.n
        (sum(inflow) - sum(outflow))::bigint AS net,
        (sum(inflow) + sum(internal))::bigint AS hosted,
        (sum(outflow) + sum(internal))::bigint AS displaced_from,
-       CASE WHEN bool_or(s.quality = 'synthetic') THEN 'synthetic'
-            WHEN bool_or(s.quality = 'modelled') THEN 'modelled' ELSE 'published' END AS quality
+       {_WORST_QUALITY} AS quality
 FROM sides s
 JOIN rounds r ON r.id = s.round_id
 JOIN anc x ON x.pcode = s.pcode
 JOIN admin_areas a ON a.pcode = s.pcode
-WHERE (:any_origin OR ARRAY[x.l0, x.l1, x.l2]::text[] && CAST(:origins AS text[]))
+WHERE (CAST(:areas AS text[]) IS NULL OR ARRAY[x.l0, x.l1, x.l2]::text[] && CAST(:areas AS text[]))
 GROUP BY r.code, s.population_type, s.pcode, a.level, a.name_en, a.name_ar
 ORDER BY r.code, s.population_type, s.pcode
 """
@@ -162,9 +170,13 @@ def flows(session: Session, flt: FlowFilter) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def balances(session: Session, flt: FlowFilter, areas: tuple[str, ...] | None) -> list[dict]:
-    """Per area: inflow, outflow, internal (within the area), net, hosted, displaced from."""
-    params = {**flt.params(), "any_origin": areas is None, "origins": list(areas or ())}
-    level = flt.origin_level
-    params["destination_level"] = level
+def balances(session: Session, flt: FlowFilter, level: int, areas: tuple[str, ...] | None):
+    """Per area of `level`: inflow, outflow, internal (within the area), net, hosted,
+    displaced from; `areas` keeps those in (or equal to) the given areas."""
+    params = {
+        **flt.params(),
+        "origin_level": level,
+        "destination_level": level,
+        "areas": list(areas) if areas else None,
+    }
     return [dict(r) for r in session.execute(text(_BALANCE), params).mappings().all()]
