@@ -182,8 +182,11 @@ def test_storm_daniel_event_tells_the_story_with_sources(client):
     # Every transcribed web figure has its URL; the annual report is cited by name.
     assert all(f["source_url"] for f in timeline if "Annual Report" not in f["source"])
     assert len([f for f in timeline if f["source_url"]]) == 32
-    periods = [f["period"][:10] for f in timeline if f["period"][:4] == "2023"]
+    periods = [f["period"][:10] for f in timeline]
     assert periods.index("2023-09-10") < periods.index("2023-09-13") < periods.index("2023-10-31")
+    assert periods.index("2023-10 (a") < periods.index("2023-10-31")  # month: mid-October
+    assert periods[0] == "2023-09-10"  # the annual report's totals are a summary, not day one
+    assert {f["value"] for f in body["summary_figures"]} >= {44_862}
     figures = {(f["period"], f["metric"], f["pcode"]): f["value"] for f in timeline}
     assert figures[("2023-10-31", "displaced_individuals", "LBY")] == 44_862
     assert figures[("2023-10-31", "idps_hosted", DERNA)] == 23_500
@@ -202,6 +205,17 @@ def test_storm_daniel_event_tells_the_story_with_sources(client):
     october = next(s for s in body["snapshots"] if s["round"] == OCTOBER)
     shares = {h["pcode"]: h["published_share_percent"] for h in october["hosting"][:5]}
     assert shares == {DERNA: 38, "LY010304": 10, "LY010602": 10, "LY010601": 9, "LY010403": 8}
+    snapshots = {s["round"]: s for s in body["snapshots"]}
+    first = snapshots["storm-daniel-2023-09-11"]["headline"]
+    assert (first["individuals"], first["pcode"]) == (2_050, "LY01")
+    assert snapshots["storm-daniel-2023-09-21"]["headline"]["individuals"] == 43_059
+    sep13 = snapshots["storm-daniel-2023-09-13"]
+    assert sep13["hosting"] == []  # where people were displaced from, not where they stayed
+    assert {a["pcode"]: a["individuals"] for a in sep13["displaced_by_area"]} == {
+        DERNA: 30_000,
+        "LY010602": 3_000,
+        "LY010304": 2_085,
+    }
     listed = get(client, "/api/v1/events").json()["data"]
     assert [e["slug"] for e in listed] == ["storm-daniel-2023"]
 

@@ -52,19 +52,25 @@ FROM flows f WHERE f.round_id = :round_id AND f.population_type = 'idp'
 GROUP BY f.destination_pcode
 """
 
-_NAMES = "SELECT pcode, name_en, name_ar, region_pcode FROM admin_areas"
+_NAMES = "SELECT pcode, level, name_en, name_ar, region_pcode FROM admin_areas"
 
 
 def events(session: Session) -> list[dict]:
     return [dict(r) for r in session.execute(text(_EVENTS)).mappings()]
 
 
-def _date_key(period: str) -> tuple[int, int, int]:
-    """'2023-09-21 (approx.)' -> (2023, 9, 21); missing parts sort after known ones."""
+def _dated(period: str) -> tuple[tuple[int, int, int], str]:
+    """('2023-09-21 (approx.)' -> ((2023, 9, 21), 'day')). A month-only figure sorts at mid
+    month, a year-only one at the year's end: their day is not known."""
     m = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", period)
     if not m:
-        return (9999, 99, 99)
-    return tuple(int(p) if p else 99 for p in m.groups())  # type: ignore[return-value]
+        return (9999, 12, 31), "unknown"
+    year, month, day = m.groups()
+    if day:
+        return (int(year), int(month), int(day)), "day"
+    if month:
+        return (int(year), int(month), 15), "month"
+    return (int(year), 12, 31), "year"
 
 
 def event(session: Session, slug: str) -> dict:
@@ -72,18 +78,25 @@ def event(session: Session, slug: str) -> dict:
     if not rounds:
         raise NotFound(f"unknown event '{slug}'; list events with GET /api/v1/events")
     names = {r["pcode"]: dict(r) for r in session.execute(text(_NAMES)).mappings()}
-    timeline = [dict(r) for r in session.execute(text(_TIMELINE), {"slug": slug}).mappings()]
-    timeline.sort(key=lambda f: _date_key(f["period"]))
-    for f in timeline:
+    figures = [dict(r) for r in session.execute(text(_TIMELINE), {"slug": slug}).mappings()]
+    for f in figures:
         f["value"] = float(f["value"]) if f["value"] % 1 else int(f["value"])
         f["name_en"] = names.get(f["pcode"], {}).get("name_en")
         f["name_ar"] = names.get(f["pcode"], {}).get("name_ar")
-    snapshots = [_snapshot(session, r, names, timeline) for r in rounds]
+        key, f["date_precision"] = _dated(f["period"])
+        f["_key"] = key
+    # A figure for a span ("2023-09-09/2023-09-11") sums up the event as reported later
+    # (an annual report): it is not a point in the timeline.
+    summary = [f for f in figures if "/" in f["period"]]
+    timeline = sorted((f for f in figures if "/" not in f["period"]), key=lambda f: f["_key"])
+    for f in figures:
+        del f["_key"]
     return {
         "event": slug,
         "rounds": [{k: v for k, v in r.items() if k != "id"} for r in rounds],
         "timeline": timeline,
-        "snapshots": snapshots,
+        "summary_figures": summary,
+        "snapshots": [_snapshot(session, r, names, timeline) for r in rounds],
         "meta": {
             "model": MODEL_DOC,
             "notes": MODEL_NOTE,
@@ -98,16 +111,11 @@ def _snapshot(session: Session, rnd: dict, names: dict, timeline: list[dict]) ->
     ]
     national = {p["population_type"]: p for p in published if p["level"] == 0}
     idp_total = national.get("idp", {}).get("individuals")
-    shares = {
-        f["pcode"]: f["value"]
-        for f in timeline
-        if f["round_code"] == rnd["code"] and f["metric"] == "share_of_displaced_hosted"
-    }
-    hosted_published = {
-        p["pcode"]: p["individuals"]
-        for p in published
-        if p["level"] == 2 and p["population_type"] == "idp"
-    }
+    own = [f for f in timeline if f["round_code"] == rnd["code"]]
+    displaced = [f for f in own if f["metric"] == "displaced_individuals"]
+    headline = max(displaced, key=lambda f: f["value"], default=None)
+    shares = {f["pcode"]: f["value"] for f in own if f["metric"] == "share_of_displaced_hosted"}
+    hosted_published = {f["pcode"]: f["value"] for f in own if f["metric"] == "idps_hosted"}
     by_flows = {
         r["pcode"]: dict(r)
         for r in session.execute(text(_HOSTED_BY_FLOWS), {"round_id": rnd["id"]}).mappings()
@@ -131,6 +139,20 @@ def _snapshot(session: Session, rnd: dict, names: dict, timeline: list[dict]) ->
             entry["published_share_percent"] = shares[pcode]
         hosting.append(entry)
     hosting.sort(key=lambda h: (-h["individuals"], h["pcode"]))
+    # Baladiya figures of a snapshot without hosting data say how many were displaced in
+    # (from) each place, as published; they are not where people stayed.
+    displaced_by_area = [
+        {
+            "pcode": f["pcode"],
+            "name_en": f["name_en"],
+            "name_ar": f["name_ar"],
+            "individuals": f["value"],
+            "geography": f["geography"],
+            "source_url": f["source_url"],
+        }
+        for f in displaced
+        if f["pcode"] in names and names[f["pcode"]]["level"] == 2
+    ]
     links = {}
     if rnd["flows"]:
         base = f"/api/v1/flows?round={rnd['code']}"
@@ -146,12 +168,17 @@ def _snapshot(session: Session, rnd: dict, names: dict, timeline: list[dict]) ->
         "idps": idp_total,
         "idp_households": national.get("idp", {}).get("households"),
         "migrants": national.get("migrant", {}).get("individuals"),
+        "headline": None
+        if headline is None
+        else {
+            "individuals": headline["value"],
+            "geography": headline["geography"],
+            "pcode": headline["pcode"],
+            "source_url": headline["source_url"],
+        },
         "source_url": national.get("idp", {}).get("source_url") or rnd["source_url"],
-        "published_figures": [
-            {k: v for k, v in f.items() if k != "round_code"}
-            for f in timeline
-            if f["round_code"] == rnd["code"]
-        ],
+        "published_figures": [{k: v for k, v in f.items() if k != "round_code"} for f in own],
+        "displaced_by_area": displaced_by_area,
         "hosting": hosting,
         "hosting_total": sum(h["individuals"] for h in hosting),
         "flows": rnd["flows"],
