@@ -11,6 +11,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
+import pydantic
 import typer
 
 from app.errors import DtmGeoError
@@ -43,7 +44,7 @@ def _one_line_errors(func):
         except DtmGeoError as exc:
             _say(f"error: {' '.join(str(exc).split())}")  # always one line
             raise typer.Exit(1) from None
-        except ValueError as exc:  # settings validation
+        except pydantic.ValidationError as exc:  # settings validation
             first = str(exc).strip().splitlines()
             _say(f"error: invalid configuration: {' '.join(first[:3])}")
             raise typer.Exit(1) from None
@@ -215,14 +216,11 @@ def keys_list() -> None:
 def import_file(
     file: Annotated[
         Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="An XLSX (DTM Libya layouts) or long CSV.",
-        ),
+        typer.Argument(help="An XLSX (DTM Libya layouts) or long CSV."),
     ],
-    round: Annotated[str, typer.Option("--round", help="Target round code, e.g. R55.")],
+    round: Annotated[
+        str, typer.Option("--round", help="Target round: its code (R55) or DTM number (55).")
+    ],
     source: Annotated[str, typer.Option(help="The publication the figures come from.")] = (
         "IOM DTM Libya"
     ),

@@ -29,9 +29,9 @@ class LoadError(DtmGeoError):
 class InvalidParameter(DtmGeoError):
     """A request parameter that parses but makes no sense; the API answers 422."""
 
-    def __init__(self, parameter: str, message: str, value=None):
+    def __init__(self, parameter: str, message: str, value=None, where: str = "query"):
         super().__init__(f"{parameter}: {message}")
-        self.parameter, self.message, self.value = parameter, message, value
+        self.parameter, self.message, self.value, self.where = parameter, message, value, where
 
 
 class NotFound(DtmGeoError):

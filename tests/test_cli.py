@@ -77,3 +77,19 @@ def test_data_check_against_the_manifest(data_dir, tmp_path):
     assert result.stdout.count("ok ") == 8
     empty = run_cli("data", "check", "--data-dir", str(tmp_path))
     assert_one_line_error(empty, "8 expected file(s) missing")
+
+
+def test_import_errors_are_one_line_and_round_numbers_work(db_url, tmp_path):
+    missing = run_cli("import", str(tmp_path / "nope.csv"), "--round", "R54", DATABASE_URL=db_url)
+    assert_one_line_error(missing, "no such file")
+    unknown = tmp_path / "r.csv"
+    unknown.write_text("pcode,population_type,individuals\nLY010102,migrant,10000\n")
+    no_round = run_cli("import", str(unknown), "--round", "9999", DATABASE_URL=db_url)
+    assert_one_line_error(no_round, "number 9999")
+    dry = run_cli("import", str(unknown), "--round", "54", "--dry-run", DATABASE_URL=db_url)
+    assert dry.returncode == 0, dry.stderr
+    assert "round R54" in dry.stdout
+    huge = tmp_path / "huge.csv"
+    huge.write_text("pcode,population_type,individuals\nLY010102,idp," + "9" * 200_000 + "\n")
+    result = run_cli("import", str(huge), "--round", "R54", "--dry-run", DATABASE_URL=db_url)
+    assert_one_line_error(result, "CSV line")

@@ -228,10 +228,15 @@ def test_idempotency_key_returns_the_first_answer(client, keys, engine):
     make_round(client, keys, "T-IDEM")
     headers = {"Idempotency-Key": "upload-42"}
     first = post(client, keys, "T-IDEM", ROWS, headers=headers)
-    changed = [{**ROWS[0], "individuals": 1}]
-    retry = post(client, keys, "T-IDEM", changed, headers=headers)
+    retry = post(client, keys, "T-IDEM", ROWS, headers=headers)
     assert retry.json() == first.json() and retry.json()["inserted"] == 3
-    assert stored(engine, "T-IDEM")[0][2] == 1200  # the retry changed nothing
+    # The same key for a different request is refused, not answered with the first result.
+    changed = [{**ROWS[0], "individuals": 1}]
+    reused = post(client, keys, "T-IDEM", changed, headers=headers)
+    assert reused.status_code == 422
+    assert reused.json()["errors"][0]["parameter"] == "Idempotency-Key"
+    assert reused.json()["errors"][0]["in"] == "header"
+    assert stored(engine, "T-IDEM")[0][2] == 1200  # nothing was written
 
 
 def test_if_match_refuses_a_stale_round(client, keys):

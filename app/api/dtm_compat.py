@@ -7,6 +7,7 @@ errorMessages) rather than in this service's native error format.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
@@ -64,7 +65,7 @@ def _date(name: str, value: str | None) -> date | None:
 def _int(name: str, value: str | None) -> int | None:
     if value in (None, ""):
         return None
-    if not value.strip().isdigit() or int(value) > MAX_ROUND:
+    if not re.fullmatch(r"[0-9]{1,6}", value.strip()) or int(value) > MAX_ROUND:
         raise CompatError(
             f"{name} '{value}' is not a round number: expected a whole number up to {MAX_ROUND}"
         )

@@ -42,7 +42,7 @@ async def validation_error(_: Request, exc: RequestValidationError) -> JSON:
 
 
 async def parameter_error(_: Request, exc: InvalidParameter) -> JSON:
-    item = {"parameter": exc.parameter, "in": "query", "message": exc.message}
+    item = {"parameter": exc.parameter, "in": exc.where, "message": exc.message}
     if exc.value is not None:
         item["input"] = exc.value
     return _problem(422, f"invalid request: {exc.parameter}: {exc.message}", errors=[item])

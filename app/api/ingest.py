@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api.deps import KeyInfo, SessionDep, require
 from app.ingest import parse, service
@@ -87,6 +87,13 @@ class RoundIn(BaseModel):
     published_on: date | None = None
     source: str = Field(min_length=1, max_length=500, examples=["IOM DTM Libya"])
     source_url: str | None = Field(None, max_length=2000)
+
+    @field_validator("title", "source", "source_url")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 @router.put(
@@ -189,7 +196,7 @@ async def post_file(
 ) -> Response:
     _check_mode(mode, key)
     raw = await _body(request, (XLSX, "text/csv"))
-    datasets = _parse_file(raw, request.headers["content-type"])
+    datasets = _parse_file(raw, request.headers["content-type"].lower())
     parts = service.file_parts(
         datasets,
         code,
@@ -234,18 +241,24 @@ async def post_rows(
     _check_mode(mode, key)
     raw = await _body(request, ("application/json",))
     try:
-        payload = json.loads(raw)
-    except ValueError as exc:
-        raise HTTPException(
-            422, f"the body is not valid JSON: {exc.msg} at position {exc.pos}"
-        ) from None
+        payload = orjson.loads(raw)  # also refuses invalid UTF-8, NaN and deep nesting
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(422, f"the body is not valid JSON: {exc}") from None
     if isinstance(payload, list):
         payload = {"rows": payload}
     if not isinstance(payload, dict) or not isinstance(payload.get("rows"), list):
         raise HTTPException(422, 'expected {"source": ..., "rows": [...]} or a list of rows')
     source = payload.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise HTTPException(422, "source: required, the publication the figures come from")
+    if not isinstance(source, str) or not source.strip() or len(source) > 500:
+        raise HTTPException(
+            422, "source: required, the publication the figures come from (at most 500 characters)"
+        )
+    source_url = payload.get("source_url")
+    if source_url is not None and (not isinstance(source_url, str) or len(source_url) > 2000):
+        raise HTTPException(422, "source_url: expected the source's address as text (at most 2000)")
+    for name, value in (("source", source), ("source_url", source_url)):
+        if value and "\x00" in value:
+            raise HTTPException(422, f"{name}: must not contain a NUL character")
     quality = payload.get("quality", "published")
     if quality not in QUALITIES:
         raise HTTPException(422, f"quality: '{quality}' is not one of {', '.join(QUALITIES)}")
@@ -258,7 +271,7 @@ async def post_rows(
         round_code=code,
         rows=rows,
         source=source.strip(),
-        source_url=payload.get("source_url"),
+        source_url=source_url,
         quality=quality,
         mode=mode,
         dry_run=dry_run,

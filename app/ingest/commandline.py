@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import text
 
-from app.db import get_sessionmaker
+from app.db import get_sessionmaker, session_scope
 from app.errors import DtmGeoError
 from app.ingest import parse, service
 from app.ingest.specs import QUALITIES
@@ -26,6 +28,20 @@ def _read(path: Path, progress: Progress) -> bytes:
     return b"".join(chunks)
 
 
+def _round_code(url: str, given: str) -> str:
+    """A DTM round number (55) names its mobility-tracking round's code (R55)."""
+    if not re.fullmatch(r"[0-9]{1,6}", given):
+        return given
+    with session_scope(url) as session:
+        code = session.execute(
+            text("SELECT code FROM rounds WHERE number = :n AND kind = 'mobility_tracking'"),
+            {"n": int(given)},
+        ).scalar()
+    if code is None:
+        raise DtmGeoError(f"no mobility-tracking round has number {given}; list rounds first")
+    return code
+
+
 def import_file(
     url: str,
     path: Path,
@@ -41,6 +57,9 @@ def import_file(
     """Returns the exit status: 0 on success, 1 when the file has invalid rows."""
     if quality not in QUALITIES:
         raise DtmGeoError(f"--quality must be one of {', '.join(QUALITIES)}")
+    if not path.is_file():
+        raise DtmGeoError(f"{path}: no such file")
+    round_code = _round_code(url, round_code)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise DtmGeoError(f"{path.name}: expected an .xlsx or .csv file")

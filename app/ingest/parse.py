@@ -86,17 +86,25 @@ def csv_rows(dataset: str, data: bytes) -> Iterator[dict]:
     if not header:
         raise LayoutError("the CSV is empty: expected a header row")
     mapping = _canonical(header)
+    named = [mapping[h] for h in header if h in mapping]
+    twice = sorted({c for c in named if named.count(c) > 1})
+    if twice:
+        raise LayoutError(f"the CSV header names {', '.join(twice)} more than once")
     _check_columns(dataset, set(mapping.values()), "CSV header")
     index = {i: mapping[h] for i, h in enumerate(header) if h in mapping}
-    for line, record in enumerate(reader, start=2):
-        if line == 2 and record and record[0].startswith("#"):
-            continue  # HXL hashtag row
-        if not any(cell.strip() for cell in record):
-            continue
-        yield {
-            "line": line,
-            **{col: record[i].strip() for i, col in index.items() if i < len(record)},
-        }
+    try:
+        for line, record in enumerate(reader, start=2):
+            cells = [cell.strip() for cell in record if cell.strip()]
+            if line == 2 and cells and all(cell.startswith("#") for cell in cells):
+                continue  # HXL hashtag row
+            if not cells:
+                continue
+            yield {
+                "line": line,
+                **{col: record[i].strip() for i, col in index.items() if i < len(record)},
+            }
+    except csv.Error as exc:
+        raise LayoutError(f"CSV line {reader.line_num}: {exc}") from None
 
 
 # --- XLSX ------------------------------------------------------------------------------
@@ -176,7 +184,7 @@ def _nationalities(book: pd.ExcelFile, sheet: str) -> list[dict]:
         muhalla, count = _text(r["Muhalla P Code"]), _text(r["Migrant Individuals"])
         nationality = _text(r["Migrant Nationality"])
         key = (muhalla[:8], NATIONALITY_NAMES.get(nationality, nationality))
-        if not count.isdigit():
+        if not re.fullmatch(r"[0-9]+", count):
             problems.append(
                 {
                     "line": 2 + offset,

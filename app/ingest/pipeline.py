@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -137,6 +138,8 @@ def _stage(session: Session, spec: Spec, sub: Submission) -> int:
     writer = csv.writer(buffer)
     names_memo: dict[tuple, list[str]] = {}
     for row in sub.rows:
+        if any(isinstance(v, str) and "\x00" in v for v in row.values()):
+            row = _without_nul(row, sub.problems)
         if not row.get("pcode") and row.get("name") and "pcode" in spec.columns:
             row = {**row, "pcode": _pcode_for(session, row, names_memo, sub.problems)}
         writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])
@@ -152,10 +155,27 @@ def _stage(session: Session, spec: Spec, sub: Submission) -> int:
     return count
 
 
+def _without_nul(row: dict, problems: list[dict]) -> dict:
+    """PostgreSQL text cannot hold NUL: report each such cell and stage it empty."""
+    clean = dict(row)
+    for column, value in row.items():
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(
+                {
+                    "row": int(row["line"]),
+                    "column": column,
+                    "value": value.replace("\x00", "\\0")[:200],
+                    "message": "must not contain a NUL character",
+                }
+            )
+            clean[column] = ""
+    return clean
+
+
 def _pcode_for(session, row, memo, problems) -> str:
     """The pcode of the row's `name` (at its `level` when given), or '' and a problem."""
     name = str(row["name"])
-    level = int(row["level"]) if str(row.get("level", "")).isdigit() else None
+    level = int(row["level"]) if re.fullmatch(r"[0-2]", str(row.get("level", ""))) else None
     if (name, level) not in memo:
         memo[(name, level)] = names.resolve(session, name, level)
     found = memo[(name, level)]
@@ -461,7 +481,14 @@ def _examples(session, spec, sub, round_row, removed_sql) -> dict:
 def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) -> dict:
     params = _value_params(sub, round_row)
     changed = bool(report["inserted"] or report["updated"] or report["removed"])
-    revision = round_row["revision"] + (1 if changed else 0)
+    # One submission is one revision, however many datasets (parts) it carries: a part
+    # after one that already raised it in this transaction keeps the revision it reads.
+    transaction = session.execute(text("SELECT txid_current()")).scalar_one()
+    if session.info.get("rounds_bumped", (None,))[0] != transaction:
+        session.info["rounds_bumped"] = (transaction, set())
+    bumped = session.info["rounds_bumped"][1]
+    bump = changed and round_row["id"] not in bumped
+    revision = round_row["revision"] + (1 if bump else 0)
     submission_id = record_submission(
         session,
         key=sub.key,
@@ -521,8 +548,9 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         SELECT {", ".join(values)} FROM ingest_diff d WHERE d.action = 'insert'"""),
         params,
     )
-    if changed:
+    if bump:
         bump_revision(session, round_row["id"])
+        bumped.add(round_row["id"])
     report.update(round_revision=revision, submission_id=submission_id)
     finish_submission(session, submission_id, 200, report)
     return report

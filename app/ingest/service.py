@@ -24,18 +24,38 @@ from app.ingest.pipeline import (
 from app.ingest.specs import SPECS
 
 
-def replay(session: Session, key: KeyInfo | None, idempotency_key: str | None):
-    """The stored (status, body) of an earlier submission with this Idempotency-Key."""
-    if not (key and idempotency_key):
+def replay(session: Session, sub: Submission):
+    """The stored (status, body) of an earlier submission with this Idempotency-Key.
+
+    A key names one request: reused for a different one (another round, dataset, mode or
+    payload), it is refused rather than answered with the other request's result.
+    """
+    if not (sub.key and sub.idempotency_key):
         return None
     row = session.execute(
         text(
-            "SELECT response_status, response_body FROM submissions "
-            "WHERE api_key_id = :k AND idempotency_key = :i"
+            "SELECT response_status, response_body, round_code, dataset, mode, payload_sha256 "
+            "FROM submissions WHERE api_key_id = :k AND idempotency_key = :i"
         ),
-        {"k": key.id, "i": idempotency_key},
+        {"k": sub.key.id, "i": sub.idempotency_key},
     ).first()
-    return (row[0], row[1]) if row else None
+    if row is None:
+        return None
+    dataset = sub.dataset_label or sub.spec.name
+    if (row.round_code, row.dataset, row.mode, row.payload_sha256) != (
+        sub.round_code,
+        dataset,
+        sub.mode,
+        sub.payload_sha256,
+    ):
+        raise InvalidParameter(
+            "Idempotency-Key",
+            f"'{sub.idempotency_key}' was used for another request (round {row.round_code}, "
+            f"{row.dataset}, {row.mode}); use a new key for a new request",
+            sub.idempotency_key,
+            where="header",
+        )
+    return (row.response_status, row.response_body)
 
 
 def submit(
@@ -48,14 +68,15 @@ def submit(
     """
     first = parts[0]
     with sessions() as session:
-        earlier = replay(session, first.key, first.idempotency_key)
+        earlier = replay(session, first)
         if earlier:
             return earlier
         try:
             reports = []
             for i, part in enumerate(parts):
                 if i > 0:
-                    part.idempotency_key = None  # recorded once, on the first part
+                    # recorded once, on the first part; If-Match checked once, before it
+                    part.idempotency_key = part.if_match = None
                 reports.append(run(session, part, progress))
             body = reports[0] if len(reports) == 1 else _combine(reports)
             if first.dry_run:
@@ -76,7 +97,7 @@ def submit(
         except IntegrityError:
             # The same Idempotency-Key raced in from another request: answer as it did.
             session.rollback()
-            earlier = replay(session, first.key, first.idempotency_key)
+            earlier = replay(session, first)
             if earlier:
                 return earlier
             raise
@@ -142,20 +163,31 @@ def put_round(
     payload_sha256: str,
 ) -> tuple[dict, bool]:
     """Create or update a round's metadata; returns (round, created)."""
-    start, end = fields.get("collection_start"), fields.get("collection_end")
-    if isinstance(start, date) and isinstance(end, date) and end < start:
-        raise InvalidParameter(
-            "collection_end", f"{end} is before collection_start {start}", str(end)
-        )
+    start = fields.get("collection_start")
+    for name in ("collection_end", "reporting_date", "published_on"):
+        later = fields.get(name)
+        if isinstance(start, date) and isinstance(later, date) and later < start:
+            raise InvalidParameter(
+                name, f"{later} is before collection_start {start}", str(later), where="body"
+            )
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round:' || :c))"), {"c": code}
     )
-    current = round_view(session, code)
-    stale = current is None or if_match != round_etag(code, current["revision"])
-    if if_match and if_match.strip() != "*" and stale:
-        raise PreconditionFailed(
-            f"round {code} has changed (or does not exist); fetch it again for its ETag"
+    if fields.get("number") is not None:
+        # Two new rounds may claim one number under different codes: serialise them too.
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round-number:' || :n))"),
+            {"n": str(fields["number"])},
         )
+    current = round_view(session, code)
+    if if_match:
+        # If-Match: * asks for the round to exist (RFC 9110); an ETag, for it to be current.
+        exists = current is not None
+        wanted = if_match.strip()
+        if not exists or (wanted != "*" and wanted != round_etag(code, current["revision"])):
+            raise PreconditionFailed(
+                f"round {code} has changed (or does not exist); fetch it again for its ETag"
+            )
     if fields.get("kind") == "mobility_tracking" and fields.get("number") is not None:
         clash = session.execute(
             text(
@@ -169,6 +201,7 @@ def put_round(
                 "number",
                 f"round number {fields['number']} is already round {clash}",
                 fields["number"],
+                where="body",
             )
     values = {f: fields.get(f) for f in ROUND_FIELDS}
     if current is None:

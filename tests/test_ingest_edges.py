@@ -1,0 +1,176 @@
+"""Ingest edge cases: hostile bodies are 4xx naming what is wrong, one submission is one
+revision, and concurrent round creation cannot collide into a 500."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import openpyxl
+import pytest
+
+from app.auth import create_key
+from app.db import session_scope
+from app.loaders import dtm_r54
+
+pytestmark = pytest.mark.usefixtures("scratch_rounds")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(scope="module")
+def headers(db_url, first_load):
+    with session_scope(db_url) as session:
+        key = create_key(session, "edges-admin", ["ingest", "admin"])
+    return {"X-API-Key": key}
+
+
+def make_round(client, headers, code, number=None, **extra):
+    body = {"kind": "mobility_tracking", "number": number, "title": code, "source": "test"}
+    response = client.put(f"/api/v1/rounds/{code}", json={**body, **extra}, headers=headers)
+    assert response.status_code in (200, 201), response.text
+    return response
+
+
+def post_json(client, headers, code, content: bytes):
+    return client.post(
+        f"/api/v1/rounds/{code}/observations",
+        content=content,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+
+
+def migrant_workbook(round_number: int) -> bytes:
+    book = openpyxl.Workbook()
+    main = book.active
+    main.title = dtm_r54.BALADIYA_SHEET
+    main.append(["DTM Libya migrant baseline (test)"])
+    main.append(["Baladiya PCode", "Migrants (IND)", "AssessmentRound"])
+    main.append(["LY010102", 120, round_number])
+    main.append(["LY010304", 80, round_number])
+    nationalities = book.create_sheet(dtm_r54.NATIONALITY_SHEET)
+    nationalities.append(["Muhalla P Code", "Migrant Nationality", "Migrant Individuals"])
+    nationalities.append(["LY01010201", "Egypt", 70])
+    nationalities.append(["LY01030401", "Sudan", 80])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_two_part_workbook_with_a_current_if_match_is_one_revision(client, headers):
+    etag = make_round(client, headers, "T-EDGE-WB", number=9054).headers["etag"]
+    answer = client.post(
+        "/api/v1/rounds/T-EDGE-WB/files",
+        content=migrant_workbook(9054),
+        params={"source": "test workbook"},
+        headers={**headers, "Content-Type": XLSX, "If-Match": etag},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [p["inserted"] for p in body["parts"]] == [2, 2]
+    assert body["round_revision"] == 2  # r1 -> r2, not r3
+    assert client.get("/api/v1/rounds/T-EDGE-WB").headers["etag"] == '"round-T-EDGE-WB-r2"'
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b'{"source": "x\\u0000", "rows": []}', "source"),
+        (b'{"source": "x", "source_url": 5, "rows": []}', "source_url"),
+        (b'{"source": "x", "source_url": {}, "rows": []}', "source_url"),
+        (b'{"source": "\xff", "rows": []}', "not valid JSON"),
+        (b"[" * 100_000, "not valid JSON"),
+        (b'{"source": "x", "rows": [{"pcode": "LY010102", "individuals": NaN}]}', "JSON"),
+        (b'{"source": "' + b"x" * 600 + b'", "rows": []}', "source"),
+    ],
+)
+def test_hostile_json_bodies_are_422(client, headers, content, fragment):
+    make_round(client, headers, "T-EDGE-JSON")
+    response = post_json(client, headers, "T-EDGE-JSON", content)
+    assert response.status_code == 422, response.text
+    assert fragment in response.text and "Traceback" not in response.text
+
+
+def test_nul_characters_in_rows_are_reported_by_row_and_column(client, headers):
+    make_round(client, headers, "T-EDGE-NUL")
+    content = (
+        b'{"source": "x", "rows": [{"pcode": "LY010102", "population_type": "idp", '
+        b'"individuals": 5}, {"pcode": "LY01\\u00000102", "population_type": "idp", '
+        b'"individuals": 5}]}'
+    )
+    response = post_json(client, headers, "T-EDGE-NUL", content)
+    assert response.status_code == 422, response.text
+    [error] = [e for e in response.json()["errors"] if "NUL" in e["message"]]
+    assert (error["row"], error["column"]) == (2, "pcode")
+    title = client.put(
+        "/api/v1/rounds/T-EDGE-NUL",
+        json={"kind": "mobility_tracking", "title": "a\x00b", "source": "x"},
+        headers=headers,
+    )
+    assert title.status_code == 422 and "title" in title.text
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "fragment"),
+    [
+        ("pcode,pcode,population_type,individuals\nLY010102,LY010102,idp,5\n", "more than once"),
+        ("pcode,population_type,individuals\nLY010102,idp," + "9" * 200_000 + "\n", "CSV line"),
+    ],
+)
+def test_malformed_csv_is_422(client, headers, csv_text, fragment):
+    make_round(client, headers, "T-EDGE-CSV")
+    response = client.post(
+        "/api/v1/rounds/T-EDGE-CSV/files",
+        content=csv_text.encode(),
+        params={"source": "x"},
+        headers={**headers, "Content-Type": "Text/CSV"},
+    )
+    assert response.status_code == 422, response.text
+    assert fragment in response.text
+
+
+def test_round_dates_and_if_match_star(client, headers):
+    late = client.put(
+        "/api/v1/rounds/T-EDGE-DATES",
+        json={
+            "kind": "mobility_tracking",
+            "title": "t",
+            "source": "x",
+            "collection_start": "2025-03-01",
+            "reporting_date": "2025-01-31",
+        },
+        headers=headers,
+    )
+    assert late.status_code == 422 and late.json()["errors"][0]["parameter"] == "reporting_date"
+    absent = client.put(
+        "/api/v1/rounds/T-EDGE-STAR",
+        json={"kind": "mobility_tracking", "title": "t", "source": "x"},
+        headers={**headers, "If-Match": "*"},
+    )
+    assert absent.status_code == 412
+
+
+def test_concurrent_new_rounds_claiming_one_number_never_500(client, headers):
+    answers = []
+
+    def create(i):
+        answers.append(
+            client.put(
+                f"/api/v1/rounds/T-EDGE-NUM{i}",
+                json={"kind": "mobility_tracking", "number": 9876, "title": "t", "source": "x"},
+                headers=headers,
+            ).status_code
+        )
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [201, 422, 422, 422]
+
+
+def test_dtm_compat_refuses_superscript_digits(client):
+    answer = client.get(
+        "/v3/displacement/admin2", params={"Admin0Pcode": "LBY", "FromRoundNumber": "²"}
+    )
+    assert answer.status_code < 500 and answer.json()["isSuccess"] is False
