@@ -174,3 +174,38 @@ def test_dtm_compat_refuses_superscript_digits(client):
         "/v3/displacement/admin2", params={"Admin0Pcode": "LBY", "FromRoundNumber": "²"}
     )
     assert answer.status_code < 500 and answer.json()["isSuccess"] is False
+
+
+def test_maps_total_areas_whose_figures_come_by_reason(client, headers):
+    make_round(client, headers, "T-EDGE-WHY")
+    rows = [
+        {"pcode": "LY010101", "population_type": "idp", "individuals": 51},
+        {"pcode": "LY010102", "population_type": "idp", "reason": "conflict", "individuals": 30},
+        {
+            "pcode": "LY010102",
+            "population_type": "idp",
+            "reason": "natural_hazard",
+            "individuals": 20,
+        },
+    ]
+    posted = client.post(
+        "/api/v1/rounds/T-EDGE-WHY/observations",
+        json={"source": "test", "rows": rows},
+        headers=headers,
+    )
+    assert posted.status_code == 200, posted.text
+    mantikas = client.get(
+        "/api/v1/stats",
+        params={"level": 1, "round": "T-EDGE-WHY", "format": "geojson", "pcode": "LY0101"},
+    ).json()
+    [derna] = [f for f in mantikas["features"] if f["properties"]["pcode"] == "LY0101"]
+    assert derna["properties"]["idps"] == 101
+    layer = client.get("/ogc/collections/stats-admin1/items", params={"round": "T-EDGE-WHY"}).json()
+    [feature] = [f for f in layer["features"] if f["properties"]["pcode"] == "LY0101"]
+    assert feature["properties"]["idps"] == 101
+    by_reason = client.get(
+        "/api/v1/stats", params={"level": 1, "round": "T-EDGE-WHY", "reason": "Conflict"}
+    ).json()["data"]
+    assert [r["individuals"] for r in by_reason] == [30]
+    bad = client.get("/api/v1/stats", params={"reason": "war"})
+    assert bad.status_code == 422 and "reason" in bad.text

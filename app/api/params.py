@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
+from app.ingest.specs import DISPLACEMENT_REASONS
 from app.services import names
 from app.services.rendered import Page
 from app.services.stats import POPULATION_TYPES, QUALITIES, StatsFilter
@@ -177,7 +178,11 @@ def stats_filter(
     name: NameQuery = None,
     reason: Annotated[
         str | None,
-        Query(max_length=100, description="Only this displacement reason.", examples=["Conflict"]),
+        Query(
+            max_length=100,
+            description=f"Only this displacement reason: {', '.join(DISPLACEMENT_REASONS)}.",
+            examples=["conflict"],
+        ),
     ] = None,
     quality: QualityQuery = None,
 ) -> StatsFilter:
@@ -191,6 +196,11 @@ def stats_filter(
         )
     types = choices("population_type", population_type, POPULATION_TYPES)
     qualities = choices("quality", quality, QUALITIES)
+    reason = (reason or "").strip().lower() or None
+    if reason is not None and reason not in DISPLACEMENT_REASONS:
+        raise InvalidParameter(
+            "reason", f"'{reason}' is not one of {', '.join(DISPLACEMENT_REASONS)}", reason
+        )
     return StatsFilter(
         level=level,
         round_ids=resolve_rounds(session, round),

@@ -98,6 +98,11 @@ def get_change(
 def get_nationalities(
     request: Request, session: SessionDep, flt: FilterDep, page: PageDep, round: RoundQuery = None
 ) -> Response:
+    asked = request.query_params
+    if "population_type" in asked and "migrant" not in flt.population_types:
+        raise InvalidParameter("population_type", "nationalities are of migrants: use migrant")
+    if "reason" in asked:
+        raise InvalidParameter("reason", "nationalities have no displacement reason")
     return cached_response(
         request, session, lambda: stats_views.nationalities_json(session, flt, page, request.url)
     )

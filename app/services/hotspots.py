@@ -27,7 +27,12 @@ METRICS = ("count", "rate", "change")
 def _values(session: Session, level: int, round_id: int, population_type: str) -> dict:
     rows = stats.statistics(
         session,
-        StatsFilter(level=level, round_ids=(round_id,), population_types=(population_type,)),
+        StatsFilter(
+            level=level,
+            round_ids=(round_id,),
+            population_types=(population_type,),
+            collapse_reasons=True,
+        ),
     )
     return {r["pcode"]: r for r in rows if r["displacement_reason"] is None}
 

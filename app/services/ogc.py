@@ -37,7 +37,13 @@ _STATS_LEAF = """
            o.individuals
     FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
     JOIN rounds r ON r.id = o.round_id
-    WHERE r.code = :round AND o.quality = 'published' AND o.displacement_reason IS NULL
+    WHERE r.code = :round AND o.quality = 'published'
+      -- an area's total: its reason-less figure, else the sum of its figures by reason
+      AND (o.displacement_reason IS NULL OR NOT EXISTS (
+          SELECT 1 FROM observations t
+          WHERE t.round_id = o.round_id AND t.pcode = o.pcode
+            AND t.population_type = o.population_type AND t.displacement_reason IS NULL
+            AND t.quality = 'published'))
 """
 
 

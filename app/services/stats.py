@@ -29,6 +29,7 @@ class StatsFilter:
     reason: str | None = None
     any_reason: bool = True
     qualities: tuple[str, ...] = ("published",)
+    collapse_reasons: bool = False  # one total per area instead of one row per reason
     extra: dict = field(default_factory=dict, compare=False)
 
     def params(self) -> dict:
@@ -46,18 +47,27 @@ class StatsFilter:
             "any_reason": self.any_reason,
             "reason": self.reason,
             "qualities": list(self.qualities),
+            "collapse": self.collapse_reasons,
         }
 
 
 _LEAF = """
     SELECT o.id, a.level, a.pcode, a.parent_pcode, o.quality, o.round_id, o.population_type,
-           o.displacement_reason AS reason, o.individuals, o.households, o.males, o.females
+           CASE WHEN :collapse THEN NULL ELSE o.displacement_reason END AS reason,
+           o.individuals, o.households, o.males, o.females
     FROM observations o
     JOIN admin_areas a ON a.pcode = o.pcode
     JOIN rounds r ON r.id = o.round_id
     WHERE o.quality = ANY(:qualities)
       AND o.population_type = ANY(:types)
       AND (:any_reason OR o.displacement_reason IS NOT DISTINCT FROM :reason)
+      -- collapsing reasons: an area's total is its reason-less figure when it has one,
+      -- else the sum of its figures by reason (done here, before rolling up)
+      AND (NOT :collapse OR o.displacement_reason IS NULL OR NOT EXISTS (
+          SELECT 1 FROM observations t
+          WHERE t.round_id = o.round_id AND t.pcode = o.pcode
+            AND t.population_type = o.population_type AND t.displacement_reason IS NULL
+            AND t.quality = ANY(:qualities)))
       AND (:all_rounds OR r.id = ANY(:round_ids))
       AND (CAST(:round_from AS int) IS NULL OR r.number >= :round_from)
       AND (CAST(:round_to AS int) IS NULL OR r.number <= :round_to)

@@ -68,6 +68,8 @@ def statistics_geojson(
     """One feature per area for one round, joined to the boundaries with geopandas."""
     if flt.round_ids is not None and len(flt.round_ids) > 1:
         raise InvalidParameter("round", "GeoJSON maps one round at a time: give a single round")
+    if flt.any_reason:
+        flt = replace(flt, collapse_reasons=True)
     rows = stats.statistics(session, flt)
     latest = max(
         rows, key=lambda r: (str(r["reporting_date"] or ""), r["round_code"]), default=None
