@@ -209,3 +209,51 @@ def test_maps_total_areas_whose_figures_come_by_reason(client, headers):
     assert [r["individuals"] for r in by_reason] == [30]
     bad = client.get("/api/v1/stats", params={"reason": "war"})
     assert bad.status_code == 422 and "reason" in bad.text
+
+
+def test_workbook_errors_name_the_sheet_and_column(client, headers):
+    make_round(client, headers, "T-EDGE-CELL")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Baladiyas"
+    sheet.append(["DTM Libya IDP and returnee baseline"])
+    sheet.append(["Baladiya PCode", "IDPs (IND)", "IDPs (HH)", "Returnees (IND)"])
+    sheet.append(["LY010102", "many", 10, -5])
+    sheet.append(["LY999999", 10, 2, 30])
+    sheet.append(["LY010304", 40, 8, None])  # no returnee figure on this row: not an error
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        "/api/v1/rounds/T-EDGE-CELL/files",
+        content=buffer.getvalue(),
+        params={"source": "test"},
+        headers={**headers, "Content-Type": XLSX},
+    )
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    cells = {(e["row"], e.get("cell"), e["message"].split(";")[0]) for e in errors}
+    assert cells == {
+        (3, "sheet 'Baladiyas', column 'IDPs (IND)'", "is not a number"),
+        (3, "sheet 'Baladiyas', column 'Returnees (IND)'", "must not be negative"),
+        (4, "sheet 'Baladiyas', column 'Baladiya PCode'", "unknown pcode"),
+    }
+    assert response.json()["total_errors"] == 3
+
+
+def test_a_bad_nationality_count_is_one_error_at_its_cell(client, headers):
+    make_round(client, headers, "T-EDGE-NAT", number=9055)
+    book = openpyxl.load_workbook(io.BytesIO(migrant_workbook(9055)))
+    nationalities = book[dtm_r54.NATIONALITY_SHEET]
+    nationalities.append(["LY01010202", "Egypt", "²"])  # same baladiya and nationality
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        "/api/v1/rounds/T-EDGE-NAT/files",
+        content=buffer.getvalue(),
+        params={"source": "test"},
+        headers={**headers, "Content-Type": XLSX},
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["row"] == 4 and error["message"] == "is not a number"
+    assert error["cell"] == "sheet 'Nationalities', column 'Migrant Individuals'"

@@ -23,6 +23,19 @@ class LayoutError(DtmGeoError):
     """The file cannot be read, or its sheets or columns are not the expected ones."""
 
 
+# Rows read from a workbook carry, under this key, where each of their fields came from
+# (sheet and column), so that an error can name the cell as the person who posts sees it.
+CELLS = "_cells"
+
+
+def _cells(sheet: str, columns: dict[str, str | None]) -> dict[str, str]:
+    return {
+        field: f"sheet '{sheet.strip()}', column '{header}'"
+        for field, header in columns.items()
+        if header
+    }
+
+
 # Accepted names for each canonical column (case-insensitive).
 ALIASES = {
     "round": ("round", "round_code", "round_number", "assessmentround"),
@@ -163,6 +176,14 @@ def _migrant_baseline(book: pd.ExcelFile, sheets: dict[str, str]) -> dict[str, l
                 "round": _text(r.get("AssessmentRound")),
                 "population_type": "migrant",
                 "individuals": _text(r["Migrants (IND)"]),
+                CELLS: _cells(
+                    sheet,
+                    {
+                        "pcode": "Baladiya PCode",
+                        "round": "AssessmentRound",
+                        "individuals": "Migrants (IND)",
+                    },
+                ),
             }
         )
     result = {"observations": observations}
@@ -178,6 +199,14 @@ def _nationalities(book: pd.ExcelFile, sheet: str) -> list[dict]:
     for column in dtm_r54.NATIONALITY_COLUMNS:
         if column not in frame.columns:
             raise LayoutError(f"sheet '{sheet}': expected a column '{column}' on row 1")
+    cells = _cells(
+        sheet,
+        {
+            "pcode": "Muhalla P Code",
+            "nationality": "Migrant Nationality",
+            "individuals": "Migrant Individuals",
+        },
+    )
     totals: dict[tuple[str, str], list] = {}
     problems = []
     for offset, r in enumerate(frame.to_dict("records")):
@@ -192,14 +221,26 @@ def _nationalities(book: pd.ExcelFile, sheet: str) -> list[dict]:
                     "level": "2",
                     "nationality": key[1],
                     "individuals": count,
+                    CELLS: cells,
                 }
             )
             continue
         entry = totals.setdefault(key, [2 + offset, 0])
         entry[1] += int(count)
+    # A key with a bad cell is reported by that cell alone (the file is refused anyway),
+    # not also as a duplicate of its other rows' total.
+    bad = {(p["pcode"], p["nationality"]) for p in problems}
     rows = [
-        {"line": line, "pcode": pcode, "level": "2", "nationality": nat, "individuals": str(total)}
+        {
+            "line": line,
+            "pcode": pcode,
+            "level": "2",
+            "nationality": nat,
+            "individuals": str(total),
+            CELLS: cells,
+        }
         for (pcode, nat), (line, total) in totals.items()
+        if (pcode, nat) not in bad
     ]
     return sorted(rows + problems, key=lambda r: r["line"])
 
@@ -217,6 +258,7 @@ def _idp_returnee_sheet(book: pd.ExcelFile, sheet: str) -> list[dict] | None:
         counts = [k for k in found if isinstance(k, tuple) and k[1] == "individuals"]
         if "pcode" in found and counts:
             frame = pd.read_excel(book, sheet_name=sheet, header=None, skiprows=header_index + 1)
+            label = {key: labels[position] for key, position in found.items()}
             rows = []
             for offset, values in enumerate(frame.itertuples(index=False)):
                 if all(_text(v) == "" for v in values):
@@ -226,6 +268,11 @@ def _idp_returnee_sheet(book: pd.ExcelFile, sheet: str) -> list[dict] | None:
                     if (population_type, "individuals") not in found:
                         continue
                     households = found.get((population_type, "households"))
+                    figures = [values[found[(population_type, "individuals")]]]
+                    if households is not None:
+                        figures.append(values[households])
+                    if all(_text(v) == "" for v in figures):
+                        continue  # no figure of this population type on this row
                     rows.append(
                         {
                             "line": line,
@@ -237,6 +284,15 @@ def _idp_returnee_sheet(book: pd.ExcelFile, sheet: str) -> list[dict] | None:
                             "households": _text(values[households])
                             if households is not None
                             else "",
+                            CELLS: _cells(
+                                sheet,
+                                {
+                                    "pcode": label["pcode"],
+                                    "round": label.get("round"),
+                                    "individuals": label[(population_type, "individuals")],
+                                    "households": label.get((population_type, "households")),
+                                },
+                            ),
                         }
                     )
             return rows

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import KeyInfo
 from app.errors import DtmGeoError, NotFound
+from app.ingest.parse import CELLS
 from app.ingest.specs import DISPLACEMENT_REASONS, POPULATION_TYPES, Spec
 from app.serialize import dumps
 from app.services import names
@@ -65,6 +66,7 @@ class Submission:
     if_match: str | None = None
     dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
     problems: list[dict] = field(default_factory=list)  # found while parsing
+    cells: dict[tuple, str] = field(default_factory=dict)  # (line, type, column) -> cell
 
 
 def lock_round(session: Session, code: str) -> dict:
@@ -98,7 +100,7 @@ def run(session: Session, sub: Submission, progress: Progress = lambda _: None) 
     progress("staging rows")
     count = _stage(session, spec, sub)
     progress(f"validating {count} rows")
-    errors, total = _validate(session, spec, round_row)
+    errors, total = _validate(session, spec, round_row, sub.cells)
     named = {p["row"] for p in sub.problems}
     superseded = [e for e in errors if e["row"] in named and e["column"] == "pcode"]
     errors = sorted(
@@ -138,6 +140,10 @@ def _stage(session: Session, spec: Spec, sub: Submission) -> int:
     writer = csv.writer(buffer)
     names_memo: dict[tuple, list[str]] = {}
     for row in sub.rows:
+        if CELLS in row:
+            kind = row.get("population_type", "")
+            for column, where in row[CELLS].items():
+                sub.cells[(int(row["line"]), kind, column)] = where
         if any(isinstance(v, str) and "\x00" in v for v in row.values()):
             row = _without_nul(row, sub.problems)
         if not row.get("pcode") and row.get("name") and "pcode" in spec.columns:
@@ -299,10 +305,13 @@ def _sql_list(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def _validate(session: Session, spec: Spec, round_row: dict) -> tuple[list[dict], int]:
+def _validate(
+    session: Session, spec: Spec, round_row: dict, cells: dict | None = None
+) -> tuple[list[dict], int]:
     joins = " ".join(f"LEFT JOIN admin_areas a_{c} ON a_{c}.pcode = s.{c}" for c in spec.pcodes)
     key_columns = ", ".join(f"s.{c}" for c in spec.columns if c in _key_staging(spec))
     blank_keys_excluded = " AND ".join(f"s.{c} <> ''" for c in spec.pcodes)
+    kind = "s.population_type" if "population_type" in spec.columns else "''"
     checks = _checks(spec)
     values = ", ".join(f"('{column}', {value}, {message})" for column, value, message in checks)
     # Most rows pass every check: test them once, and fan out only the rows that fail one.
@@ -314,12 +323,13 @@ def _validate(session: Session, spec: Spec, round_row: dict) -> tuple[list[dict]
     }
     sql = f"""
         WITH problems AS (
-            SELECT s.line::bigint AS row_no, c.col AS col, c.val AS val, c.msg AS msg
+            SELECT s.line::bigint AS row_no, c.col AS col, c.val AS val, c.msg AS msg,
+                   {kind} AS kind
             FROM ingest_stage s {joins}
             CROSS JOIN LATERAL (VALUES {values}) AS c(col, val, msg)
             WHERE c.msg IS NOT NULL AND ({suspect})
             UNION ALL
-            SELECT d.line::bigint, 'row', '', 'duplicates the key of row ' || d.first
+            SELECT d.line::bigint, 'row', '', 'duplicates the key of row ' || d.first, ''
             FROM (SELECT s.line, first_value(s.line) OVER w AS first,
                          row_number() OVER w AS n
                   FROM ingest_stage s WHERE {blank_keys_excluded}
@@ -330,12 +340,19 @@ def _validate(session: Session, spec: Spec, round_row: dict) -> tuple[list[dict]
         ORDER BY row_no, col LIMIT :cap
     """
     rows = session.execute(text(sql), params).mappings().all()
-    errors = [
-        {"row": r["row_no"], "column": r["col"], "value": r["val"], "message": r["msg"]}
-        for r in rows
-    ]
+    errors, seen = [], set()
+    for r in rows:
+        error = {"row": r["row_no"], "column": r["col"], "value": r["val"], "message": r["msg"]}
+        cell = (cells or {}).get((r["row_no"], r["kind"], r["col"]))
+        if cell:
+            error["cell"] = cell  # where a workbook holds it: sheet and column
+        # a workbook row staged once per population type repeats its pcode's problems
+        once = (error["row"], cell or error["column"], error["value"], error["message"])
+        if once not in seen:
+            seen.add(once)
+            errors.append(error)
     _suggest(session, errors)
-    return errors, rows[0]["total"] if rows else 0
+    return errors, rows[0]["total"] - (len(rows) - len(errors)) if rows else 0
 
 
 def _key_staging(spec: Spec) -> set[str]:
