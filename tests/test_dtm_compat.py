@@ -123,3 +123,14 @@ def test_lists_and_subscription_key_header(client):
     for path in ("/v3/displacement/operation-list", "/v2/OperationList"):
         body = client.get(path, headers=headers).json()
         assert body["result"][0]["operation"] == "Libya Crisis"
+
+
+def test_admin_selectors_must_agree(client):
+    def count(**params):
+        body = client.get("/v3/displacement/admin2", params={"Admin0Pcode": "LBY", **params})
+        assert body.status_code == 200 and body.json()["isSuccess"], body.text
+        return body.json()["totalRecordsCount"]
+
+    alone = count(Admin2Pcode="LY010102")
+    assert count(Admin1Pcode="LY0101", Admin2Pcode="LY010102") == alone
+    assert count(Admin1Pcode="LY0103", Admin2Pcode="LY010102") == 0

@@ -67,8 +67,8 @@ def is_libya(q: CompatQuery) -> bool:
     return all(checks)
 
 
-def _areas(session: Session, q: CompatQuery, level: int) -> tuple[str, ...] | bool | None:
-    """Pcode filter from the admin selectors; False when a selector matches nothing."""
+def _selectors(session: Session, q: CompatQuery) -> list[set[str]]:
+    """One set of pcodes per admin selector given (an empty set: it matches nothing)."""
     selected: list[set[str]] = []
     for pcode in (q.admin1_pcode, q.admin2_pcode):
         if pcode:
@@ -76,22 +76,18 @@ def _areas(session: Session, q: CompatQuery, level: int) -> tuple[str, ...] | bo
     for name, name_level in ((q.admin1_name, 1), (q.admin2_name, 2)):
         if name:
             selected.append(set(names.resolve(session, name, name_level)))
-    if not selected:
-        return None
-    if any(not s for s in selected):
-        return False
-    # Several selectors narrow each other: keep the finest one that the others contain.
-    finest = selected[-1] if len(selected) == 1 else set.intersection(*selected) or selected[-1]
-    return tuple(sorted(finest))
+    return selected
 
 
 def records(session: Session, q: CompatQuery, level: int, version: int) -> list[dict]:
     """DTM API records at admin `level` (0, 1 or 2) for API `version` (2 or 3)."""
     if not is_libya(q):
         return []
-    areas = _areas(session, q, level)
-    if areas is False:
+    selected = _selectors(session, q)
+    if any(not s for s in selected):
         return []
+    # The finest selector narrows the query; every selector must hold for each record.
+    areas = tuple(sorted(selected[-1])) if selected else None
     flt = StatsFilter(
         level=level,
         population_types=("idp",),
@@ -103,9 +99,10 @@ def records(session: Session, q: CompatQuery, level: int, version: int) -> list[
         date_to=q.to_date,
     )
     rows = [r for r in stats.statistics(session, flt) if r["round_kind"] == "mobility_tracking"]
-    if areas is not None and level > 0:
-        # The DTM API filters on the record's own admin columns, not on ancestors.
-        rows = [r for r in rows if _admin_pcodes(r) & set(areas)]
+    if selected and level > 0:
+        # The DTM API filters on the record's own admin columns, not on ancestors, and
+        # each parameter narrows the others (Admin1Pcode and Admin2Pcode must agree).
+        rows = [r for r in rows if all(_admin_pcodes(r) & s for s in selected)]
     return [_record(r, level, version) for r in rows]
 
 
