@@ -134,4 +134,4 @@ def test_admin_selectors_must_agree(client):
     alone = count(Admin1Pcode="LY0103")  # Benghazi, round 8
     assert alone >= 1
     assert count(Admin1Pcode="LY0103", Admin1Name="Benghazi") == alone
-    assert count(Admin1Pcode="LY0103", Admin1Name="Derna") == 0
+    assert count(Admin1Pcode="LY0101", Admin1Name="Benghazi") == 0  # Derna vs Benghazi
