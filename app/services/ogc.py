@@ -18,6 +18,7 @@ from app.errors import InvalidParameter
 from app.geo.hotspots import MIN_UNITS, Options
 from app.services import hotspots
 from app.services.hierarchy import rollup_sql
+from app.services.stats import reason_total
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS_URIS = {
@@ -32,18 +33,13 @@ SHORT_CRS = {
     "EPSG:3857": "http://www.opengis.net/def/crs/EPSG/0/3857",
 }
 
-_STATS_LEAF = """
+_STATS_LEAF = f"""
     SELECT o.id, a.level, a.pcode, a.parent_pcode, o.quality, o.round_id, o.population_type,
            o.individuals
     FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
     JOIN rounds r ON r.id = o.round_id
     WHERE r.code = :round AND o.quality = 'published'
-      -- an area's total: its reason-less figure, else the sum of its figures by reason
-      AND (o.displacement_reason IS NULL OR NOT EXISTS (
-          SELECT 1 FROM observations t
-          WHERE t.round_id = o.round_id AND t.pcode = o.pcode
-            AND t.population_type = o.population_type AND t.displacement_reason IS NULL
-            AND t.quality = 'published'))
+      AND {reason_total("t.quality = 'published'")}
 """
 
 

@@ -51,7 +51,18 @@ class StatsFilter:
         }
 
 
-_LEAF = """
+def reason_total(quality_condition: str) -> str:
+    """SQL condition on observation `o`: it counts towards its area's total across reasons.
+    An area's total is its reason-less figure when it has one, else the sum of its figures
+    by reason."""
+    return f"""(o.displacement_reason IS NULL OR NOT EXISTS (
+          SELECT 1 FROM observations t
+          WHERE t.round_id = o.round_id AND t.pcode = o.pcode
+            AND t.population_type = o.population_type AND t.displacement_reason IS NULL
+            AND {quality_condition}))"""
+
+
+_LEAF = f"""
     SELECT o.id, a.level, a.pcode, a.parent_pcode, o.quality, o.round_id, o.population_type,
            CASE WHEN :collapse THEN NULL ELSE o.displacement_reason END AS reason,
            o.individuals, o.households, o.males, o.females
@@ -61,13 +72,8 @@ _LEAF = """
     WHERE o.quality = ANY(:qualities)
       AND o.population_type = ANY(:types)
       AND (:any_reason OR o.displacement_reason IS NOT DISTINCT FROM :reason)
-      -- collapsing reasons: an area's total is its reason-less figure when it has one,
-      -- else the sum of its figures by reason (done here, before rolling up)
-      AND (NOT :collapse OR o.displacement_reason IS NULL OR NOT EXISTS (
-          SELECT 1 FROM observations t
-          WHERE t.round_id = o.round_id AND t.pcode = o.pcode
-            AND t.population_type = o.population_type AND t.displacement_reason IS NULL
-            AND t.quality = ANY(:qualities)))
+      -- collapsing reasons (done here, before rolling up)
+      AND (NOT :collapse OR {reason_total("t.quality = ANY(:qualities)")})
       AND (:all_rounds OR r.id = ANY(:round_ids))
       AND (CAST(:round_from AS int) IS NULL OR r.number >= :round_from)
       AND (CAST(:round_to AS int) IS NULL OR r.number <= :round_to)
