@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pydantic
+import sqlalchemy.exc
 import typer
 
 from app.errors import DtmGeoError
@@ -47,6 +48,11 @@ def _one_line_errors(func):
         except pydantic.ValidationError as exc:  # settings validation
             first = str(exc).strip().splitlines()
             _say(f"error: invalid configuration: {' '.join(first[:3])}")
+            raise typer.Exit(1) from None
+        except sqlalchemy.exc.OperationalError as exc:  # server down, refused, wrong password
+            first = (str(exc.orig or exc).strip().splitlines() or [""])[0]
+            hint = " (start it with `dtm-geo db up`)" if get_settings().uses_local_db else ""
+            _say(f"error: cannot connect to the database: {first}{hint}")
             raise typer.Exit(1) from None
         except Exception as exc:
             if os.environ.get("DTM_GEO_DEBUG"):

@@ -54,6 +54,12 @@ def test_unreachable_database_is_one_line():
     assert_one_line_error(result, "cannot connect to the database")
 
 
+def test_status_of_an_unreachable_database_is_one_line():
+    result = run_cli("db", "status", DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
+    assert_one_line_error(result, "cannot connect to the database")
+    assert "Connection refused" in result.stderr
+
+
 def test_db_status_reports_head(db_url):
     result = run_cli("db", "status", DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
