@@ -8,6 +8,7 @@ import threading
 
 import openpyxl
 import pytest
+from sqlalchemy import text
 
 from app.auth import create_key
 from app.db import session_scope
@@ -209,6 +210,48 @@ def test_maps_total_areas_whose_figures_come_by_reason(client, headers):
     assert [r["individuals"] for r in by_reason] == [30]
     bad = client.get("/api/v1/stats", params={"reason": "war"})
     assert bad.status_code == 422 and "reason" in bad.text
+
+
+def test_hotspots_and_baladiya_maps_total_figures_by_reason(client, headers, engine):
+    make_round(client, headers, "T-EDGE-WHY2")
+    with engine.connect() as conn:
+        others = conn.execute(
+            text(
+                "SELECT pcode FROM admin_areas WHERE level = 2 AND pcode <> 'LY010102' "
+                "ORDER BY pcode LIMIT 11"
+            )
+        ).scalars()
+        rows = [
+            {"pcode": p, "population_type": "idp", "individuals": 10 + i}
+            for i, p in enumerate(others)
+        ]
+    rows += [
+        {"pcode": "LY010102", "population_type": "idp", "reason": "conflict", "individuals": 30},
+        {
+            "pcode": "LY010102",
+            "population_type": "idp",
+            "reason": "natural_hazard",
+            "individuals": 20,
+        },
+    ]
+    posted = client.post(
+        "/api/v1/rounds/T-EDGE-WHY2/observations",
+        json={"source": "test", "rows": rows},
+        headers=headers,
+    )
+    assert posted.status_code == 200, posted.text
+    body = client.get(
+        "/api/v1/hotspots",
+        params={"round": "T-EDGE-WHY2", "population_type": "idp", "level": 2, "k": 3},
+    ).json()
+    values = {u["pcode"]: u["value"] for u in body["data"]}
+    assert len(values) == 12 and values["LY010102"] == 50
+    baladiyas = client.get(
+        "/api/v1/stats",
+        params={"level": 2, "round": "T-EDGE-WHY2", "format": "geojson", "pcode": "LY010102"},
+    ).json()
+    [derna] = baladiyas["features"]
+    assert derna["properties"]["idps"] == 50
 
 
 def test_workbook_errors_name_the_sheet_and_column(client, headers):

@@ -22,13 +22,12 @@ def rollup_sql(
     """CTEs `leaf`, `l2`, `l1`, `l0` over `leaf_sql`; each `lN` holds level-N values.
 
     `leaf_sql` must select: id, level, pcode, parent_pcode, quality, the dims and measures.
+    Stored rows sharing an area and dims (figures by reason with the reason collapsed)
+    add up into one value of that area.
     Each `lN` row has: pcode, dims, measures, quality (worst of its parts), ids (the
     stored rows it sums) and `complete`: stored at this level, or summed from every one
     of its children, each complete itself (a sum of some children is a partial total).
     """
-    dim_cols = ", ".join(dims)
-    all_measures = [*measures, *optional]
-    passthrough = ", ".join(all_measures)
     summed = ", ".join(
         [f"sum(s.{m})::bigint AS {m}" for m in measures]
         + [
@@ -36,6 +35,7 @@ def rollup_sql(
             for m in optional
         ]
     )
+    stored_dims = ", ".join(f"s.{c}" for c in dims)
     same_dims = " AND ".join(f"d.{c} IS NOT DISTINCT FROM s.{c}" for c in dims)
     worst_quality = (
         "CASE WHEN bool_or(s.quality = 'synthetic') THEN 'synthetic' "
@@ -45,8 +45,10 @@ def rollup_sql(
     def level(n: int, child: str, parent_expr: str) -> str:
         return f"""
 l{n} AS (
-    SELECT pcode, {dim_cols}, {passthrough}, quality, ARRAY[id] AS ids, true AS complete
-    FROM leaf WHERE level = {n}
+    SELECT s.pcode, {stored_dims}, {summed}, {worst_quality} AS quality,
+           array_agg(s.id ORDER BY s.id) AS ids, true AS complete
+    FROM leaf s WHERE s.level = {n}
+    GROUP BY s.pcode, {stored_dims}
     UNION ALL
     SELECT {parent_expr} AS pcode, {", ".join(f"s.{c}" for c in dims)}, {summed},
            {worst_quality} AS quality, array_cat_agg(s.ids) AS ids,
@@ -62,7 +64,8 @@ l{n} AS (
     return f"""
 leaf AS ({leaf_sql}),
 l2 AS (
-    SELECT pcode, parent_pcode, {dim_cols}, {passthrough}, quality, ARRAY[id] AS ids,
-           true AS complete
-    FROM leaf WHERE level = 2
+    SELECT s.pcode, s.parent_pcode, {stored_dims}, {summed}, {worst_quality} AS quality,
+           array_agg(s.id ORDER BY s.id) AS ids, true AS complete
+    FROM leaf s WHERE s.level = 2
+    GROUP BY s.pcode, s.parent_pcode, {stored_dims}
 ),{level(1, "l2", "s.parent_pcode")},{level(0, "l1", "'LBY'")}"""
