@@ -364,3 +364,18 @@ def test_area_balances_filter_by_area_and_refuse_a_finer_area(client):
     assert sum(r["hosted"] for r in mantikas) == 44_862
     refused = client.get("/api/v1/flows/areas", params={"round": OCT31, "level": 1, "pcode": DERNA})
     assert refused.status_code == 422 and "pcode" in refused.text
+
+
+def test_an_area_name_means_the_area_at_the_requested_level(client):
+    by_name = get(
+        client, "/api/v1/flows", round=OCT31, destination="Benghazi", destination_level=2
+    ).json()["data"]
+    by_pcode = get(
+        client, "/api/v1/flows", round=OCT31, destination="LY010304", destination_level=2
+    ).json()["data"]
+    assert {r["destination_pcode"] for r in by_name} == {"LY010304"}
+    assert sum(r["individuals"] for r in by_name) == sum(r["individuals"] for r in by_pcode) > 0
+    baladiya = get(client, "/api/v1/flows/areas", round=OCT31, pcode="بنغازي").json()["data"]
+    assert [r["pcode"] for r in baladiya] == ["LY010304"]
+    mantika = get(client, "/api/v1/flows/areas", round=OCT31, pcode="Benghazi", level=1)
+    assert [r["pcode"] for r in mantika.json()["data"]] == ["LY0103"]

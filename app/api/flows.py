@@ -57,14 +57,15 @@ QualityFlowQuery = Annotated[
 ]
 
 
-def _areas(session, values: list[str] | None) -> tuple[str, ...] | None:
-    """Pcodes and names (English or Arabic) alike."""
+def _areas(session, values: list[str] | None, level: int | None) -> tuple[str, ...] | None:
+    """Pcodes and names (English or Arabic) alike; a name means its area at `level` when
+    it has one there (Benghazi the baladiya at level 2, the mantika at level 1)."""
     values = split_list(values)
     if values is None:
         return None
     pcodes = [v for v in values if re.match(PCODE, v)]
     names = [v for v in values if not re.match(PCODE, v)]
-    return resolve_areas(session, pcodes or None, names or None)
+    return resolve_areas(session, pcodes or None, names or None, level)
 
 
 def _latest_round_with_flows(session) -> tuple[int, ...]:
@@ -107,8 +108,8 @@ def flow_filter(
         population_types=tuple(types or POPULATION_TYPES),
         origin_level=origin_level,
         destination_level=destination_level,
-        origins=_areas(session, origin),
-        destinations=_areas(session, destination),
+        origins=_areas(session, origin, origin_level),
+        destinations=_areas(session, destination, destination_level),
         min_count=min_count,
         top=top,
         qualities=tuple(qualities or DEFAULT_QUALITIES),
@@ -187,7 +188,7 @@ def get_flow_balances(
     ] = None,
 ) -> Response:
     flt = flow_filter(session, round=round, population_type=population_type, quality=quality)
-    areas = _areas(session, pcode)
+    areas = _areas(session, pcode, level)
     deeper = session.execute(
         text("SELECT pcode, level FROM admin_areas WHERE pcode = ANY(:p) AND level > :level"),
         {"p": list(areas or ()), "level": level},
