@@ -379,3 +379,15 @@ def test_an_area_name_means_the_area_at_the_requested_level(client):
     assert [r["pcode"] for r in baladiya] == ["LY010304"]
     mantika = get(client, "/api/v1/flows/areas", round=OCT31, pcode="Benghazi", level=1)
     assert [r["pcode"] for r in mantika.json()["data"]] == ["LY0103"]
+
+
+def test_several_rounds_are_never_added_up(client):
+    both = get(client, "/api/v1/flows", round=f"{OCTOBER},{OCT31}").json()["meta"]
+    assert both["total_individuals"] is None
+    assert both["totals_by_round"] == {OCTOBER: 43_421, OCT31: 44_862}
+    for fmt in ("flowmap", "flowmap-flows"):
+        refused = client.get("/api/v1/flows", params={"round": f"{OCTOBER},{OCT31}", "format": fmt})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["parameter"] == "round"
+    one = get(client, "/api/v1/flows", round=OCT31, format="flowmap").json()
+    assert sum(f["count"] for f in one["flows"]) < 44_862  # internal moves are not lines

@@ -144,6 +144,14 @@ def get_flows(
         bool, Query(description="GeoJSON: curved lines instead of straight.", examples=[False])
     ] = False,
 ) -> Response:
+    if format.startswith("flowmap") and len(flt.round_ids) > 1:
+        raise InvalidParameter(
+            "round",
+            "a flowmap shows one round: the flows of several rounds are snapshots of the "
+            "same people and would add up; give one round",
+            request.query_params.get("round"),
+        )
+
     def render():
         rows = flows.flows(session, flt)
         extra = {

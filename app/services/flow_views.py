@@ -59,10 +59,15 @@ HXL = {
 
 def meta(rows: list[dict], extra: dict) -> dict:
     qualities = sorted({r["quality"] for r in rows})
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["round_code"]] = totals.get(r["round_code"], 0) + r["individuals"]
     out = {
         **extra,
         "returned": len(rows),
-        "total_individuals": sum(r["individuals"] for r in rows),
+        # rounds are snapshots of the same people: totals add up within a round only
+        "total_individuals": sum(r["individuals"] for r in rows) if len(totals) <= 1 else None,
+        "totals_by_round": totals,
         "qualities": qualities,
         "sources": sorted({s for r in rows for s in r["sources"]}),
         "source_urls": sorted({u for r in rows for u in (r["source_urls"] or ())}),
