@@ -115,6 +115,7 @@ def test_nul_characters_in_rows_are_reported_by_row_and_column(client, headers):
     [
         ("pcode,pcode,population_type,individuals\nLY010102,LY010102,idp,5\n", "more than once"),
         ("pcode,population_type,individuals\nLY010102,idp," + "9" * 200_000 + "\n", "CSV line"),
+        ("p" * 140_000 + ",population_type,individuals\nLY010102,idp,5\n", "CSV header"),
     ],
 )
 def test_malformed_csv_is_422(client, headers, csv_text, fragment):

@@ -95,7 +95,10 @@ def csv_rows(dataset: str, data: bytes) -> Iterator[dict]:
     except UnicodeDecodeError:
         raise LayoutError("the CSV is not UTF-8 text") from None
     reader = csv.reader(io.StringIO(content))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise LayoutError(f"CSV header (line 1): {exc}") from None
     if not header:
         raise LayoutError("the CSV is empty: expected a header row")
     mapping = _canonical(header)
