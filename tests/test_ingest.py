@@ -239,6 +239,27 @@ def test_idempotency_key_returns_the_first_answer(client, keys, engine):
     assert stored(engine, "T-IDEM")[0][2] == 1200  # nothing was written
 
 
+def test_idempotency_key_covers_a_files_parameters(client, keys, engine):
+    make_round(client, keys, "T-IDEM-FILE")
+    body = b"pcode,population_type,individuals\nLY010102,idp,100\n"
+
+    def upload(quality, dry_run=False):
+        return client.post(
+            "/api/v1/rounds/T-IDEM-FILE/files",
+            content=body,
+            params={"source": "test csv", "quality": quality, "dry_run": dry_run},
+            headers=auth(keys, **{"Content-Type": "text/csv", "Idempotency-Key": "file-7"}),
+        )
+
+    assert upload("synthetic").status_code == 200
+    assert upload("synthetic").json()["unchanged"] == 0  # the first answer, replayed
+    for quality, dry_run in (("published", False), ("synthetic", True)):
+        reused = upload(quality, dry_run)
+        assert reused.status_code == 422, reused.text
+        assert reused.json()["errors"][0]["parameter"] == "Idempotency-Key"
+    assert stored(engine, "T-IDEM-FILE")[0][-1] == "synthetic"
+
+
 def test_if_match_refuses_a_stale_round(client, keys):
     etag = make_round(client, keys, "T-MATCH").headers["etag"]
     assert client.get("/api/v1/rounds/T-MATCH").headers["etag"] == etag

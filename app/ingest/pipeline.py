@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable
@@ -67,6 +68,13 @@ class Submission:
     dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
     problems: list[dict] = field(default_factory=list)  # found while parsing
     cells: dict[tuple, str] = field(default_factory=dict)  # (line, type, column) -> cell
+
+
+def request_checksum(sub: Submission) -> str:
+    """What identifies a submission besides its payload: a file's query parameters, or a
+    JSON body's source and quality (already in its payload, harmless to repeat)."""
+    fields = {k: getattr(sub, k) for k in ("source", "source_url", "quality", "dry_run")}
+    return hashlib.sha256(dumps(fields)).hexdigest()
 
 
 def lock_round(session: Session, code: str) -> dict:
@@ -516,6 +524,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         counts=report,
         revision=revision,
         idempotency_key=sub.idempotency_key,
+        request_sha256=request_checksum(sub),
     )
     key_json = ", ".join(f"'{c}', x.{c}" for c in spec.key)
     snapshot = "to_jsonb(x) - 'id' - 'round_id'"
@@ -592,16 +601,17 @@ def record_submission(
     counts: dict,
     revision: int,
     idempotency_key: str | None = None,
+    request_sha256: str | None = None,
 ) -> int:
     """Insert the audit row of a write (its answer is filled in by `finish_submission`)."""
     summary = {k: counts.get(k, 0) for k in ("rows", "inserted", "updated", "unchanged", "removed")}
     return session.execute(
         text("""
         INSERT INTO submissions (api_key_id, key_name, round_code, dataset, mode, payload_sha256,
-                                 counts, round_revision, idempotency_key, response_status,
-                                 response_body)
-        VALUES (:key_id, :key_name, :round, :dataset, :mode, :sha, CAST(:counts AS jsonb),
-                :revision, :idem, 0, '{}'::jsonb)
+                                 request_sha256, counts, round_revision, idempotency_key,
+                                 response_status, response_body)
+        VALUES (:key_id, :key_name, :round, :dataset, :mode, :sha, :request_sha,
+                CAST(:counts AS jsonb), :revision, :idem, 0, '{}'::jsonb)
         RETURNING id"""),
         {
             "key_id": key.id if key else None,
@@ -610,6 +620,7 @@ def record_submission(
             "dataset": dataset,
             "mode": mode,
             "sha": payload_sha256,
+            "request_sha": request_sha256,
             "counts": dumps(summary).decode(),
             "revision": revision,
             "idem": idempotency_key,

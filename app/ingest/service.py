@@ -18,6 +18,7 @@ from app.ingest.pipeline import (
     finish_submission,
     lock_round,
     record_submission,
+    request_checksum,
     round_etag,
     run,
 )
@@ -34,24 +35,26 @@ def replay(session: Session, sub: Submission):
         return None
     row = session.execute(
         text(
-            "SELECT response_status, response_body, round_code, dataset, mode, payload_sha256 "
-            "FROM submissions WHERE api_key_id = :k AND idempotency_key = :i"
+            "SELECT response_status, response_body, round_code, dataset, mode, payload_sha256, "
+            "request_sha256 FROM submissions WHERE api_key_id = :k AND idempotency_key = :i"
         ),
         {"k": sub.key.id, "i": sub.idempotency_key},
     ).first()
     if row is None:
         return None
     dataset = sub.dataset_label or sub.spec.name
-    if (row.round_code, row.dataset, row.mode, row.payload_sha256) != (
+    if (row.round_code, row.dataset, row.mode, row.payload_sha256, row.request_sha256) != (
         sub.round_code,
         dataset,
         sub.mode,
         sub.payload_sha256,
+        request_checksum(sub),
     ):
         raise InvalidParameter(
             "Idempotency-Key",
             f"'{sub.idempotency_key}' was used for another request (round {row.round_code}, "
-            f"{row.dataset}, {row.mode}); use a new key for a new request",
+            f"{row.dataset}, {row.mode}, with its own payload and parameters); use a new key "
+            "for a new request",
             sub.idempotency_key,
             where="header",
         )

@@ -55,6 +55,11 @@ class Submission(Base):
     dataset: Mapped[str] = mapped_column(String(32))
     mode: Mapped[str] = mapped_column(String(16))
     payload_sha256: Mapped[str] = mapped_column(String(64))
+    request_sha256: Mapped[str | None] = mapped_column(
+        String(64),
+        comment="checksum of the parameters outside the payload (source, source_url, "
+        "quality, dry_run); empty for round metadata and deletions",
+    )
     counts: Mapped[dict] = mapped_column(JSONB)
     round_revision: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(Text)
