@@ -228,6 +228,7 @@ def test_change_between_rounds_with_no_variation_is_refused(client):
         ({"level": 1, "weights": "queen-approximate"}, 422, "approximate"),
         ({"round": ""}, 422, "round"),
         ({"metric": "change", "base_round": ","}, 422, "base_round"),
+        ({"metric": "rate", "base_round": "R54"}, 422, "only used with metric=change"),
     ],
 )
 def test_bad_parameters_are_named(client, params, status, names):

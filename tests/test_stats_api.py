@@ -261,3 +261,12 @@ def test_etag_changes_with_the_data_version(client, engine):
     assert get(client, "/api/v1/stats", level=0).headers["etag"] != etag
     stale = client.get("/api/v1/stats", params={"level": 0}, headers={"If-None-Match": etag})
     assert stale.status_code == 200
+
+
+@pytest.mark.parametrize("types", ["idp", "idp,migrant", "migrant,returnee"])
+def test_nationalities_refuse_any_other_population_type(client, types):
+    response = client.get("/api/v1/nationalities", params={"population_type": types})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["parameter"] == "population_type"
+    ok = client.get("/api/v1/nationalities", params={"population_type": "migrant", "level": 0})
+    assert ok.status_code == 200

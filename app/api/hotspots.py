@@ -101,6 +101,10 @@ def get_hotspots(
         )
     if metric == "change" and base_round is None:
         raise InvalidParameter("base_round", "required when metric=change")
+    if metric != "change" and base_round is not None:
+        raise InvalidParameter(
+            "base_round", "only used with metric=change; leave it out or set metric", base_round
+        )
     round_id = _one_round(session, "round", round)
     base_id = _one_round(session, "base_round", base_round)
     options = Options(

@@ -99,8 +99,12 @@ def get_nationalities(
     request: Request, session: SessionDep, flt: FilterDep, page: PageDep, round: RoundQuery = None
 ) -> Response:
     asked = request.query_params
-    if "population_type" in asked and "migrant" not in flt.population_types:
-        raise InvalidParameter("population_type", "nationalities are of migrants: use migrant")
+    if "population_type" in asked and flt.population_types != ("migrant",):
+        raise InvalidParameter(
+            "population_type",
+            "nationalities are of migrants: use migrant, alone",
+            ",".join(asked.getlist("population_type")),
+        )
     if "reason" in asked:
         raise InvalidParameter("reason", "nationalities have no displacement reason")
     return cached_response(

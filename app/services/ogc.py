@@ -144,7 +144,8 @@ COLLECTIONS = {
             "or cold spot at 99, 95 or 90% confidence, or not significant). `round` "
             "(default: the latest round with figures for at least 8 baladiyas) and "
             "`population_type` (default: the type with the most baladiya figures) select "
-            "the data; a round without enough baladiya figures gives an empty layer. "
+            "the data; a round or type without figures for enough baladiyas is refused "
+            "(400, saying how many have figures). "
             "GET /api/v1/hotspots offers the other methods, weights and metrics. "
             f"{DTM} {COD_AB} {HNO_2021}",
             f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, h.round, "
