@@ -19,7 +19,7 @@ from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.errors import InvalidParameter
 from app.serialize import dumps
-from app.services import ogc, ogc_docs
+from app.services import cql2, ogc, ogc_docs
 from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
 from app.services.rendered import Rendered
 
@@ -33,7 +33,21 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ]
+FILTER_LANGS = ("cql2-text", "cql2-json")
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 MAX_LIMIT = 10_000
 CollectionId = Annotated[str, Path(description="Collection id.", examples=["mantikas"])]
 
@@ -137,6 +151,12 @@ def _describe(request: Request, session, collection: ogc.Collection) -> dict:
                 "type": GEOJSON,
                 "title": "Features",
             },
+            {
+                "href": f"{base}/collections/{collection.id}/queryables",
+                "rel": QUERYABLES_REL,
+                "type": "application/schema+json",
+                "title": "Properties a filter may use",
+            },
             *(
                 [
                     {
@@ -172,6 +192,16 @@ def collections(request: Request, session: SessionDep) -> Response:
 def collection(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
     found = _collection(collection_id)
     return cached_response(request, session, lambda: _json(_describe(request, session, found)))
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Properties a CQL2 filter may use (JSON Schema)",
+)
+def queryables(request: Request, collection_id: CollectionId) -> Response:
+    found = _collection(collection_id)
+    document = ogc_docs.queryables(found, ogc.queryables(found), _base(request))
+    return Response(dumps(document), media_type="application/schema+json")
 
 
 # --- parameters (400 with the reason when malformed) -----------------------------------
@@ -213,6 +243,7 @@ def _int(name: str, value: str | None, default: int, low: int, high: int) -> int
 def _instant(text: str) -> str | None:
     if text in ("", ".."):
         return None
+    text = text.removesuffix("T")  # GDAL's OAPIF driver sends a date as 2023-10-01T
     try:
         return (
             date.fromisoformat(text)
@@ -237,8 +268,30 @@ def _datetime(value: str | None) -> tuple[str | None, str | None]:
     return moment, moment
 
 
+def _filter(p, collection: ogc.Collection) -> tuple[str | None, tuple]:
+    """The CQL2 `filter` (in `filter-lang`, geometries in `filter-crs`) as SQL."""
+    text = p.get("filter")
+    lang = p.get("filter-lang", "cql2-text")
+    if lang not in FILTER_LANGS:
+        raise HTTPException(400, "filter-lang: expected cql2-text or cql2-json")
+    if text is None:
+        return None, ()
+    filter_crs = _crs("filter-crs", p.get("filter-crs"))
+    try:
+        sql, params = cql2.to_sql(
+            cql2.parse(text, lang),
+            ogc.queryables(collection),
+            srid=CRS_URIS[filter_crs],
+            lat_lon=filter_crs == LAT_LON,
+        )
+    except cql2.FilterError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return sql, tuple(params.items())
+
+
 def _query(request: Request, session, collection: ogc.Collection, fid: int | None = None):
     p = request.query_params
+    where, where_params = _filter(p, collection)
     crs = _crs("crs", p.get("crs"))
     bbox_crs = _crs("bbox-crs", p.get("bbox-crs"))
     start, end = _datetime(p.get("datetime"))
@@ -260,9 +313,12 @@ def _query(request: Request, session, collection: ogc.Collection, fid: int | Non
         round=round_code,
         population_type=population_type,
         pcode=p.get("pcode"),
+        area=p.get("area"),
         date_from=start,
         date_to=end,
         fid=fid,
+        filter=where,
+        filter_params=where_params,
     )
 
 
@@ -275,8 +331,13 @@ ITEM_PARAMS = {
     "datetime": "Reporting date or interval (2024-09-30, 2023-01-01/.., ../2024-12-31).",
     "round": "Round code for the statistics collections (default: the latest with figures).",
     "population_type": "idp, returnee or migrant (flows).",
-    "pcode": "An area or its parent's pcode.",
+    "pcode": "Features whose pcode property is this one (flows: either end).",
+    "area": "An area's pcode: the area and the areas within it (flows: either end).",
     "f": "json (GeoJSON, default) or csv (properties and WKT geometry).",
+    "filter": "CQL2 filter on the collection's queryables, e.g. idps > 1000 AND "
+    "name_en LIKE 'Der%' or S_INTERSECTS(geometry, BBOX(20,30,25,33)).",
+    "filter-lang": "cql2-text (default) or cql2-json.",
+    "filter-crs": "CRS of the filter's geometries (same choices as bbox-crs; default CRS84).",
 }
 
 
@@ -304,8 +365,12 @@ ITEM_PARAMS = {
                     "2024-09-30",
                     "R54",
                     "idp",
+                    "LY010102",
                     "LY0101",
                     "csv",
+                    "idps > 1000",
+                    "cql2-text",
+                    "CRS84",
                 ],
                 strict=True,
             )

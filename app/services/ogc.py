@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.errors import InvalidParameter
 from app.geo.hotspots import MIN_UNITS, Options
-from app.services import hotspots
+from app.services import cql2, hotspots
 from app.services.hierarchy import rollup_sql
 from app.services.stats import reason_total
 
@@ -204,6 +204,35 @@ COLLECTIONS = {
 }
 
 
+_TYPES = {
+    **dict.fromkeys(
+        (
+            *_AREA_PROPS,
+            "geometry_quality",
+            "method",
+            "round",
+            "quality",
+            "population_type",
+            "metric",
+            "class",
+            "origin_pcode",
+            "destination_pcode",
+            "source",
+        ),
+        cql2.STRING,
+    ),
+    **dict.fromkeys(("idps", "returnees", "migrants", "individuals", "households"), cql2.INTEGER),
+    **dict.fromkeys(("value", "z", "p_analytic", "p_permutation"), cql2.NUMBER),
+    "complete": cql2.BOOLEAN,
+    "reporting_date": cql2.DATE,
+}
+
+
+def queryables(collection: Collection) -> dict[str, str]:
+    """The properties a filter may use, with their types; `geometry` is the feature's."""
+    return {**{p: _TYPES[p] for p in collection.properties}, cql2.GEOMETRY: "geometry"}
+
+
 def source_params(
     session: Session,
     collection: Collection,
@@ -339,9 +368,12 @@ class ItemsQuery:
     round: str | None = None
     population_type: str | None = None
     pcode: str | None = None
+    area: str | None = None
     date_from: str | None = None
     date_to: str | None = None
     fid: int | None = None
+    filter: str | None = None  # a CQL2 condition on `c` (see app.services.cql2)
+    filter_params: tuple = ()  # its bind parameters, as (name, value) pairs
 
 
 def items(session: Session, collection: Collection, q: ItemsQuery) -> tuple[bytes, int, int]:
@@ -383,12 +415,18 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
     if q.fid is not None:
         clauses.append("c.fid = :fid")
         params["fid"] = q.fid
+    # `pcode` is the property, matched exactly (clients such as GDAL send a query parameter
+    # named like a property for an equality filter); `area` is an area and what lies in it.
     if q.pcode and "pcode" in collection.properties:
-        clauses.append("(c.pcode = :pcode OR c.parent_pcode = :pcode)")
+        clauses.append("c.pcode = :pcode")
         params["pcode"] = q.pcode
-    elif q.pcode and "origin_pcode" in collection.properties:
-        clauses.append(":pcode IN (c.origin_pcode, c.destination_pcode)")
-        params["pcode"] = q.pcode
+    area = q.area or (q.pcode if "origin_pcode" in collection.properties else None)
+    if area and "pcode" in collection.properties:
+        clauses.append("(c.pcode = :area OR c.parent_pcode = :area)")
+        params["area"] = area
+    elif area and "origin_pcode" in collection.properties:
+        clauses.append(":area IN (c.origin_pcode, c.destination_pcode)")
+        params["area"] = area
     if q.population_type and "population_type" in collection.properties:
         clauses.append("c.population_type = :population_type")
         params["population_type"] = q.population_type
@@ -404,6 +442,9 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
             "AND coalesce(CAST(:date_to AS date), 'infinity')"
         )
         params.update(date_from=q.date_from, date_to=q.date_to)
+    if q.filter:
+        clauses.append(q.filter)
+        params.update(q.filter_params)
     return " AND ".join(clauses), params
 
 

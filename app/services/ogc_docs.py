@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.services.ogc import COLLECTIONS, CRS_URIS
+from app.services import cql2
+from app.services.ogc import COLLECTIONS, CRS_URIS, Collection
 
 _STRING = {"type": "string"}
 
@@ -49,7 +50,17 @@ def openapi(base: str) -> dict:
         _param("datetime", "RFC 3339 date or interval on the reporting date."),
         _param("round", "Round code (statistics collections)."),
         _param("population_type", "idp, returnee or migrant."),
-        _param("pcode", "An area or its parent."),
+        _param("pcode", "Features with this pcode (flows: either end)."),
+        _param("area", "An area and the areas within it (flows: either end)."),
+        _param("filter", "CQL2 filter on the collection's queryables."),
+        {
+            "name": "filter-lang",
+            "in": "query",
+            "required": False,
+            "description": "Language of filter.",
+            "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"]},
+        },
+        _param("filter-crs", f"CRS of the filter's geometries, one of {', '.join(CRS_URIS)}."),
     ]
     return {
         "openapi": "3.0.3",
@@ -97,6 +108,14 @@ def openapi(base: str) -> dict:
                     "responses": _ok("Features", "application/geo+json"),
                 }
             },
+            "/collections/{collectionId}/queryables": {
+                "get": {
+                    "summary": "Queryables",
+                    "operationId": "getQueryables",
+                    "parameters": [collection_id],
+                    "responses": _ok("Queryables", "application/schema+json"),
+                }
+            },
             "/collections/{collectionId}/items/{featureId}": {
                 "get": {
                     "summary": "Feature",
@@ -110,4 +129,35 @@ def openapi(base: str) -> dict:
                 }
             },
         },
+    }
+
+
+_SCHEMAS = {
+    cql2.STRING: {"type": "string"},
+    cql2.INTEGER: {"type": "integer"},
+    cql2.NUMBER: {"type": "number"},
+    cql2.BOOLEAN: {"type": "boolean"},
+    cql2.DATE: {"type": "string", "format": "date"},
+}
+
+
+def queryables(collection: Collection, types: dict[str, str], base: str) -> dict:
+    """The JSON Schema of what a filter on the collection may use (OGC API - Features 3)."""
+    properties = {
+        name: {"title": name, **_SCHEMAS[kind]}
+        for name, kind in types.items()
+        if name != cql2.GEOMETRY
+    }
+    geometry = {
+        "title": "geometry",
+        "format": f"geometry-{collection.geometry_type.lower()}",
+        "x-ogc-role": "primary-geometry",
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{collection.id}/queryables",
+        "type": "object",
+        "title": collection.title,
+        "properties": {cql2.GEOMETRY: geometry, **properties},
+        "additionalProperties": False,
     }
