@@ -178,24 +178,26 @@ def test_dtm_compat_refuses_superscript_digits(client):
     assert answer.status_code < 500 and answer.json()["isSuccess"] is False
 
 
-def test_maps_total_areas_whose_figures_come_by_reason(client, headers):
-    make_round(client, headers, "T-EDGE-WHY")
-    rows = [
-        {"pcode": "LY010101", "population_type": "idp", "individuals": 51},
-        {"pcode": "LY010102", "population_type": "idp", "reason": "conflict", "individuals": 30},
-        {
-            "pcode": "LY010102",
-            "population_type": "idp",
-            "reason": "natural_hazard",
-            "individuals": 20,
-        },
-    ]
+# Derna's IDPs stored by reason only: 30 + 20 = 50 in all
+DERNA_BY_REASON = [
+    {"pcode": "LY010102", "population_type": "idp", "reason": reason, "individuals": n}
+    for reason, n in (("conflict", 30), ("natural_hazard", 20))
+]
+
+
+def post_with_derna_by_reason(client, headers, code, others: list[dict]) -> None:
+    make_round(client, headers, code)
     posted = client.post(
-        "/api/v1/rounds/T-EDGE-WHY/observations",
-        json={"source": "test", "rows": rows},
+        f"/api/v1/rounds/{code}/observations",
+        json={"source": "test", "rows": others + DERNA_BY_REASON},
         headers=headers,
     )
     assert posted.status_code == 200, posted.text
+
+
+def test_maps_total_areas_whose_figures_come_by_reason(client, headers):
+    others = [{"pcode": "LY010101", "population_type": "idp", "individuals": 51}]
+    post_with_derna_by_reason(client, headers, "T-EDGE-WHY", others)
     mantikas = client.get(
         "/api/v1/stats",
         params={"level": 1, "round": "T-EDGE-WHY", "format": "geojson", "pcode": "LY0101"},
@@ -214,7 +216,6 @@ def test_maps_total_areas_whose_figures_come_by_reason(client, headers):
 
 
 def test_hotspots_and_baladiya_maps_total_figures_by_reason(client, headers, engine):
-    make_round(client, headers, "T-EDGE-WHY2")
     with engine.connect() as conn:
         others = conn.execute(
             text(
@@ -226,21 +227,7 @@ def test_hotspots_and_baladiya_maps_total_figures_by_reason(client, headers, eng
             {"pcode": p, "population_type": "idp", "individuals": 10 + i}
             for i, p in enumerate(others)
         ]
-    rows += [
-        {"pcode": "LY010102", "population_type": "idp", "reason": "conflict", "individuals": 30},
-        {
-            "pcode": "LY010102",
-            "population_type": "idp",
-            "reason": "natural_hazard",
-            "individuals": 20,
-        },
-    ]
-    posted = client.post(
-        "/api/v1/rounds/T-EDGE-WHY2/observations",
-        json={"source": "test", "rows": rows},
-        headers=headers,
-    )
-    assert posted.status_code == 200, posted.text
+    post_with_derna_by_reason(client, headers, "T-EDGE-WHY2", rows)
     body = client.get(
         "/api/v1/hotspots",
         params={"round": "T-EDGE-WHY2", "population_type": "idp", "level": 2, "k": 3},
