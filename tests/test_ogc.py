@@ -138,6 +138,22 @@ def test_tiles_decode_with_the_expected_layers(client):
     assert any(f["properties"]["pcode"] == "LY010102" for f in points["baladiyas"]["features"])
 
 
+def test_hotspot_and_flow_tiles_are_the_layers_items(client):
+    z, x, y = _tile_of(22.638319, 32.759379, 6)
+    for layer, key in (("hotspots", "class"), ("flows", "individuals")):
+        tilejson = client.get(f"/ogc/tiles/{layer}/tilejson.json")
+        assert tilejson.status_code == 200 and key in tilejson.json()["vector_layers"][0]["fields"]
+        tile = mapbox_vector_tile.decode(client.get(f"/ogc/tiles/{layer}/{z}/{x}/{y}.pbf").content)
+        items = client.get(f"/ogc/collections/{layer}/items", params={"limit": 1000}).json()
+        by_id = {f["id"]: f["properties"] for f in items["features"]}
+        assert tile[layer]["features"]
+        for feature in tile[layer]["features"]:
+            assert feature["properties"][key] == by_id[feature["id"]][key]
+    # flows show one round: Derna's outflow on 31 October, not every snapshot added up
+    derna = [f for f in tile["flows"]["features"] if f["properties"]["origin_pcode"] == "LY010102"]
+    assert {f["properties"]["round"] for f in derna} == {"storm-daniel-2023-10-31"}
+
+
 def test_tiles_outside_the_data_are_empty_and_bad_tiles_refused(client):
     for _ in range(2):  # the second answer comes from the cache
         assert client.get("/ogc/tiles/mantikas/5/0/0.pbf").status_code == 204

@@ -510,7 +510,8 @@ def tilejson(
 
     def render() -> Rendered:
         code = ogc.round_for(session, found, request.query_params.get("round"))
-        bbox = ogc.extent(session, found, {"round": code}) or [-180, -85, 180, 85]
+        params = ogc.source_params(session, found, code)
+        bbox = ogc.extent(session, found, params) or [-180, -85, 180, 85]
         return _json(
             {
                 "tilejson": "3.0.0",

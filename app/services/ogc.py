@@ -347,8 +347,10 @@ def round_exists(session: Session, code: str) -> bool:
 
 
 def extent(session: Session, collection: Collection, params: dict) -> list[float] | None:
+    """The bounding box of what the collection shows with these source parameters."""
+    one_round = "c.round = :round" if collection.flows else "true"
     box = session.execute(
-        text(f"SELECT ST_Extent(geom) FROM ({collection.source}) c"), params
+        text(f"SELECT ST_Extent(geom) FROM ({collection.source}) c WHERE {one_round}"), params
     ).scalar()
     if not box:
         return None
@@ -450,7 +452,15 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
 
 # --- vector tiles ------------------------------------------------------------------------
 
-TILE_LAYERS = ("mantikas", "baladiyas", "baladiyas-approximate", "stats-admin1", "stats-admin2")
+TILE_LAYERS = (
+    "mantikas",
+    "baladiyas",
+    "baladiyas-approximate",
+    "stats-admin1",
+    "stats-admin2",
+    "hotspots",
+    "flows",
+)
 MIN_ZOOM, MAX_ZOOM = 0, 14
 EXTENT = 4096
 
@@ -470,17 +480,18 @@ def tile(
                                 bounds.env, {EXTENT}, 64, true) AS geom
             FROM ({collection.source}) c, bounds
             WHERE c.geom && ST_Transform(ST_Expand(bounds.env, :margin), 4326)
+              AND {"c.round = :round" if collection.flows else "true"}
         )
         SELECT ST_AsMVT(features.*, :layer, {EXTENT}, 'geom', 'fid') FROM features
         WHERE geom IS NOT NULL
     """
     params = {
+        **source_params(session, collection, round_code),
         "z": z,
         "x": x,
         "y": y,
         "tolerance": tolerance,
         "layer": collection.id,
         "margin": tolerance * 2 * 64,
-        "round": round_code,
     }
     return bytes(session.execute(text(sql), params).scalar() or b"")
