@@ -155,6 +155,19 @@ def test_spatial_filters_in_each_crs_and_cql2_json(client):
         ({"filter": "{", "filter-lang": "cql2-json"}, "not valid JSON"),
         ({"filter": '{"op": "zz", "args": []}', "filter-lang": "cql2-json"}, "CQL2-JSON"),
         ({"filter": "pcode = 'a'", "filter-crs": "EPSG:9"}, "filter-crs"),
+        # found by fuzzing: each was a 500
+        ({"filter": "name_en LIKE '%\\'"}, "lone escape"),
+        (
+            {"filter": '{"op": "=", "args": [{"property": ["x"]}, 1]}', "filter-lang": "cql2-json"},
+            "named by text",
+        ),
+        (
+            {
+                "filter": '{"op": "in", "args": [{"property": "idps"}, 5]}',
+                "filter-lang": "cql2-json",
+            },
+            "IN needs a list",
+        ),
     ],
 )
 def test_bad_filters_are_400_saying_what_is_wrong(client, params, fragment):

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from sqlalchemy.exc import DataError
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
@@ -390,6 +391,14 @@ def items(request: Request, session: SessionDep, collection_id: CollectionId) ->
             body, matched, returned = ogc.items(session, found, query)
         except InvalidParameter as exc:
             raise HTTPException(400, str(exc)) from None
+        except DataError:
+            # a filter literal PostgreSQL refuses where the checks before it could not tell
+            session.rollback()
+            if not query.filter:
+                raise
+            raise HTTPException(
+                400, "filter: the database cannot evaluate it with these values"
+            ) from None
         if output == "csv":
             name = f"dtm-geo-{collection_id}.csv"
             return Rendered(

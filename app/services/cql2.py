@@ -157,7 +157,11 @@ def to_sql(
     Geometry literals are in `srid`, with latitude first when `lat_lon`.
     """
     sql = _Sql(queryables, srid, lat_lon)
-    return _condition(node, sql), sql.params
+    try:
+        return _condition(node, sql), sql.params
+    except (TypeError, AttributeError, ValueError, KeyError):
+        # pygeofilter builds its tree from any JSON: an operand of a shape no rule expects
+        raise FilterError("a term has arguments of an unexpected kind or number") from None
 
 
 def _condition(node, sql: _Sql) -> str:
@@ -179,8 +183,8 @@ def _condition(node, sql: _Sql) -> str:
         return f"({lhs} {'NOT ' if node.not_ else ''}BETWEEN {low} AND {high})"
     if isinstance(node, ast.In):
         lhs, kind = _operand(node.lhs, sql)
-        if not node.sub_nodes:
-            raise FilterError("IN needs at least one value")
+        if not isinstance(node.sub_nodes, list | tuple) or not node.sub_nodes:
+            raise FilterError("IN needs a list of at least one value")
         items = ", ".join(_literal(v, kind, sql) for v in node.sub_nodes)
         return f"({lhs} {'NOT ' if node.not_ else ''}IN ({items}))"
     if isinstance(node, ast.Like):
@@ -189,6 +193,8 @@ def _condition(node, sql: _Sql) -> str:
             raise FilterError(f"LIKE compares text; {_name(node.lhs)} is of type {kind}")
         if not isinstance(node.pattern, str):
             raise FilterError("LIKE takes a text pattern in single quotes, e.g. 'Der%'")
+        if (len(node.pattern) - len(node.pattern.rstrip("\\"))) % 2:
+            raise FilterError("a LIKE pattern cannot end with a lone escape character (\\)")
         operator = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
         return f"({lhs} {operator} {sql.bind(node.pattern)})"
     if isinstance(node, ast.IsNull):
@@ -236,6 +242,8 @@ def _operand(node, sql: _Sql, expect: str | None = None) -> tuple[str, str]:
     if not isinstance(node, ast.Attribute):
         raise FilterError(f"expected a property, found {_describe(node)}")
     name = node.name
+    if not isinstance(name, str):
+        raise FilterError('a property is named by text, e.g. {"property": "idps"}')
     kind = sql.queryables.get(name)
     if kind is None or name == GEOMETRY:
         known = ", ".join(sorted(p for p in sql.queryables if p != GEOMETRY))
