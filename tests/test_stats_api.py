@@ -270,3 +270,16 @@ def test_nationalities_refuse_any_other_population_type(client, types):
     assert response.json()["errors"][0]["parameter"] == "population_type"
     ok = client.get("/api/v1/nationalities", params={"population_type": "migrant", "level": 0})
     assert ok.status_code == 200
+
+
+def test_list_parameters_are_capped_and_dates_are_calendar_dates(client):
+    many = ",".join(f"Place{i}" for i in range(201))
+    capped = client.get("/api/v1/stats", params={"name": many})
+    assert capped.status_code == 422 and capped.json()["errors"][0]["parameter"] == "name"
+    repeated = client.get("/api/v1/stats", params={"name": ",".join(["Darnah"] * 1800)})
+    assert repeated.status_code == 200  # the same name once
+    for value in ("0", "-1", "2023-13-01", "1694304000"):
+        answer = client.get("/api/v1/stats", params={"date_from": value})
+        assert answer.status_code == 422, value
+        assert "YYYY-MM-DD" in answer.json()["errors"][0]["message"]
+    assert client.get("/api/v1/stats", params={"date_from": "2023-09-10"}).status_code == 200

@@ -96,7 +96,11 @@ def data_version(session: Session) -> tuple[int, datetime]:
 
 
 def request_key(path: str, query: str) -> str:
-    return path + "?" + "&".join(sorted(query.split("&"))) if query else path
+    """The path and its parameters in name order; a repeated parameter keeps the order of
+    its values, which can matter (?limit=3&limit=1 is not ?limit=1&limit=3)."""
+    if not query:
+        return path
+    return path + "?" + "&".join(sorted(query.split("&"), key=lambda p: p.split("=", 1)[0]))
 
 
 def _etag(version: int, key: str) -> str:

@@ -57,10 +57,12 @@ QualityFlowQuery = Annotated[
 ]
 
 
-def _areas(session, values: list[str] | None, level: int | None) -> tuple[str, ...] | None:
+def _areas(
+    session, values: list[str] | None, level: int | None, parameter: str
+) -> tuple[str, ...] | None:
     """Pcodes and names (English or Arabic) alike; a name means its area at `level` when
     it has one there (Benghazi the baladiya at level 2, the mantika at level 1)."""
-    values = split_list(values)
+    values = split_list(values, parameter)
     if values is None:
         return None
     pcodes = [v for v in values if re.match(PCODE, v)]
@@ -108,8 +110,8 @@ def flow_filter(
         population_types=tuple(types or POPULATION_TYPES),
         origin_level=origin_level,
         destination_level=destination_level,
-        origins=_areas(session, origin, origin_level),
-        destinations=_areas(session, destination, destination_level),
+        origins=_areas(session, origin, origin_level, "origin"),
+        destinations=_areas(session, destination, destination_level, "destination"),
         min_count=min_count,
         top=top,
         qualities=tuple(qualities or DEFAULT_QUALITIES),
@@ -196,7 +198,7 @@ def get_flow_balances(
     ] = None,
 ) -> Response:
     flt = flow_filter(session, round=round, population_type=population_type, quality=quality)
-    areas = _areas(session, pcode, level)
+    areas = _areas(session, pcode, level, "pcode")
     deeper = session.execute(
         text("SELECT pcode, level FROM admin_areas WHERE pcode = ANY(:p) AND level > :level"),
         {"p": list(areas or ()), "level": level},

@@ -251,9 +251,9 @@ def _instant(text: str) -> str | None:
             if len(text) == 10
             else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).date()
         ).isoformat()
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across UTC
         raise HTTPException(
-            400, f"datetime: '{text}' is not an RFC 3339 date or date-time"
+            400, f"datetime: '{text[:64]}' is not an RFC 3339 date or date-time within 0001-9999"
         ) from None
 
 
@@ -290,8 +290,37 @@ def _filter(p, collection: ogc.Collection) -> tuple[str | None, tuple]:
     return sql, tuple(params.items())
 
 
+def _applies(name: str, collection: ogc.Collection) -> bool:
+    """Whether a selection parameter means something on this collection."""
+    props = collection.properties
+    if name == "round":
+        return collection.stats or "round" in props
+    if name == "population_type":
+        return collection.stats or "population_type" in props
+    if name == "datetime":
+        return "reporting_date" in props
+    if name in ("pcode", "area"):
+        return "pcode" in props or collection.flows
+    return True
+
+
+def _check_names(p, collection: ogc.Collection) -> None:
+    """Unknown parameters, and ones this collection has nothing to select by, are 400
+    (OGC API - Features asks for 400 on a parameter it does not define)."""
+    for name in p:
+        if name not in ITEM_PARAMS:
+            raise HTTPException(
+                400, f"{name[:64]}: not a parameter of items; known: {', '.join(ITEM_PARAMS)}"
+            )
+        if not _applies(name, collection):
+            raise HTTPException(
+                400, f"{name}: the {collection.id} collection has nothing to select by it"
+            )
+
+
 def _query(request: Request, session, collection: ogc.Collection, fid: int | None = None):
     p = request.query_params
+    _check_names(p, collection)
     where, where_params = _filter(p, collection)
     crs = _crs("crs", p.get("crs"))
     bbox_crs = _crs("bbox-crs", p.get("bbox-crs"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
@@ -21,11 +22,20 @@ MAX_OFFSET = 1_000_000_000
 PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6})$"
 
 
-def split_list(values: list[str] | None) -> list[str] | None:
-    """Repeated and comma-separated values alike: ?x=a&x=b or ?x=a,b."""
+MAX_LIST = 200  # values in one list parameter: more than Libya has areas or rounds
+
+
+def split_list(values: list[str] | None, parameter: str | None = None) -> list[str] | None:
+    """Repeated and comma-separated values alike: ?x=a&x=b or ?x=a,b. With `parameter`,
+    more than MAX_LIST distinct values are refused (each is looked up)."""
     if not values:
         return None
     items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    items = list(dict.fromkeys(items))  # each once, in order
+    if parameter and len(items) > MAX_LIST:
+        raise InvalidParameter(
+            parameter, f"at most {MAX_LIST} different values, got {len(items)}", len(items)
+        )
     return items or None
 
 
@@ -53,9 +63,23 @@ def page_params(
     return Page(limit, offset)
 
 
+def _date(parameter: str, value: str | None) -> date | None:
+    """A calendar date written YYYY-MM-DD (not a timestamp, not a number)."""
+    if value is None:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameter(
+            parameter, "expected a date written YYYY-MM-DD, e.g. 2023-09-10", value[:64]
+        ) from None
+
+
 def resolve_rounds(session, values: list[str] | None) -> tuple[int, ...] | None:
     """Round codes (R54, storm-daniel-2023-10-31) or numbers (54) to round ids."""
-    values = split_list(values)
+    values = split_list(values, "round")
     if values is None:
         return None
     ids = []
@@ -83,7 +107,7 @@ def resolve_areas(
     """Pcodes given directly, plus those of English or Arabic names: an area of the
     requested level when the name has one (Derna the baladiya at level 2), else any level."""
     found: list[str] = []
-    for pcode in split_list(pcodes) or ():
+    for pcode in split_list(pcodes, "pcode") or ():
         exists = session.execute(
             text("SELECT 1 FROM admin_areas WHERE pcode = :p"), {"p": pcode}
         ).scalar()
@@ -92,7 +116,7 @@ def resolve_areas(
                 f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2"
             )
         found.append(pcode)
-    for name in split_list(place_names) or ():
+    for name in split_list(place_names, "name") or ():
         matched = names.resolve(session, name, level) or names.resolve(session, name)
         if not matched:
             hint = names.suggestions(session, name)
@@ -166,11 +190,11 @@ def stats_filter(
         Query(ge=1, le=MAX_ROUND, description="Highest DTM round number.", examples=[54]),
     ] = None,
     date_from: Annotated[
-        date | None,
+        str | None,
         Query(description="Earliest reporting date (YYYY-MM-DD).", examples=["2023-01-01"]),
     ] = None,
     date_to: Annotated[
-        date | None,
+        str | None,
         Query(description="Latest reporting date (YYYY-MM-DD).", examples=["2024-12-31"]),
     ] = None,
     population_type: PopulationTypeQuery = None,
@@ -190,6 +214,7 @@ def stats_filter(
         raise InvalidParameter(
             "round_from", f"{round_from} is after round_to {round_to}", round_from
         )
+    date_from, date_to = _date("date_from", date_from), _date("date_to", date_to)
     if date_from and date_to and date_from > date_to:
         raise InvalidParameter(
             "date_from", f"{date_from} is after date_to {date_to}", str(date_from)

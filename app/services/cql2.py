@@ -339,12 +339,26 @@ def _name(node) -> str:
 
 
 def _describe(node) -> str:
+    """How the user wrote a term, in CQL2's words (never Python's)."""
+    if isinstance(node, bool):
+        return "true" if node else "false"
     if isinstance(node, ast.Attribute):
         return f"property {node.name}"
     if isinstance(node, ast.Function):
-        return f"function {node.name.upper()}"
-    if isinstance(node, ast.Node):
-        return type(node).__name__
+        name = "CASEI" if node.name.lower() == "lower" else node.name.upper()
+        return f"{name}(...)"
+    if isinstance(node, ast.ArrayPredicate):
+        return "an array operator (A_CONTAINS...)"
+    if isinstance(node, ast.Arithmetic):
+        return "arithmetic (+, -, *, /)"
+    if isinstance(node, values.Interval):
+        return "an INTERVAL"
+    if isinstance(node, list | tuple):
+        return "an array"
+    if isinstance(node, ast.Node | values.Geometry | values.Envelope):
+        return "this operator or value"
     if isinstance(node, str):
         return f"'{node[:40]}'"
-    return repr(node)[:40]
+    if isinstance(node, dt.date | dt.datetime):
+        return f"{'TIMESTAMP' if isinstance(node, dt.datetime) else 'DATE'}('{node.isoformat()}')"
+    return str(node)[:40]

@@ -115,9 +115,9 @@ def _read_inputs(session, level, round_id, population_type, metric, base_round_i
     if len(frame) < MIN_UNITS:
         raise InvalidParameter(
             "round",
-            f"only {len(frame)} {LEVEL_NAMES[level]} areas have a "
-            f"{metric} value for {population_type}; at least {MIN_UNITS} are "
-            "needed for local statistics",
+            f"this round gives {len(frame)} {LEVEL_NAMES[level]} areas a {metric} value "
+            f"for population_type {population_type}; local statistics need at least "
+            f"{MIN_UNITS}: choose another round or population_type",
         )
     geojson = shapely.to_geojson(frame.geometry.values)
     return Inputs(
