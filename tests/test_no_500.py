@@ -64,3 +64,17 @@ def test_hostile_values_never_cause_a_500(client):
 def test_unknown_parameters_are_ignored_not_fatal(client, path):
     response = client.get(path, params={"CountryName": "Libya", "bogus": "1"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/stats?pcode=LY" + "1" * 8000,
+        "/ogc/collections/" + "x" * 5000,
+        "/api/v1/areas/LY" + "9" * 5000,
+    ],
+)
+def test_errors_echo_long_input_cut_short(client, url):
+    response = client.get(url)
+    assert 400 <= response.status_code < 500
+    assert len(response.content) < 1000 and "characters)" in response.text

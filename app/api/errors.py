@@ -22,8 +22,23 @@ from app.serialize import dumps
 log = logging.getLogger("dtm_geo")
 
 
+MAX_ECHO = 300  # characters of a message or input echoed back
+
+
+def _clip(value):
+    """Long inputs are echoed back cut short: an error is no place for 10 KB of them."""
+    if isinstance(value, str) and len(value) > MAX_ECHO:
+        return value[:MAX_ECHO] + f"... ({len(value)} characters)"
+    return value
+
+
 def _problem(status: int, detail: str, **extra) -> JSON:
-    return JSON({"status": status, "detail": detail, **extra}, status_code=status)
+    for item in extra.get("errors", ()):
+        if isinstance(item, dict):
+            for key in ("input", "message"):
+                if key in item:
+                    item[key] = _clip(item[key])
+    return JSON({"status": status, "detail": _clip(detail), **extra}, status_code=status)
 
 
 def _describe(error: dict) -> dict:
