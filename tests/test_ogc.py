@@ -294,3 +294,9 @@ def test_repeated_parameters_are_not_mixed_up_by_the_cache(client):
     first = client.get(url + "?limit=3&limit=1&f=json").json()
     second = client.get(url + "?limit=1&limit=3&f=json").json()
     assert (first["numberReturned"], second["numberReturned"]) == (1, 3)
+
+
+def test_cached_answers_keep_the_host_they_were_asked_of(client):
+    for host in ("dtm-geo.example.org", "127.0.0.1:8000", "dtm-geo.example.org"):
+        links = client.get("/ogc/collections", headers={"Host": host}).json()["links"]
+        assert links[0]["href"].startswith(f"http://{host}/ogc"), (host, links[0])

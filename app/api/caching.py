@@ -95,6 +95,17 @@ def data_version(session: Session) -> tuple[int, datetime]:
     return row[0], row[1]
 
 
+def scope_key(scope) -> str:
+    """The cache key of an ASGI request: the origin it was asked of (answers carry links
+    built from it), the path and the parameters."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+    if not host and scope.get("server"):
+        host = "{}:{}".format(*scope["server"])
+    origin = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+    query = scope.get("query_string", b"").decode("latin-1")
+    return origin + request_key(scope["path"], query)
+
+
 def request_key(path: str, query: str) -> str:
     """The path and its parameters in name order; a repeated parameter keeps the order of
     its values, which can matter (?limit=3&limit=1 is not ?limit=1&limit=3)."""
@@ -136,7 +147,7 @@ def _answer(entry: Entry, if_none_match: str | None, accept_encoding: str):
 def cached_response(request: Request, session: Session, render: Callable[[], Rendered]) -> Response:
     """Render (once per data version) and answer with validators and gzip."""
     version, changed_at = request.app.state.version_clock.observe(data_version(session))
-    key = request_key(request.url.path, request.url.query)
+    key = scope_key(request.scope)
     cache: ResponseCache = request.app.state.response_cache
     entry = cache.get((version, key))
     if entry is None:
@@ -171,8 +182,7 @@ class CacheMiddleware:
             value = clock.fresh() or await anyio.to_thread.run_sync(clock.read)
         except SQLAlchemyError:  # let the routed request report the outage (503)
             return await self.app(scope, receive, send)
-        key = request_key(scope["path"], scope.get("query_string", b"").decode("latin-1"))
-        entry = self.state.response_cache.get((value[0], key))
+        entry = self.state.response_cache.get((value[0], scope_key(scope)))
         if entry is None:
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
