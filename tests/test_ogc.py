@@ -294,6 +294,8 @@ def test_repeated_parameters_are_not_mixed_up_by_the_cache(client):
     first = client.get(url + "?limit=3&limit=1&f=json").json()
     second = client.get(url + "?limit=1&limit=3&f=json").json()
     assert (first["numberReturned"], second["numberReturned"]) == (1, 3)
+    encoded = client.get(url + "?l%69mit=2&limit=1&f=json").json()  # l%69mit is limit
+    assert encoded["numberReturned"] == 1
 
 
 def test_cached_answers_keep_the_host_they_were_asked_of(client):

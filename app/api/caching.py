@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from urllib.parse import unquote_plus
 
 import anyio
 from fastapi import Request, Response
@@ -111,7 +112,11 @@ def request_key(path: str, query: str) -> str:
     its values, which can matter (?limit=3&limit=1 is not ?limit=1&limit=3)."""
     if not query:
         return path
-    return path + "?" + "&".join(sorted(query.split("&"), key=lambda p: p.split("=", 1)[0]))
+    return path + "?" + "&".join(sorted(query.split("&"), key=_parameter_name))
+
+
+def _parameter_name(pair: str) -> str:
+    return unquote_plus(pair.split("=", 1)[0])  # l%69mit is limit
 
 
 def _etag(version: int, key: str) -> str:

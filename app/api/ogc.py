@@ -14,7 +14,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, ProgrammingError
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
@@ -297,8 +297,6 @@ def _applies(name: str, collection: ogc.Collection) -> bool:
         return collection.stats or "round" in props
     if name == "population_type":
         return collection.stats or "population_type" in props
-    if name == "datetime":
-        return "reporting_date" in props
     if name in ("pcode", "area"):
         return "pcode" in props or collection.flows
     return True
@@ -358,7 +356,8 @@ ITEM_PARAMS = {
     "crs": "CRS of the output geometry (same choices).",
     "limit": f"Features per page, 1 to {MAX_LIMIT} (default 100; more is served as {MAX_LIMIT}).",
     "offset": "Features to skip.",
-    "datetime": "Reporting date or interval (2024-09-30, 2023-01-01/.., ../2024-12-31).",
+    "datetime": "Reporting date or interval (2024-09-30, 2023-01-01/.., ../2024-12-31); "
+    "collections without dates (the boundaries) take it and are not filtered by it.",
     "round": "Round code for the statistics collections (default: the latest with figures).",
     "population_type": "idp, returnee or migrant (flows).",
     "pcode": "Features whose pcode property is this one (flows: either end).",
@@ -416,18 +415,7 @@ def items(request: Request, session: SessionDep, collection_id: CollectionId) ->
         raise HTTPException(400, "f: expected json (GeoJSON) or csv")
 
     def render() -> Rendered:
-        try:
-            body, matched, returned = ogc.items(session, found, query)
-        except InvalidParameter as exc:
-            raise HTTPException(400, str(exc)) from None
-        except DataError:
-            # a filter literal PostgreSQL refuses where the checks before it could not tell
-            session.rollback()
-            if not query.filter:
-                raise
-            raise HTTPException(
-                400, "filter: the database cannot evaluate it with these values"
-            ) from None
+        body, matched, returned = _items(session, found, query)
         if output == "csv":
             name = f"dtm-geo-{collection_id}.csv"
             return Rendered(
@@ -442,6 +430,21 @@ def items(request: Request, session: SessionDep, collection_id: CollectionId) ->
         return Rendered(collection_json, GEOJSON, {"Content-Crs": f"<{crs}>"})
 
     return cached_response(request, session, render)
+
+
+def _items(session, collection: ogc.Collection, query: ItemsQuery):
+    """ogc.items, with what a request can still get wrong answered 400."""
+    try:
+        return ogc.items(session, collection, query)
+    except InvalidParameter as exc:
+        raise HTTPException(400, str(exc)) from None
+    except (DataError, ProgrammingError):
+        # a filter PostgreSQL refuses where the checks before it could not tell; without
+        # a filter it is the service's fault and stays a 500
+        session.rollback()
+        if not query.filter:
+            raise
+        raise HTTPException(400, "filter: the database cannot evaluate it") from None
 
 
 def _csv(body: bytes) -> bytes:
@@ -514,10 +517,7 @@ def item(
     crs, query = _query(request, session, found, fid=int(feature_id))
 
     def render() -> Rendered:
-        try:
-            body, _, _ = ogc.items(session, found, query)
-        except InvalidParameter as exc:
-            raise HTTPException(400, str(exc)) from None
+        body, _, _ = _items(session, found, query)
         features = orjson.loads(body)["features"]
         if not features:
             raise HTTPException(404, f"no feature {feature_id} in {collection_id}")

@@ -43,7 +43,9 @@ def replay(session: Session, sub: Submission):
     if row is None:
         return None
     dataset = sub.dataset_label or sub.spec.name
-    if (row.round_code, row.dataset, row.mode, row.payload_sha256, row.request_sha256) != (
+    # submissions recorded before migration 0004 have no request checksum to compare
+    request_sha256 = row.request_sha256 or request_checksum(sub)
+    if (row.round_code, row.dataset, row.mode, row.payload_sha256, request_sha256) != (
         sub.round_code,
         dataset,
         sub.mode,

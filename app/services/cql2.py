@@ -14,6 +14,7 @@ geometry or BBOX literal (in filter-crs, transformed once to the storage CRS).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -88,13 +89,12 @@ def parse(text: str, lang: str) -> ast.Node:
         raise FilterError("contains a NUL character")
     if lang == "cql2-json":
         return _parse_json(text)
-    if _TEMPORAL.search(text):
+    if _TEMPORAL.search(_QUOTED.sub("''", text)):
         raise FilterError(_NO_TEMPORAL)
     from lark.exceptions import UnexpectedInput
-    from pygeofilter.parsers.cql2_text import parse as parse_text
 
     try:
-        return parse_text(text)
+        return _text_parser().parse(text)
     except UnexpectedInput as exc:
         near = text[max(0, exc.column - 11) : exc.column + 9] if exc.column > 0 else text[:20]
         raise FilterError(
@@ -105,6 +105,48 @@ def parse(text: str, lang: str) -> ast.Node:
         raise FilterError("not valid CQL2-text; e.g. idps > 1000 AND name_en LIKE 'Der%'") from None
 
 
+# pygeofilter 0.4's CQL2-text grammar, with three departures from CQL2 1.0 mended:
+# NOT before any condition (it took one predicate: QGIS writes NOT ((a) AND (b))),
+# one-letter property names (z), and '' for a quote inside a string ('O''Brien').
+_GRAMMAR_FIXES = (
+    (
+        r'\| "NOT"i predicate\s+-> not_\s+\| "NOT"i "\(" predicate "\)"\s+-> not_',
+        '| "NOT"i condition_1 -> not_',
+    ),
+    (r"attribute: /\[a-zA-Z\]\[a-zA-Z_:0-9.\]\+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/"),
+    (r"SINGLE_QUOTED: \"'\" /\.\*\?/ \"'\"", "SINGLE_QUOTED: /'(?:[^']|'')*'/"),
+)
+_QUOTED = re.compile(r"'(?:[^']|'')*'")
+
+
+@functools.cache
+def _text_parser():
+    """pygeofilter's CQL2-text parser, built from its grammar with _GRAMMAR_FIXES."""
+    from pathlib import Path
+
+    from lark import Lark
+    from pygeofilter.parsers.cql2_text import parser as base
+
+    folder = Path(base.__file__).parent
+    grammar = (folder / "grammar.lark").read_text()
+    for pattern, replacement in _GRAMMAR_FIXES:
+        grammar, found = re.subn(pattern, lambda _, r=replacement: r, grammar)
+        if found != 1:  # a pygeofilter release changed its grammar: review the fixes
+            raise RuntimeError(f"CQL2 grammar fix not applicable: {pattern}")
+
+    class Transformer(base.CQLTransformer):
+        def SINGLE_QUOTED(self, token):
+            return token[1:-1].replace("''", "'")
+
+    return Lark(
+        grammar,
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=Transformer(),
+        import_paths=[str(folder.parent)],
+    )
+
+
 def _parse_json(text: str) -> ast.Node:
     from pygeofilter.parsers.cql2_json import parse as parse_json
 
@@ -113,13 +155,27 @@ def _parse_json(text: str) -> ast.Node:
     except orjson.JSONDecodeError as exc:
         raise FilterError(f"not valid JSON: {exc}") from None
     try:
-        return parse_json(_bbox_as_polygon(document))
+        return parse_json(_bbox_as_polygon(_between_as_pygeofilter(document)))
     except FilterError:
         raise
     except Exception:
         raise FilterError(
             'not valid CQL2-JSON; e.g. {"op": ">", "args": [{"property": "idps"}, 1000]}'
         ) from None
+
+
+def _between_as_pygeofilter(node):
+    """CQL2-JSON writes BETWEEN as three arguments; pygeofilter 0.4 reads two (the second
+    a [low, high] pair)."""
+    if isinstance(node, list):
+        return [_between_as_pygeofilter(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _between_as_pygeofilter(v) for k, v in node.items()}
+    args = node.get("args")
+    if str(node.get("op", "")).lower() == "between" and isinstance(args, list) and len(args) == 3:
+        node["args"] = [args[0], args[1:]]
+    return node
 
 
 def _bbox_as_polygon(node):
@@ -191,12 +247,20 @@ def _condition(node, sql: _Sql) -> str:
         lhs, kind = _operand(node.lhs, sql)
         if kind != STRING:
             raise FilterError(f"LIKE compares text; {_name(node.lhs)} is of type {kind}")
-        if not isinstance(node.pattern, str):
+        pattern, folded = node.pattern, False
+        if (
+            isinstance(pattern, ast.Function)
+            and pattern.name.lower() in ("lower", "casei")
+            and len(pattern.arguments) == 1
+        ):
+            pattern, folded = pattern.arguments[0], True  # CASEI(x) LIKE CASEI('der%')
+        if not isinstance(pattern, str):
             raise FilterError("LIKE takes a text pattern in single quotes, e.g. 'Der%'")
-        if (len(node.pattern) - len(node.pattern.rstrip("\\"))) % 2:
+        if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
             raise FilterError("a LIKE pattern cannot end with a lone escape character (\\)")
         operator = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
-        return f"({lhs} {operator} {sql.bind(node.pattern)})"
+        bound = _text(pattern, sql)
+        return f"({lhs} {operator} {f'lower({bound})' if folded else bound})"
     if isinstance(node, ast.IsNull):
         lhs, _ = _operand(node.lhs, sql)
         return f"({lhs} IS {'NOT ' if node.not_ else ''}NULL)"
@@ -236,8 +300,8 @@ def _operand(node, sql: _Sql, expect: str | None = None) -> tuple[str, str]:
         if len(node.arguments) != 1:
             raise FilterError("CASEI takes one argument")
         inner, kind = _operand(node.arguments[0], sql)
-        if kind != STRING:
-            raise FilterError("CASEI applies to text")
+        if kind != STRING or expect not in (None, STRING):
+            raise FilterError("CASEI applies to text and compares with text")
         return f"lower({inner})", STRING
     if not isinstance(node, ast.Attribute):
         raise FilterError(f"expected a property, found {_describe(node)}")
@@ -259,9 +323,11 @@ def _literal(node, kind: str, sql: _Sql) -> str:
     if isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei"):
         if len(node.arguments) != 1 or not isinstance(node.arguments[0], str):
             raise FilterError("CASEI of a literal takes one text value")
-        return f"lower({sql.bind(node.arguments[0])})"
+        if kind != STRING:
+            raise FilterError(f"CASEI gives text, which a value of type {kind} is not")
+        return f"lower({_text(node.arguments[0], sql)})"
     if kind == STRING and isinstance(node, str):
-        return sql.bind(node)
+        return _text(node, sql)
     if kind in (INTEGER, NUMBER) and _is_number(node):
         return sql.bind(node)
     if kind == BOOLEAN and isinstance(node, bool):
@@ -282,6 +348,12 @@ def _literal(node, kind: str, sql: _Sql) -> str:
         DATE: "DATE('YYYY-MM-DD')",
     }[kind]
     raise FilterError(f"{_describe(node)} is not a value of type {kind}: expected {expected}")
+
+
+def _text(value: str, sql: _Sql) -> str:
+    if "\x00" in value:  # CQL2-JSON may carry one as \u0000
+        raise FilterError("a text value contains a NUL character")
+    return sql.bind(value)
 
 
 def _is_number(value) -> bool:

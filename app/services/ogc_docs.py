@@ -151,6 +151,8 @@ def queryables(collection: Collection, types: dict[str, str], base: str) -> dict
     geometry = {
         "title": "geometry",
         "format": f"geometry-{collection.geometry_type.lower()}",
+        # QGIS recognises a geometry queryable by a GeoJSON schema reference
+        "$ref": f"https://geojson.org/schema/{collection.geometry_type}.json",
         "x-ogc-role": "primary-geometry",
     }
     return {
