@@ -26,9 +26,8 @@ def geopackage(session: Session, round_code: str | None) -> bytes:
             code = round_code
             if collection.flows:  # the chosen round's flows, else the latest round's
                 code = latest_flow_round(session, round_code) or latest_flow_round(session)
-            where = "WHERE c.round = :round" if collection.flows else ""
             frame = gpd.read_postgis(
-                text(f"SELECT * FROM ({collection.source}) c {where} ORDER BY fid"),
+                text(f"SELECT * FROM ({collection.source}) c ORDER BY fid"),
                 session.connection(),
                 geom_col="geom",
                 params=source_params(session, collection, code),

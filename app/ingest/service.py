@@ -43,14 +43,20 @@ def replay(session: Session, sub: Submission):
     if row is None:
         return None
     dataset = sub.dataset_label or sub.spec.name
+    checksum = request_checksum(sub)
     # submissions recorded before migration 0004 have no request checksum to compare
-    request_sha256 = row.request_sha256 or request_checksum(sub)
-    if (row.round_code, row.dataset, row.mode, row.payload_sha256, request_sha256) != (
+    if (
+        row.round_code,
+        row.dataset,
+        row.mode,
+        row.payload_sha256,
+        row.request_sha256 or checksum,
+    ) != (
         sub.round_code,
         dataset,
         sub.mode,
         sub.payload_sha256,
-        request_checksum(sub),
+        checksum,
     ):
         raise InvalidParameter(
             "Idempotency-Key",

@@ -155,7 +155,7 @@ def _parse_json(text: str) -> ast.Node:
     except orjson.JSONDecodeError as exc:
         raise FilterError(f"not valid JSON: {exc}") from None
     try:
-        return parse_json(_bbox_as_polygon(_between_as_pygeofilter(document)))
+        return parse_json(_as_pygeofilter(document))
     except FilterError:
         raise
     except Exception:
@@ -164,30 +164,21 @@ def _parse_json(text: str) -> ast.Node:
         ) from None
 
 
-def _between_as_pygeofilter(node):
-    """CQL2-JSON writes BETWEEN as three arguments; pygeofilter 0.4 reads two (the second
-    a [low, high] pair)."""
+def _as_pygeofilter(node):
+    """CQL2-JSON rewritten where pygeofilter 0.4 reads it otherwise: BETWEEN's three
+    arguments (it wants [value, [low, high]]) and {"bbox": [minx, miny, maxx, maxy]} (it
+    reads the numbers in another order; a GeoJSON polygon is read right)."""
     if isinstance(node, list):
-        return [_between_as_pygeofilter(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    node = {k: _between_as_pygeofilter(v) for k, v in node.items()}
-    args = node.get("args")
-    if str(node.get("op", "")).lower() == "between" and isinstance(args, list) and len(args) == 3:
-        node["args"] = [args[0], args[1:]]
-    return node
-
-
-def _bbox_as_polygon(node):
-    """{"bbox": [minx, miny, maxx, maxy]} as a GeoJSON polygon: pygeofilter 0.4 reads the
-    four numbers in another order."""
-    if isinstance(node, list):
-        return [_bbox_as_polygon(n) for n in node]
+        return [_as_pygeofilter(n) for n in node]
     if not isinstance(node, dict):
         return node
     if set(node) == {"bbox"}:
         return {"type": "Polygon", "coordinates": _envelope_ring(node["bbox"])}
-    return {k: _bbox_as_polygon(v) for k, v in node.items()}
+    node = {k: _as_pygeofilter(v) for k, v in node.items()}
+    args = node.get("args")
+    if str(node.get("op", "")).lower() == "between" and isinstance(args, list) and len(args) == 3:
+        node["args"] = [args[0], args[1:]]
+    return node
 
 
 def _envelope_ring(numbers) -> list:
@@ -248,11 +239,7 @@ def _condition(node, sql: _Sql) -> str:
         if kind != STRING:
             raise FilterError(f"LIKE compares text; {_name(node.lhs)} is of type {kind}")
         pattern, folded = node.pattern, False
-        if (
-            isinstance(pattern, ast.Function)
-            and pattern.name.lower() in ("lower", "casei")
-            and len(pattern.arguments) == 1
-        ):
+        if _is_casei(pattern) and len(pattern.arguments) == 1:
             pattern, folded = pattern.arguments[0], True  # CASEI(x) LIKE CASEI('der%')
         if not isinstance(pattern, str):
             raise FilterError("LIKE takes a text pattern in single quotes, e.g. 'Der%'")
@@ -286,17 +273,20 @@ def _compare(lhs, operator: str, rhs, sql: _Sql) -> str:
     return f"({left} {operator} {right})"
 
 
+def _is_casei(node) -> bool:
+    """CASEI(...): pygeofilter's text parser names it lower, its JSON parser casei."""
+    return isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei")
+
+
 def _is_property_like(node) -> bool:
     return isinstance(node, ast.Attribute) or (
-        isinstance(node, ast.Function)
-        and node.name.lower() in ("lower", "casei")
-        and any(isinstance(a, ast.Attribute) for a in node.arguments)
+        _is_casei(node) and any(isinstance(a, ast.Attribute) for a in node.arguments)
     )
 
 
 def _operand(node, sql: _Sql, expect: str | None = None) -> tuple[str, str]:
     """(SQL, type) of a property or CASEI(property)."""
-    if isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei"):
+    if _is_casei(node):
         if len(node.arguments) != 1:
             raise FilterError("CASEI takes one argument")
         inner, kind = _operand(node.arguments[0], sql)
@@ -320,7 +310,7 @@ def _operand(node, sql: _Sql, expect: str | None = None) -> tuple[str, str]:
 
 def _literal(node, kind: str, sql: _Sql) -> str:
     """A bind parameter for a literal of the property's type, or FilterError."""
-    if isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei"):
+    if _is_casei(node):
         if len(node.arguments) != 1 or not isinstance(node.arguments[0], str):
             raise FilterError("CASEI of a literal takes one text value")
         if kind != STRING:
@@ -366,8 +356,6 @@ def _is_number(value) -> bool:
 
 
 def _spatial(node, function: str, sql: _Sql) -> str:
-    if GEOMETRY not in sql.queryables:
-        raise FilterError("this collection has no geometry to compare")
     lhs, rhs = node.lhs, node.rhs
     if isinstance(rhs, ast.Attribute) and not isinstance(lhs, ast.Attribute):
         lhs, rhs = rhs, lhs

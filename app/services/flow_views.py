@@ -66,7 +66,7 @@ def meta(rows: list[dict], extra: dict) -> dict:
         **extra,
         "returned": len(rows),
         # rounds are snapshots of the same people: totals add up within a round only
-        "total_individuals": sum(r["individuals"] for r in rows) if len(totals) <= 1 else None,
+        "total_individuals": sum(totals.values()) if len(totals) <= 1 else None,
         "totals_by_round": totals,
         "qualities": qualities,
         "sources": sorted({s for r in rows for s in r["sources"]}),

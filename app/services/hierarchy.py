@@ -42,15 +42,19 @@ def rollup_sql(
         "WHEN bool_or(s.quality = 'modelled') THEN 'modelled' ELSE 'published' END"
     )
 
-    def level(n: int, child: str, parent_expr: str) -> str:
+    def stored(n: int, keys: str = "s.pcode") -> str:
+        """Level-n values stored as such, one per area and dims."""
         return f"""
-l{n} AS (
-    SELECT s.pcode, {stored_dims}, {summed}, {worst_quality} AS quality,
+    SELECT {keys}, {stored_dims}, {summed}, {worst_quality} AS quality,
            array_agg(s.id ORDER BY s.id) AS ids, true AS complete
     FROM leaf s WHERE s.level = {n}
-    GROUP BY s.pcode, {stored_dims}
+    GROUP BY {keys}, {stored_dims}"""
+
+    def level(n: int, child: str, parent_expr: str) -> str:
+        return f"""
+l{n} AS ({stored(n)}
     UNION ALL
-    SELECT {parent_expr} AS pcode, {", ".join(f"s.{c}" for c in dims)}, {summed},
+    SELECT {parent_expr} AS pcode, {stored_dims}, {summed},
            {worst_quality} AS quality, array_cat_agg(s.ids) AS ids,
            bool_and(s.complete) AND count(*) = (
                SELECT count(*) FROM admin_areas c WHERE c.parent_pcode = {parent_expr}
@@ -58,14 +62,10 @@ l{n} AS (
     FROM {child} s
     WHERE NOT EXISTS (
         SELECT 1 FROM leaf d WHERE d.level = {n} AND d.pcode = {parent_expr} AND {same_dims})
-    GROUP BY 1, {", ".join(f"s.{c}" for c in dims)}
+    GROUP BY 1, {stored_dims}
 )"""
 
     return f"""
 leaf AS ({leaf_sql}),
-l2 AS (
-    SELECT s.pcode, s.parent_pcode, {stored_dims}, {summed}, {worst_quality} AS quality,
-           array_agg(s.id ORDER BY s.id) AS ids, true AS complete
-    FROM leaf s WHERE s.level = 2
-    GROUP BY s.pcode, s.parent_pcode, {stored_dims}
+l2 AS ({stored(2, "s.pcode, s.parent_pcode")}
 ),{level(1, "l2", "s.parent_pcode")},{level(0, "l1", "'LBY'")}"""

@@ -185,7 +185,8 @@ COLLECTIONS = {
             "ST_MakeLine(ST_PointOnSurface(o.geom), ST_PointOnSurface(d.geom)) AS geom "
             "FROM flows f JOIN rounds r ON r.id = f.round_id "
             "JOIN admin_areas o ON o.pcode = f.origin_pcode "
-            "JOIN admin_areas d ON d.pcode = f.destination_pcode",
+            "JOIN admin_areas d ON d.pcode = f.destination_pcode "
+            "WHERE r.code = :round",  # one round: snapshots of the same people never add up
             (
                 "round",
                 "reporting_date",
@@ -348,9 +349,8 @@ def round_exists(session: Session, code: str) -> bool:
 
 def extent(session: Session, collection: Collection, params: dict) -> list[float] | None:
     """The bounding box of what the collection shows with these source parameters."""
-    one_round = "c.round = :round" if collection.flows else "true"
     box = session.execute(
-        text(f"SELECT ST_Extent(geom) FROM ({collection.source}) c WHERE {one_round}"), params
+        text(f"SELECT ST_Extent(geom) FROM ({collection.source}) c"), params
     ).scalar()
     if not box:
         return None
@@ -436,8 +436,6 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
         # areas with a figure for this population type (its count column is not empty)
         column = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
         clauses.append(f"c.{column[q.population_type]} IS NOT NULL")
-    if q.round and not collection.stats and "round" in collection.properties:
-        clauses.append("c.round = :round")
     if (q.date_from or q.date_to) and "reporting_date" in collection.properties:
         clauses.append(
             "c.reporting_date BETWEEN coalesce(CAST(:date_from AS date), '-infinity') "
@@ -480,7 +478,6 @@ def tile(
                                 bounds.env, {EXTENT}, 64, true) AS geom
             FROM ({collection.source}) c, bounds
             WHERE c.geom && ST_Transform(ST_Expand(bounds.env, :margin), 4326)
-              AND {"c.round = :round" if collection.flows else "true"}
         )
         SELECT ST_AsMVT(features.*, :layer, {EXTENT}, 'geom', 'fid') FROM features
         WHERE geom IS NOT NULL
