@@ -86,7 +86,7 @@ latest_pop AS (
     SELECT DISTINCT ON (pcode) pcode, population, year
     FROM populations ORDER BY pcode, year DESC, source
 ),
-pop_area AS (
+pop_area AS MATERIALIZED (
     -- denominators summed from baladiyas; complete only if every baladiya has one
     SELECT a.pcode, sum(lp.population) AS population, max(lp.year) AS population_year,
            count(lp.pcode) = count(*) AS complete
