@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.rendered import Rendered
 from app.attribution import APPROXIMATE_NOTE, COD_AB
 from app.serialize import dumps
 from app.services import areas, names
-from app.services.rendered import Rendered
 
 router = APIRouter(prefix="/api/v1", tags=["admin areas"])
 

@@ -28,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.rendered import Rendered
+from app.api.rendered import Rendered
 
 GZIP_MIN_BYTES = 1024
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import MAX_ROUND
+from app.api.rendered import Rendered
 from app.serialize import dumps
 from app.services import dtm_compat
 from app.services.dtm_compat import CompatError, CompatQuery
-from app.services.rendered import Rendered
 
 router = APIRouter(tags=["DTM API compatibility"])
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path, Request, Response
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.rendered import Rendered
 from app.serialize import dumps
 from app.services import events
-from app.services.rendered import Rendered
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 

@@ -19,11 +19,11 @@ from app.api.params import (
     resolve_rounds,
     split_list,
 )
+from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
 from app.services import flow_views, flows
 from app.services.flows import DEFAULT_QUALITIES, FlowFilter
-from app.services.rendered import Rendered
 from app.services.stats import POPULATION_TYPES, QUALITIES
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])

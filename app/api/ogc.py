@@ -18,11 +18,11 @@ from sqlalchemy.exc import DataError, ProgrammingError
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.rendered import Rendered
 from app.errors import InvalidParameter
 from app.serialize import dumps
 from app.services import cql2, ogc, ogc_docs
 from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
-from app.services.rendered import Rendered
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features and tiles"])
 

@@ -13,7 +13,7 @@ from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
 from app.ingest.specs import DISPLACEMENT_REASONS
 from app.services import names
-from app.services.rendered import Page
+from app.services.paging import Page
 from app.services.stats import POPULATION_TYPES, QUALITIES, StatsFilter
 
 MAX_LIMIT = 10_000

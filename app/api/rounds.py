@@ -8,10 +8,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.rendered import Rendered
 from app.ingest.pipeline import round_etag
 from app.serialize import dumps
 from app.services import rounds
-from app.services.rendered import Rendered
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 

@@ -6,11 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import Page, RoundQuery, page_params, resolve_rounds, stats_filter
+from app.api.rendered import Rendered, links
 from app.errors import InvalidParameter
-from app.services import stats_views
+from app.services import formats, stats_views
 from app.services.stats import StatsFilter
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -48,21 +50,53 @@ def get_stats(
         ),
     ] = "official",
 ) -> Response:
-    def render():
+    def render() -> Rendered:
         if format == "csv":
-            return stats_views.statistics_csv(session, flt, page)
-        if format == "geojson":
-            return stats_views.statistics_geojson(
-                session, flt, page, request.url, geometry == "approximate"
+            table = stats_views.statistics_table(session, flt, page)
+            return Rendered(
+                writers.csv_body(table.meta["columns"], table.rows, formats.HXL),
+                writers.CSV,
+                {
+                    "Content-Disposition": f'attachment; filename="{table.meta["filename"]}"',
+                    "X-Total-Count": str(table.total),
+                },
             )
-        return stats_views.statistics_json(session, flt, page, request.url)
+        if format == "geojson":
+            mapped = stats_views.statistics_features(
+                session, flt, page, geometry == "approximate"
+            )
+            members = {
+                **mapped.meta,
+                **links(request.url, page, mapped.total, len(mapped.features)),
+            }
+            body = writers.feature_collection(
+                (writers.feature(*f) for f in mapped.features), _geojson_order(members)
+            )
+            return Rendered(body, writers.GEOJSON)
+        return _envelope(stats_views.statistics_rows(session, flt, page), request, page)
 
     return cached_response(request, session, render)
 
 
+def _envelope(result: stats_views.Result, request: Request, page: Page) -> Rendered:
+    meta = {**result.meta, **links(request.url, page, result.total, len(result.rows))}
+    return Rendered(writers.json_body({"data": result.rows, "meta": meta}), writers.JSON)
+
+
+def _geojson_order(members: dict) -> dict:
+    """Top-level members of the statistics map, in the order the API has always given."""
+    order = ("round", "level", "level_name", "total", "limit", "offset", "returned", "next",
+             "prev", "sources", "attribution", "note")
+    return {k: members[k] for k in order}
+
+
 @router.get("/stats/timeseries", summary="Series across rounds for one or several areas")
 def get_timeseries(request: Request, session: SessionDep, flt: FilterDep) -> Response:
-    return cached_response(request, session, lambda: stats_views.timeseries_json(session, flt))
+    def render() -> Rendered:
+        result = stats_views.timeseries(session, flt)
+        return Rendered(writers.json_body({"data": result.rows, "meta": result.meta}), writers.JSON)
+
+    return cached_response(request, session, render)
 
 
 @router.get(
@@ -87,11 +121,11 @@ def get_change(
     for name, ids in (("from_round", before), ("to_round", after)):
         if ids is None or len(ids) != 1:
             raise InvalidParameter(name, "give exactly one round")
-    return cached_response(
-        request,
-        session,
-        lambda: stats_views.change_json(session, flt, before[0], after[0], top),
-    )
+    def render() -> Rendered:
+        result = stats_views.change(session, flt, before[0], after[0], top)
+        return Rendered(writers.json_body({"data": result.rows, **result.meta}), writers.JSON)
+
+    return cached_response(request, session, render)
 
 
 @router.get("/nationalities", summary="Migrants by nationality per area and round")
@@ -108,5 +142,7 @@ def get_nationalities(
     if "reason" in asked:
         raise InvalidParameter("reason", "nationalities have no displacement reason")
     return cached_response(
-        request, session, lambda: stats_views.nationalities_json(session, flt, page, request.url)
+        request,
+        session,
+        lambda: _envelope(stats_views.nationalities(session, flt, page), request, page),
     )

@@ -7,9 +7,9 @@ import io
 
 import numpy as np
 
+from app.api.rendered import Rendered
 from app.attribution import COD_AB, DTM
 from app.serialize import dumps
-from app.services.rendered import Rendered
 
 MODEL_NOTE = (
     "Flows labelled 'modelled' were built from published totals and hosting figures by a "

@@ -1,12 +1,8 @@
-"""Statistics rows shaped for output: wide tables, CSV with HXL tags, GeoJSON features."""
+"""Statistics rows shaped for output: wide tables and their HXL-tagged columns."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
-
-import pandas as pd
 
 LEVEL_PREFIX = {0: "admin0", 1: "admin1", 2: "admin2"}
 PLURAL = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
@@ -119,16 +115,9 @@ def wide(rows: Iterable[dict], level: int, by_reason: bool = True) -> list[dict]
     return list(out.values())
 
 
-def csv_with_hxl(rows: list[dict], level: int) -> bytes:
-    """CSV (UTF-8, with BOM for spreadsheet programs) with an HXL tag row under the header."""
-    columns = [c for c in HXL if c in _present_columns(rows, level)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerow([HXL[c] for c in columns])
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def columns(rows: list[dict], level: int) -> list[str]:
+    """The columns of a wide table, in HXL order: those of the level and those present."""
+    return [c for c in HXL if c in _present_columns(rows, level)]
 
 
 def _present_columns(rows: list[dict], level: int) -> set[str]:
@@ -153,17 +142,3 @@ def _present_columns(rows: list[dict], level: int) -> set[str]:
     for row in rows:
         present |= {k for k in row if k in HXL}
     return present
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "; ".join(value)
-    return str(value)
-
-
-def as_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(rows)

@@ -11,6 +11,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.api.rendered import Rendered
 from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo.frames import area_frame
@@ -18,7 +19,6 @@ from app.geo.hotspots import MIN_UNITS, Options, analyse, clear_weights_cache
 from app.lru import Lru
 from app.serialize import dumps
 from app.services import stats
-from app.services.rendered import Rendered
 from app.services.stats import StatsFilter
 
 METRICS = ("count", "rate", "change")

@@ -1,24 +1,30 @@
-"""Rendered outputs of the statistics: JSON envelopes, CSV with HXL, GeoJSON features."""
+"""Statistics shaped for output: envelopes, wide tables and map features (data only;
+the web layer writes the bytes)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-from starlette.datastructures import URL
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
-from app.geo.frames import area_frame
-from app.serialize import dumps
+from app.geo import encoded
 from app.services import formats, stats
-from app.services.rendered import Page, Rendered
+from app.services.paging import Page
 from app.services.stats import StatsFilter
 
-GEOJSON = "application/geo+json"
-CSV = "text/csv; charset=utf-8"
+
+@dataclass
+class Result:
+    """Rows (or map features) of one answer, with their metadata and the total before
+    paging. `features` are (id, encoded geometry, properties) for GeoJSON."""
+
+    rows: list[dict]
+    meta: dict
+    total: int
+    features: list[tuple] | None = None
 
 
 def _attribution(rows: list[dict]) -> list[str]:
@@ -28,13 +34,12 @@ def _attribution(rows: list[dict]) -> list[str]:
     return notes
 
 
-def statistics_json(session: Session, flt: StatsFilter, page: Page, url: URL) -> Rendered:
+def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
     rows = stats.statistics(session, flt)
     chunk = page.slice(rows)
     meta = {
         "level": flt.level,
         "level_name": LEVEL_NAMES[flt.level],
-        **page.links(url, len(rows), len(chunk)),
         **stats.sources_metadata(session, chunk),
         "attribution": _attribution(chunk),
         "order": [
@@ -48,24 +53,42 @@ def statistics_json(session: Session, flt: StatsFilter, page: Page, url: URL) ->
         "none of its own; 'complete' is false for sums of only some of the areas "
         "below. per_1000 is per 1,000 residents (see denominators).",
     }
-    return Rendered(dumps({"data": chunk, "meta": meta}), "application/json")
+    return Result(chunk, meta, len(rows))
 
 
-def statistics_csv(session: Session, flt: StatsFilter, page: Page) -> Rendered:
+def statistics_table(session: Session, flt: StatsFilter, page: Page) -> Result:
+    """One row per round, area and reason with a column per population type; `meta`
+    names the columns (in HXL order) and the file."""
     table = formats.wide(stats.statistics(session, flt), flt.level)
     chunk = page.slice(table)
-    name = f"dtm-libya-{formats.LEVEL_PREFIX[flt.level]}.csv"
-    return Rendered(
-        formats.csv_with_hxl(chunk, flt.level),
-        CSV,
-        {"Content-Disposition": f'attachment; filename="{name}"', "X-Total-Count": str(len(table))},
-    )
+    meta = {
+        "columns": formats.columns(chunk, flt.level),
+        "filename": f"dtm-libya-{formats.LEVEL_PREFIX[flt.level]}.csv",
+    }
+    return Result(chunk, meta, len(table))
 
 
-def statistics_geojson(
-    session: Session, flt: StatsFilter, page: Page, url: URL, approximate: bool
-) -> Rendered:
-    """One feature per area for one round, joined to the boundaries with geopandas."""
+_AREAS = """
+SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
+       p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
+       CASE WHEN a.level < 2 THEN 'official_polygon'
+            WHEN :approximate AND ab.pcode IS NOT NULL THEN 'approximate_polygon'
+            ELSE 'official_point' END AS geometry_kind
+FROM admin_areas a
+LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
+WHERE a.level = :level
+  AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
+       OR 'LBY' = ANY(:areas))
+ORDER BY a.pcode
+"""
+
+
+def statistics_features(
+    session: Session, flt: StatsFilter, page: Page, approximate: bool
+) -> Result:
+    """One feature per area for one round (the latest matching one unless given), its
+    geometry joined by pcode from the encoded geometries."""
     if flt.round_ids is not None and len(flt.round_ids) > 1:
         raise InvalidParameter("round", "GeoJSON maps one round at a time: give a single round")
     if flt.any_reason:
@@ -76,41 +99,36 @@ def statistics_geojson(
     )
     chosen = latest["round_code"] if latest else None
     table = formats.wide([r for r in rows if r["round_code"] == chosen], flt.level, by_reason=False)
-    frame = area_frame(session, flt.level, approximate=approximate)
-    if flt.areas is not None:
-        wanted = set(flt.areas)
-        keep = frame["pcode"].isin(wanted) | frame["parent_pcode"].isin(wanted)
-        frame = frame[keep | ("LBY" in wanted)]
-    figures = pd.DataFrame.from_records(
-        [
-            {
-                "pcode": _pcode(r, flt.level),
-                **{k: v for k, v in r.items() if k in _COUNT_KEYS},
-                "reporting_date": _iso(r["reporting_date"]),
-            }
-            for r in table
-        ],
-        columns=["pcode", *_COUNT_KEYS],
-    )
-    joined = frame.merge(figures, on="pcode", how="left").iloc[
-        page.offset : page.offset + page.limit
-    ]
-    joined.index = pd.Index(joined["pcode"], name=None)  # feature ids are pcodes
-    collection = json.loads(joined.to_json(na="null"))
-    for feature in collection["features"]:
-        _tidy(feature["properties"])
-    collection.update(
+    figures = {_pcode(r, flt.level): r for r in table}
+    areas = session.execute(
+        text(_AREAS),
         {
-            "round": chosen,
             "level": flt.level,
-            "level_name": LEVEL_NAMES[flt.level],
-            **page.links(url, len(frame), len(joined)),
-            "sources": sorted({s for r in table for s in r["sources"]}),
-            "attribution": _attribution(rows),
-            "note": APPROXIMATE_NOTE if approximate else None,
-        }
-    )
-    return Rendered(dumps(collection), GEOJSON)
+            "approximate": approximate,
+            "all_areas": flt.areas is None,
+            "areas": list(flt.areas or ()),
+        },
+    ).mappings()
+    areas = [dict(a) for a in areas]
+    shapes = encoded.geometries(session, "approximate" if approximate else "official")
+    features = []
+    for area in page.slice(areas):
+        area["geometry_quality"] = (
+            "approximate" if area["geometry_kind"] == "approximate_polygon" else "official"
+        )
+        found = figures.get(area["pcode"], {})
+        counts = {k: found.get(k) for k in _COUNT_KEYS}
+        counts["reporting_date"] = _iso(counts["reporting_date"])
+        features.append((area["pcode"], shapes.get(area["pcode"]), {**area, **counts}))
+    meta = {
+        "round": chosen,
+        "level": flt.level,
+        "level_name": LEVEL_NAMES[flt.level],
+        "sources": sorted({s for r in table for s in r["sources"]}),
+        "attribution": _attribution(rows),
+        "note": APPROXIMATE_NOTE if approximate else None,
+    }
+    return Result([], meta, len(areas), features)
 
 
 _COUNT_KEYS = (
@@ -130,16 +148,6 @@ _COUNT_KEYS = (
     "quality",
     "complete",
 )
-_INTEGER_KEYS = {
-    "idps",
-    "idp_households",
-    "returnees",
-    "returnee_households",
-    "migrants",
-    "migrant_households",
-    "population",
-    "population_year",
-}
 
 
 def _iso(value) -> str | None:
@@ -150,14 +158,7 @@ def _pcode(row: dict, level: int) -> str:
     return row.get(f"admin{level}_pcode") or "LBY"
 
 
-def _tidy(props: dict) -> None:
-    """pandas turns missing integers into floats: give them back as integers."""
-    for key in _INTEGER_KEYS & props.keys():
-        if isinstance(props[key], float):
-            props[key] = int(props[key])
-
-
-def timeseries_json(session: Session, flt: StatsFilter) -> Rendered:
+def timeseries(session: Session, flt: StatsFilter) -> Result:
     rows = stats.statistics(session, flt)
     series: dict[tuple, dict] = {}
     for r in rows:
@@ -197,12 +198,12 @@ def timeseries_json(session: Session, flt: StatsFilter) -> Rendered:
         **stats.sources_metadata(session, rows),
         "attribution": _attribution(rows),
     }
-    return Rendered(dumps({"data": data, "meta": meta}), "application/json")
+    return Result(data, meta, len(data))
 
 
-def change_json(
+def change(
     session: Session, flt: StatsFilter, before_round: int, after_round: int, top: int
-) -> Rendered:
+) -> Result:
     """Round-over-round change per area, with the largest absolute movers first in `top`."""
     before = {
         _change_key(r): r
@@ -246,21 +247,20 @@ def change_json(
         **stats.sources_metadata(session, [*before.values(), *after.values()]),
         "attribution": [DTM, COD_AB],
     }
-    return Rendered(dumps({"data": data, "top_movers": movers, "meta": meta}), "application/json")
+    return Result(data, {"top_movers": movers, "meta": meta}, len(data))
 
 
 def _change_key(row: dict) -> tuple:
     return row["pcode"], row["population_type"], row["displacement_reason"]
 
 
-def nationalities_json(session: Session, flt: StatsFilter, page: Page, url: URL) -> Rendered:
+def nationalities(session: Session, flt: StatsFilter, page: Page) -> Result:
     rows = stats.nationalities(session, flt)
     chunk = page.slice(rows)
     meta = {
         "level": flt.level,
-        **page.links(url, len(rows), len(chunk)),
         "rounds": sorted({r["round_code"] for r in chunk}),
         "sources": sorted({s for r in chunk for s in r["sources"] or ()}),
         "attribution": [DTM, COD_AB],
     }
-    return Rendered(dumps({"data": chunk, "meta": meta}), "application/json")
+    return Result(chunk, meta, len(rows))

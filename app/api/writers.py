@@ -1,0 +1,79 @@
+"""The one place where results become bytes: one writer per format.
+
+- JSON: orjson (dates as ISO strings, decimals as numbers).
+- GeoJSON (RFC 7946): features assembled from geometries that are already encoded
+  (`app.geo.encoded`), so a request joins bytes instead of serialising shapes.
+- CSV: one dialect for every CSV the service writes: UTF-8 with a byte-order mark (so
+  spreadsheet programs read Arabic names right), comma-separated, CRLF line ends and
+  minimal quoting (RFC 4180); empty cells for missing values, `true`/`false` for
+  booleans and `; ` between the items of a list. An HXL hashtag row may follow the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from app.serialize import dumps
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+CSV = "text/csv; charset=utf-8"
+
+
+def json_body(content: Any) -> bytes:
+    return dumps(content)
+
+
+def feature(fid: Any, geometry: bytes | None, properties: dict | bytes) -> bytes:
+    """One GeoJSON Feature; `geometry` is encoded GeoJSON (or None), `properties` a dict or
+    an encoded JSON object."""
+    props = properties if isinstance(properties, bytes) else dumps(properties)
+    return b"".join(
+        (
+            b'{"type":"Feature","id":',
+            dumps(fid),
+            b',"geometry":',
+            geometry or b"null",
+            b',"properties":',
+            props,
+            b"}",
+        )
+    )
+
+
+def feature_collection(features: Iterable[bytes], members: dict | None = None) -> bytes:
+    """A FeatureCollection of encoded features, with `members` (links, counts, meta)."""
+    head = b'{"type":"FeatureCollection","features":[' + b",".join(features) + b"]"
+    if members:
+        return head + b"," + dumps(members)[1:]
+    return head + b"}"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_body(
+    columns: Sequence[str], rows: Iterable[dict], hxl: dict[str, str] | None = None
+) -> bytes:
+    """CSV of `rows` (dicts) in `columns` order, with an HXL tag row when `hxl` is given."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    if hxl is not None:
+        writer.writerow([hxl.get(c, "") for c in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return buffer.getvalue().encode("utf-8")
