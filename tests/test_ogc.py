@@ -197,7 +197,7 @@ def test_csv_download_of_a_collection(client):
     response = client.get("/ogc/collections/baladiyas/items", params={"f": "csv", "limit": 200})
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].split(",")[:3] == ["id", "pcode", "name_en"] and len(lines) == 101
-    assert any("درنة" in line and "POINT (22.638319 32.759379)" in line for line in lines)
+    assert any("درنة" in line and "POINT(22.638319 32.759379)" in line for line in lines)
 
 
 def test_stats_collections_select_round_and_population_type(client):

@@ -12,10 +12,10 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy.exc import DataError, ProgrammingError
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
@@ -415,27 +415,31 @@ def items(request: Request, session: SessionDep, collection_id: CollectionId) ->
         raise HTTPException(400, "f: expected json (GeoJSON) or csv")
 
     def render() -> Rendered:
-        body, matched, returned = _items(session, found, query)
+        page = _items(session, found, query, wkt=output == "csv")
         if output == "csv":
             name = f"dtm-geo-{collection_id}.csv"
+            rows = [{"id": f.fid, **f.properties, "wkt": f.wkt} for f in page.features]
             return Rendered(
-                _csv(body),
-                "text/csv; charset=utf-8",
+                writers.csv_body(["id", *found.properties, "wkt"], rows),
+                writers.CSV,
                 {
                     "Content-Disposition": f'attachment; filename="{name}"',
                     "Content-Crs": f"<{crs}>",
                 },
             )
-        collection_json = _page(request, body, matched, returned, query)
-        return Rendered(collection_json, GEOJSON, {"Content-Crs": f"<{crs}>"})
+        body = writers.feature_collection(
+            (writers.feature(f.fid, f.geometry, f.properties) for f in page.features),
+            _page_members(request, page.matched, len(page.features), query),
+        )
+        return Rendered(body, GEOJSON, {"Content-Crs": f"<{crs}>"})
 
     return cached_response(request, session, render)
 
 
-def _items(session, collection: ogc.Collection, query: ItemsQuery):
+def _items(session, collection: ogc.Collection, query: ItemsQuery, wkt: bool = False):
     """ogc.items, with what a request can still get wrong answered 400."""
     try:
-        return ogc.items(session, collection, query)
+        return ogc.items(session, collection, query, wkt)
     except InvalidParameter as exc:
         raise HTTPException(400, str(exc)) from None
     except (DataError, ProgrammingError):
@@ -447,31 +451,7 @@ def _items(session, collection: ogc.Collection, query: ItemsQuery):
         raise HTTPException(400, "filter: the database cannot evaluate it") from None
 
 
-def _csv(body: bytes) -> bytes:
-    """Features as CSV: their properties and the geometry as WKT (UTF-8, with BOM)."""
-    import csv
-    import io
-
-    from shapely.geometry import shape
-
-    features = orjson.loads(body)["features"]
-    columns = list(features[0]["properties"]) if features else []
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["id", *columns, "wkt"])
-    for f in features:
-        writer.writerow(
-            [
-                f["id"],
-                *("" if f["properties"][c] is None else f["properties"][c] for c in columns),
-                shape(f["geometry"]).wkt,
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode()
-
-
-def _page(request: Request, body: bytes, matched: int, returned: int, q: ItemsQuery) -> bytes:
-    document = orjson.loads(body)
+def _page_members(request: Request, matched: int, returned: int, q: ItemsQuery) -> dict:
     url = request.url
     links = [
         {"href": str(url), "rel": "self", "type": GEOJSON},
@@ -493,13 +473,12 @@ def _page(request: Request, body: bytes, matched: int, returned: int, q: ItemsQu
                 "type": GEOJSON,
             }
         )
-    document.update(
-        numberMatched=matched,
-        numberReturned=returned,
-        links=links,
-        timeStamp=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    return dumps(document)
+    return {
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "links": links,
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
@@ -517,17 +496,17 @@ def item(
     crs, query = _query(request, session, found, fid=int(feature_id))
 
     def render() -> Rendered:
-        body, _, _ = _items(session, found, query)
-        features = orjson.loads(body)["features"]
+        features = _items(session, found, query).features
         if not features:
             raise HTTPException(404, f"no feature {feature_id} in {collection_id}")
-        feature = features[0]
         base = str(request.url).split("?")[0]
-        feature["links"] = [
+        links = [
             {"href": base, "rel": "self", "type": GEOJSON},
             {"href": base.rsplit("/items", 1)[0], "rel": "collection", "type": JSON},
         ]
-        return Rendered(dumps(feature), GEOJSON, {"Content-Crs": f"<{crs}>"})
+        f = features[0]
+        body = writers.feature(f.fid, f.geometry, f.properties)[:-1] + b',"links":'
+        return Rendered(body + dumps(links) + b"}", GEOJSON, {"Content-Crs": f"<{crs}>"})
 
     return cached_response(request, session, render)
 

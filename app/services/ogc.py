@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.errors import InvalidParameter
+from app.geo import encoded
 from app.geo.hotspots import MIN_UNITS, Options
 from app.services import cql2, hotspots
 from app.services.hierarchy import rollup_sql
@@ -74,6 +75,9 @@ class Collection:
     level: int = 0  # statistics collections: the admin level of their areas
     computed: bool = False  # rows computed in Python, passed to the SQL as :hotspots
     flows: bool = False  # takes ?round= (default: the latest round with flows)
+    # where a feature's geometry comes from: the encoded area geometries of this kind,
+    # joined by pcode (app.geo.encoded), or None for geometry built by the source's SQL
+    geometry_kind: str | None = "official"
 
 
 _AREA_PROPS = ("pcode", "name_en", "name_ar", "parent_pcode", "region_pcode")
@@ -112,6 +116,7 @@ COLLECTIONS = {
             "ab.method, ab.geom FROM admin_areas a JOIN approximate_boundaries ab USING (pcode)",
             (*_AREA_PROPS, "geometry_quality", "method"),
             "MultiPolygon",
+            geometry_kind="approximate",
         ),
         Collection(
             "stats-admin1",
@@ -200,6 +205,7 @@ COLLECTIONS = {
             ),
             "LineString",
             flows=True,
+            geometry_kind=None,
         ),
     )
 }
@@ -378,28 +384,64 @@ class ItemsQuery:
     filter_params: tuple = ()  # its bind parameters, as (name, value) pairs
 
 
-def items(session: Session, collection: Collection, q: ItemsQuery) -> tuple[bytes, int, int]:
-    """(GeoJSON FeatureCollection without links, numberMatched, numberReturned)."""
+@dataclass
+class Feature:
+    fid: int
+    geometry: bytes | None  # encoded GeoJSON
+    properties: dict
+    wkt: str | None = None
+
+
+@dataclass
+class ItemsPage:
+    matched: int
+    features: list[Feature]
+
+
+def items(
+    session: Session, collection: Collection, q: ItemsQuery, wkt: bool = False
+) -> ItemsPage:
+    """One page of a collection's features, in feature id order, and how many match.
+
+    Area geometries come encoded from `app.geo.encoded` (once per data version and CRS);
+    only the flows' lines are encoded here. `wkt` adds each geometry as WKT (for CSV).
+    """
     where, params = _filters(collection, q)
     params.update(source_params(session, collection, q.round, q.population_type, strict=True))
     geometry = "geom" if q.out_srid == 4326 else f"ST_Transform(geom, {int(q.out_srid)})"
     if q.out_lat_lon:
         geometry = f"ST_FlipCoordinates({geometry})"
     decimals = 6 if q.out_srid == 4326 else 2
-    props = ", ".join(f"'{p}', {p}" for p in collection.properties)
+    encode = (
+        f"ST_AsGeoJSON({geometry}, {decimals})" if collection.geometry_kind is None else "NULL"
+    )
+    as_text = f"ST_AsText({geometry}, {decimals})" if wkt else "NULL"
+    props = ", ".join(f"p.{name}" for name in collection.properties)
     sql = f"""
         WITH matched AS (SELECT * FROM ({collection.source}) c WHERE {where}),
         page AS (SELECT * FROM matched ORDER BY fid LIMIT :limit OFFSET :offset)
-        SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM page) AS returned,
-               json_build_object('type', 'FeatureCollection', 'features', coalesce(
-                   (SELECT json_agg(json_build_object(
-                        'type', 'Feature', 'id', fid,
-                        'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW({geometry}), {decimals})::json,
-                        'properties', json_build_object({props})) ORDER BY fid) FROM page),
-                   '[]'::json))::text AS body
+        SELECT n.matched, p.fid, {encode} AS geometry_json, {as_text} AS wkt, {props}
+        FROM (SELECT count(*) AS matched FROM matched) n LEFT JOIN page p ON true
+        ORDER BY p.fid
     """
-    row = session.execute(text(sql), {**params, "limit": q.limit, "offset": q.offset}).one()
-    return row.body.encode(), row.matched, row.returned
+    rows = session.execute(text(sql), {**params, "limit": q.limit, "offset": q.offset})
+    rows = rows.mappings().all()
+    shapes = (
+        encoded.geometries(session, collection.geometry_kind, q.out_srid, q.out_lat_lon)
+        if collection.geometry_kind
+        else {}
+    )
+    features = [
+        Feature(
+            r["fid"],
+            shapes.get(r["pcode"]) if shapes else (r["geometry_json"] or "").encode() or None,
+            {name: r[name] for name in collection.properties},
+            r["wkt"],
+        )
+        for r in rows
+        if r["fid"] is not None
+    ]
+    return ItemsPage(rows[0]["matched"] if rows else 0, features)
 
 
 def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
