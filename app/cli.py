@@ -262,7 +262,9 @@ def import_file(
 def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8000).")] = None,
     host: Annotated[str | None, typer.Option(help="Interface (default: HOST).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="uvicorn worker processes (default: WORKERS).")
+    ] = None,
 ) -> None:
     """Serve the API (the database must be up; see `dtm-geo run`)."""
     import uvicorn
@@ -276,8 +278,9 @@ def serve(
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        workers=workers or settings.workers,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 
@@ -293,7 +296,7 @@ def run(
     url = database_up(settings)
     report = load_default_data(url, settings.data_dir, progress=_say)
     _say(report.summary())
-    serve(port=port, host=None, workers=1)
+    serve(port=port, host=None, workers=None)
 
 
 def _safe(url: str) -> str:

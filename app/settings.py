@@ -1,5 +1,6 @@
 """Configuration from the environment (and an optional .env file), validated once at start."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,14 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes for `make run` (default: one per core).",
+    )
+    access_log: bool = Field(default=True, description="Log every request (uvicorn's log).")
 
     local_db_dir: Path = PROJECT_ROOT / ".pgdata"
     local_db_port: int = Field(default=54329, ge=1024, le=65535)

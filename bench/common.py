@@ -36,7 +36,12 @@ def free_port() -> int:
 def serve(database_url: str, workers: int = 1, extra_env: dict | None = None):
     """Run `dtm-geo serve` on a free loopback port until the block ends."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ACCESS_LOG": "false",
+        **(extra_env or {}),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,

@@ -118,7 +118,7 @@ def live_server(db_url, first_load):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": db_url, "DATA_VERSION_TTL": "0"}
+    env = {**os.environ, "DATABASE_URL": db_url, "DATA_VERSION_TTL": "0", "WORKERS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         env=env,

@@ -7,7 +7,9 @@ from the data version; `If-None-Match` answers 304; gzip is done once per body.
 
 The middleware learns the data version from `VersionClock`, which reads the database at
 most every `DATA_VERSION_TTL` seconds (default 1): after a write, other processes serve
-the previous version for at most that long. Handlers read the version afresh.
+the previous version for at most that long. Handlers use the same clock and hand the
+version to the services through the session (`session.info`), so one request reads it
+at most once.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from urllib.parse import unquote_plus
 
 import anyio
 from fastapi import Request, Response
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.rendered import Rendered
+from app.memo import version_and_time
 
 GZIP_MIN_BYTES = 1024
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
@@ -92,8 +94,7 @@ class VersionClock:
 
 
 def data_version(session: Session) -> tuple[int, datetime]:
-    row = session.execute(text("SELECT version, changed_at FROM data_version")).one()
-    return row[0], row[1]
+    return version_and_time(session)
 
 
 def scope_key(scope) -> str:
@@ -151,7 +152,9 @@ def _answer(entry: Entry, if_none_match: str | None, accept_encoding: str):
 
 def cached_response(request: Request, session: Session, render: Callable[[], Rendered]) -> Response:
     """Render (once per data version) and answer with validators and gzip."""
-    version, changed_at = request.app.state.version_clock.observe(data_version(session))
+    clock: VersionClock = request.app.state.version_clock
+    version, changed_at = clock.fresh() or clock.observe(data_version(session))
+    session.info["data_version"] = version  # what the services key their memos by
     key = scope_key(request.scope)
     cache: ResponseCache = request.app.state.response_cache
     entry = cache.get((version, key))

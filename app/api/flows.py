@@ -6,7 +6,6 @@ import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import text
 
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
@@ -22,7 +21,8 @@ from app.api.params import (
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
-from app.services import flow_views, flows
+from app.services import areas as area_service
+from app.services import flow_views, flows, rounds
 from app.services.flows import DEFAULT_QUALITIES, FlowFilter
 from app.services.stats import POPULATION_TYPES, QUALITIES
 
@@ -71,16 +71,10 @@ def _areas(
 
 
 def _latest_round_with_flows(session) -> tuple[int, ...]:
-    found = session.execute(
-        text(
-            "SELECT r.id FROM rounds r WHERE EXISTS (SELECT 1 FROM flows f "
-            "WHERE f.round_id = r.id) ORDER BY COALESCE(r.reporting_date, r.collection_end, "
-            "r.published_on) DESC NULLS LAST, r.code DESC LIMIT 1"
-        )
-    ).scalar()
+    found = rounds.catalogue(session).latest_with_flows()
     if found is None:
         raise NotFound("no round holds flows yet; post them with POST /api/v1/rounds/{code}/flows")
-    return (found,)
+    return (found.id,)
 
 
 def flow_filter(
@@ -199,16 +193,14 @@ def get_flow_balances(
 ) -> Response:
     flt = flow_filter(session, round=round, population_type=population_type, quality=quality)
     areas = _areas(session, pcode, level, "pcode")
-    deeper = session.execute(
-        text("SELECT pcode, level FROM admin_areas WHERE pcode = ANY(:p) AND level > :level"),
-        {"p": list(areas or ()), "level": level},
-    ).first()
+    deeper = area_service.first_deeper(session, areas, level)
     if deeper:
+        pcode_found, found_level = deeper
         raise InvalidParameter(
             "pcode",
-            f"{deeper.pcode} is a level-{deeper.level} area: at level {level} give an area of "
+            f"{pcode_found} is a level-{found_level} area: at level {level} give an area of "
             f"level {level} or above",
-            deeper.pcode,
+            pcode_found,
         )
 
     def render():

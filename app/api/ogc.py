@@ -21,7 +21,7 @@ from app.api.deps import SessionDep
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter
 from app.serialize import dumps
-from app.services import cql2, ogc, ogc_docs
+from app.services import cql2, ogc, ogc_docs, package, rounds
 from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features and tiles"])
@@ -49,7 +49,7 @@ CONFORMANCE = [
 ]
 FILTER_LANGS = ("cql2-text", "cql2-json")
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
-MAX_LIMIT = 10_000
+MAX_LIMIT = ogc.MAX_ITEMS
 CollectionId = Annotated[str, Path(description="Collection id.", examples=["mantikas"])]
 
 
@@ -68,8 +68,8 @@ def _collection(collection_id: str) -> ogc.Collection:
 
 def _known_round(session, code: str | None) -> str | None:
     """The round code as given, or 404 when no such round exists."""
-    if code is not None and not ogc.round_exists(session, code):
-        raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
+    if code is not None:
+        rounds.catalogue(session).require(code)
     return code
 
 
@@ -590,7 +590,7 @@ def vector_tile(
     return cached_response(request, session, render)
 
 
-GPKG = "application/geopackage+sqlite3"
+GPKG = writers.GPKG
 
 
 @router.get(
@@ -610,16 +610,16 @@ def download_geopackage(
         ),
     ] = None,
 ) -> Response:
-    from app.geo.package import geopackage
-
     _known_round(session, round)
 
     def render() -> Rendered:
-        code = round or ogc.latest_round(session)
+        latest = rounds.catalogue(session).latest()
+        code = round or (latest.code if latest else None)
         name = f"dtm-geo-libya-{code or 'boundaries'}.gpkg"
+        layers, metadata = package.layers(session, code)
         return Rendered(
-            geopackage(session, code),
-            GPKG,
+            writers.geopackage(layers, metadata),
+            writers.GPKG,
             {"Content-Disposition": f'attachment; filename="{name}"'},
         )
 

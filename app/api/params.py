@@ -7,12 +7,11 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Query
-from sqlalchemy import text
 
 from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
 from app.ingest.specs import DISPLACEMENT_REASONS
-from app.services import names
+from app.services import areas, names, rounds
 from app.services.paging import Page
 from app.services.stats import POPULATION_TYPES, QUALITIES, StatsFilter
 
@@ -82,23 +81,8 @@ def resolve_rounds(session, values: list[str] | None) -> tuple[int, ...] | None:
     values = split_list(values, "round")
     if values is None:
         return None
-    ids = []
-    for value in values:
-        found = (
-            session.execute(
-                text(
-                    "SELECT id FROM rounds WHERE code = :v OR (number::text = :v "
-                    "AND kind = 'mobility_tracking') OR lower(code) = lower(:v)"
-                ),
-                {"v": value},
-            )
-            .scalars()
-            .all()
-        )
-        if not found:
-            raise NotFound(f"unknown round '{value}'; list rounds with GET /api/v1/rounds")
-        ids.extend(found)
-    return tuple(sorted(set(ids)))
+    known = rounds.catalogue(session)
+    return tuple(sorted({r.id for value in values for r in known.resolve(value)}))
 
 
 def resolve_areas(
@@ -108,10 +92,7 @@ def resolve_areas(
     requested level when the name has one (Derna the baladiya at level 2), else any level."""
     found: list[str] = []
     for pcode in split_list(pcodes, "pcode") or ():
-        exists = session.execute(
-            text("SELECT 1 FROM admin_areas WHERE pcode = :p"), {"p": pcode}
-        ).scalar()
-        if not exists:
+        if not areas.exists(session, pcode):
             raise NotFound(
                 f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2"
             )

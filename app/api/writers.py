@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from app.serialize import dumps
@@ -21,6 +23,7 @@ from app.serialize import dumps
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 CSV = "text/csv; charset=utf-8"
+GPKG = "application/geopackage+sqlite3"
 
 
 def json_body(content: Any) -> bytes:
@@ -77,3 +80,25 @@ def csv_body(
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])
     return buffer.getvalue().encode("utf-8")
+
+
+def geopackage(layers: Sequence, metadata: dict) -> bytes:
+    """A GeoPackage of `layers` (app.services.package.Layer), written through GDAL."""
+    import pyogrio
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "dtm-geo-libya.gpkg"
+        for i, layer in enumerate(layers):
+            pyogrio.write_dataframe(
+                layer.frame,
+                path,
+                layer=layer.name,
+                driver="GPKG",
+                append=i > 0,
+                geometry_type=layer.geometry_type,
+                promote_to_multi=layer.geometry_type.startswith("Multi"),
+                layer_options={"IDENTIFIER": layer.title, "DESCRIPTION": layer.description},
+                layer_metadata={"round": layer.round or ""},
+                dataset_metadata=None if i else metadata,
+            )
+        return path.read_bytes()

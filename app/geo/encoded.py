@@ -10,11 +10,10 @@ Kinds: `official` is the OCHA geometry (mantika polygons, baladiya points);
 
 from __future__ import annotations
 
-import threading
-
-from cachetools import LRUCache
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from app.memo import Memo
 
 KINDS = ("official", "approximate")
 
@@ -25,12 +24,7 @@ LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
 WHERE a.geom IS NOT NULL
 """
 
-_cache: LRUCache = LRUCache(maxsize=32)
-_lock = threading.Lock()
-
-
-def data_version(session: Session) -> int:
-    return session.execute(text("SELECT version FROM data_version")).scalar_one()
+_ENCODED = Memo(32)
 
 
 def geometries(
@@ -38,11 +32,12 @@ def geometries(
 ) -> dict[str, bytes]:
     """pcode -> encoded GeoJSON geometry of every area, in `srid` (lat/lon order when
     `lat_lon`), as of the session's data version."""
-    key = (data_version(session), kind, srid, lat_lon)
-    with _lock:
-        found = _cache.get(key)
-    if found is not None:
-        return found
+    return _ENCODED.get(
+        session, (kind, srid, lat_lon), lambda: _encode(session, kind, srid, lat_lon)
+    )
+
+
+def _encode(session: Session, kind: str, srid: int, lat_lon: bool) -> dict[str, bytes]:
     geometry = "COALESCE(ab.geom, a.geom)" if kind == "approximate" else "a.geom"
     if srid != 4326:
         geometry = f"ST_Transform({geometry}, {int(srid)})"
@@ -50,7 +45,4 @@ def geometries(
         geometry = f"ST_FlipCoordinates({geometry})"
     decimals = 6 if srid == 4326 else 2  # about 0.1 m either way
     rows = session.execute(text(_SQL.format(geometry=geometry, decimals=decimals)))
-    encoded = {pcode: body.encode() for pcode, body in rows}
-    with _lock:
-        _cache[key] = encoded
-    return encoded
+    return {pcode: body.encode() for pcode, body in rows}

@@ -21,7 +21,7 @@ from libpysal.weights import KNN, DistanceBand, Queen, W
 from scipy.stats import norm
 
 from app.errors import InvalidParameter
-from app.lru import Lru
+from app.memo import Lru
 
 EARTH_RADIUS_KM = 6371.0088
 WEIGHTS = ("queen", "knn", "distance", "queen-approximate")

@@ -135,3 +135,20 @@ def get_area(session: Session, pcode: str) -> dict | None:
     )
     area["population"] = dict(population) if population else None
     return area
+
+
+def exists(session: Session, pcode: str) -> bool:
+    found = session.execute(text("SELECT 1 FROM admin_areas WHERE pcode = :p"), {"p": pcode})
+    return found.scalar() is not None
+
+
+def first_deeper(session: Session, pcodes, level: int) -> tuple[str, int] | None:
+    """The first of `pcodes` whose area lies below `level` (pcode, its level), if any."""
+    found = session.execute(
+        text(
+            "SELECT pcode, level FROM admin_areas WHERE pcode = ANY(:p) AND level > :level "
+            "ORDER BY pcode LIMIT 1"
+        ),
+        {"p": list(pcodes or ()), "level": level},
+    ).first()
+    return (found.pcode, found.level) if found else None

@@ -8,7 +8,6 @@ import geopandas as gpd
 import numpy as np
 import orjson
 import shapely
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.api.rendered import Rendered
@@ -16,7 +15,7 @@ from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo.frames import area_frame
 from app.geo.hotspots import MIN_UNITS, Options, analyse, clear_weights_cache
-from app.lru import Lru
+from app.memo import Lru, data_version, database_key
 from app.serialize import dumps
 from app.services import stats
 from app.services.stats import StatsFilter
@@ -53,17 +52,13 @@ class Inputs:
 
 # Inputs per database and data version: a new version (any load or ingest) makes every
 # key stale, so results follow the data while repeated analyses skip the reads.
-_INPUTS: Lru[Inputs] = Lru(32)
+_INPUTS = Lru(32)
 
 
 def clear_cache() -> None:
     """Forget cached inputs and weights (benchmarks measure the cold path with it)."""
     _INPUTS.clear()
     clear_weights_cache()
-
-
-def _data_version(session: Session) -> int:
-    return session.execute(text("SELECT version FROM data_version")).scalar_one()
 
 
 def inputs(
@@ -76,8 +71,8 @@ def inputs(
     approximate: bool,
 ) -> Inputs:
     key = (
-        session.get_bind().url.render_as_string(hide_password=True),
-        _data_version(session),
+        database_key(session),
+        data_version(session),
         level,
         round_id,
         population_type,

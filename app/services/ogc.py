@@ -7,7 +7,7 @@ geometry to the requested CRS; the stored columns are never transformed for filt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 from sqlalchemy import text
@@ -17,7 +17,8 @@ from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.errors import InvalidParameter
 from app.geo import encoded
 from app.geo.hotspots import MIN_UNITS, Options
-from app.services import cql2, hotspots
+from app.memo import Memo
+from app.services import cql2, hotspots, rounds
 from app.services.hierarchy import rollup_sql
 from app.services.stats import reason_total
 
@@ -258,23 +259,20 @@ def source_params(
     return params
 
 
-_HOTSPOT_DEFAULTS = """
-SELECT r.code, o.population_type FROM observations o
-JOIN rounds r ON r.id = o.round_id JOIN admin_areas a ON a.pcode = o.pcode
-WHERE a.level = 2 AND o.quality = 'published' AND o.displacement_reason IS NULL
-  AND (CAST(:round AS text) IS NULL OR r.code = :round)
-  AND (CAST(:type AS text) IS NULL OR o.population_type = :type)
-GROUP BY r.code, r.reporting_date, o.population_type HAVING count(*) >= :min_units
-ORDER BY r.reporting_date DESC NULLS LAST, count(*) DESC, r.code, o.population_type LIMIT 1
-"""
-
-
 def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
-    found = session.execute(
-        text(_HOTSPOT_DEFAULTS),
-        {"round": round_code, "type": population_type, "min_units": MIN_UNITS},
-    ).first()
-    if found is None:
+    known = rounds.catalogue(session)
+    candidates = [known.require(round_code)] if round_code else reversed(known.rounds)
+    chosen = None
+    for ref in candidates:
+        counts = {
+            kind: n
+            for (kind, level), n in ref.published.items()
+            if level == 2 and n >= MIN_UNITS and population_type in (None, kind)
+        }
+        if counts:
+            chosen = ref, min(counts, key=lambda kind: (-counts[kind], kind))
+            break
+    if chosen is None:
         if strict:
             raise InvalidParameter(
                 "round",
@@ -283,12 +281,9 @@ def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
                 + (f" for {population_type}" if population_type else ""),
             )
         return None
-    code, kind = found
-    round_id = session.execute(text("SELECT id FROM rounds WHERE code = :c"), {"c": code})
+    ref, kind = chosen
     try:
-        rows, _, _ = hotspots.compute(
-            session, 2, round_id.scalar_one(), kind, "rate", None, Options()
-        )
+        rows, _, _ = hotspots.compute(session, 2, ref.id, kind, "rate", None, Options())
     except InvalidParameter:
         if strict:
             raise
@@ -296,40 +291,15 @@ def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
     keep = ("pcode", "value", "z", "p_analytic", "p_permutation", "class")
     return orjson.dumps(
         [
-            {**{k: r[k] for k in keep}, "round": code, "population_type": kind, "metric": "rate"}
+            {
+                **{k: r[k] for k in keep},
+                "round": ref.code,
+                "population_type": kind,
+                "metric": "rate",
+            }
             for r in rows
         ]
     ).decode()
-
-
-def latest_round(
-    session: Session, population_type: str | None = None, level: int = 0
-) -> str | None:
-    """The latest round with published figures at `level` or below (of `population_type`
-    when given): those that give the level's areas a value."""
-    return session.execute(
-        text("""
-        SELECT r.code FROM rounds r WHERE EXISTS (
-            SELECT 1 FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
-            WHERE o.round_id = r.id AND o.quality = 'published'
-              AND o.displacement_reason IS NULL AND a.level >= :level
-              AND (CAST(:type AS text) IS NULL OR o.population_type = :type))
-        ORDER BY r.reporting_date DESC NULLS LAST, r.code DESC LIMIT 1"""),
-        {"type": population_type, "level": level},
-    ).scalar()
-
-
-def latest_flow_round(session: Session, among: str | None = None) -> str | None:
-    """The latest round with flows (`among`, when it has flows itself)."""
-    return session.execute(
-        text("""
-        SELECT r.code FROM rounds r
-        WHERE EXISTS (SELECT 1 FROM flows f WHERE f.round_id = r.id)
-          AND (CAST(:among AS text) IS NULL OR r.code = :among)
-        ORDER BY COALESCE(r.reporting_date, r.collection_end) DESC NULLS LAST, r.code DESC
-        LIMIT 1"""),
-        {"among": among},
-    ).scalar()
 
 
 def round_for(
@@ -338,19 +308,17 @@ def round_for(
     requested: str | None,
     population_type: str | None = None,
 ) -> str | None:
-    """The round a collection shows: the requested one, else its own default."""
+    """The round a collection shows: the requested one (404 when unknown), else its own
+    default: the latest with figures for its areas, or the latest with flows."""
+    known = rounds.catalogue(session)
     if requested is not None:
-        return requested
+        return known.require(requested).code
+    found = None
     if collection.stats:
-        return latest_round(session, population_type, collection.level)
-    if collection.flows:
-        return latest_flow_round(session)
-    return None
-
-
-def round_exists(session: Session, code: str) -> bool:
-    found = session.execute(text("SELECT 1 FROM rounds WHERE code = :c"), {"c": code})
-    return found.scalar() is not None
+        found = known.latest(population_type, collection.level)
+    elif collection.flows:
+        found = known.latest_with_flows()
+    return found.code if found else None
 
 
 def extent(session: Session, collection: Collection, params: dict) -> list[float] | None:
@@ -362,6 +330,9 @@ def extent(session: Session, collection: Collection, params: dict) -> list[float
         return None
     numbers = box.removeprefix("BOX(").removesuffix(")").replace(",", " ").split()
     return [round(float(n), 6) for n in numbers]
+
+
+MAX_ITEMS = 10_000  # features per page at most, as OGC API - Features lets a server cap
 
 
 @dataclass(frozen=True)
@@ -398,10 +369,30 @@ class ItemsPage:
     features: list[Feature]
 
 
-def items(
-    session: Session, collection: Collection, q: ItemsQuery, wkt: bool = False
-) -> ItemsPage:
+_WHOLE = Memo(64)
+
+
+def items(session: Session, collection: Collection, q: ItemsQuery, wkt: bool = False) -> ItemsPage:
     """One page of a collection's features, in feature id order, and how many match.
+
+    A page of the whole layer (no selection but its round) is cut from the layer read once
+    per data version; a selection (bbox, filter, dates, pcode...) is a query.
+    """
+    whole = replace(q, limit=MAX_ITEMS, offset=0)
+    if whole == ItemsQuery(
+        round=q.round, out_srid=q.out_srid, out_lat_lon=q.out_lat_lon, limit=MAX_ITEMS
+    ):
+        layer = _WHOLE.get(
+            session,
+            (collection.id, q.round, q.out_srid, q.out_lat_lon, wkt),
+            lambda: _query_items(session, collection, whole, wkt),
+        )
+        return ItemsPage(layer.matched, layer.features[q.offset : q.offset + q.limit])
+    return _query_items(session, collection, q, wkt)
+
+
+def _query_items(session: Session, collection: Collection, q: ItemsQuery, wkt: bool) -> ItemsPage:
+    """One page of a collection's features by one query (see `items`).
 
     Area geometries come encoded from `app.geo.encoded` (once per data version and CRS);
     only the flows' lines are encoded here. `wkt` adds each geometry as WKT (for CSV).
@@ -412,9 +403,7 @@ def items(
     if q.out_lat_lon:
         geometry = f"ST_FlipCoordinates({geometry})"
     decimals = 6 if q.out_srid == 4326 else 2
-    encode = (
-        f"ST_AsGeoJSON({geometry}, {decimals})" if collection.geometry_kind is None else "NULL"
-    )
+    encode = f"ST_AsGeoJSON({geometry}, {decimals})" if collection.geometry_kind is None else "NULL"
     as_text = f"ST_AsText({geometry}, {decimals})" if wkt else "NULL"
     props = ", ".join(f"p.{name}" for name in collection.properties)
     sql = f"""

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.memo import Memo
 from app.services.hierarchy import rollup_sql
 
 POPULATION_TYPES = ("idp", "returnee", "migrant")
@@ -116,11 +117,7 @@ SELECT r.code AS round_code, r.number AS round_number, r.kind AS round_kind,
        res.population_type, res.reason AS displacement_reason,
        res.individuals, res.households, res.males, res.females, res.quality,
        cardinality(res.ids) AS units, res.complete,
-       (SELECT min(i) FROM unnest(res.ids) i) AS record_id,
-       (SELECT array_agg(DISTINCT x.level ORDER BY x.level) FROM observations o
-        JOIN admin_areas x ON x.pcode = o.pcode WHERE o.id = ANY(res.ids)) AS stored_levels,
-       (SELECT array_agg(DISTINCT o.source ORDER BY o.source) FROM observations o
-        WHERE o.id = ANY(res.ids)) AS sources,
+       stored.record_id, stored.stored_levels, stored.sources,
        CASE WHEN pa.complete THEN pa.population END AS population,
        CASE WHEN pa.complete THEN pa.population_year END AS population_year,
        CASE WHEN pa.complete AND pa.population > 0
@@ -130,6 +127,15 @@ JOIN admin_areas a ON a.pcode = res.pcode
 JOIN rounds r ON r.id = res.round_id
 LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
 LEFT JOIN pop_area pa ON pa.pcode = a.pcode
+CROSS JOIN LATERAL (
+    -- the stored figures summed: index look-ups by id, never a scan per row
+    SELECT min(o.id) AS record_id,
+           array_agg(DISTINCT x.level ORDER BY x.level) AS stored_levels,
+           array_agg(DISTINCT o.source ORDER BY o.source) AS sources
+    FROM unnest(res.ids) AS i(id)
+    JOIN observations o ON o.id = i.id
+    JOIN admin_areas x ON x.pcode = o.pcode
+) stored
 WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
        OR 'LBY' = ANY(:areas))
 ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.population_type,
@@ -140,8 +146,18 @@ ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.population_type,
 _SQL = {level: _stats_sql(level) for level in (0, 1, 2)}
 
 
+_ROWS = Memo(256)
+
+
 def statistics(session: Session, flt: StatsFilter) -> list[dict]:
-    """Every row matching the filter, in natural-key order (round, pcode, type, reason)."""
+    """Every row matching the filter, in natural-key order (round, pcode, type, reason).
+
+    Rolled up once per data version and filter, then remembered: pages, formats and maps
+    of the same figures share the rows. Callers must not change them."""
+    return _ROWS.get(session, flt, lambda: _query(session, flt))
+
+
+def _query(session: Session, flt: StatsFilter) -> list[dict]:
     rows = session.execute(text(_SQL[flt.level]), flt.params()).mappings().all()
     return [dict(r) for r in rows]
 
