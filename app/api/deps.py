@@ -17,6 +17,9 @@ def get_app_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """A read session per request; the transaction is rolled back at the end."""
     session = request.app.state.sessionmaker()
+    known = request.app.state.version_clock.fresh()
+    if known is not None:  # services key their memos by it (app.memo)
+        session.info["data_version"] = known[0]
     try:
         yield session
     finally:

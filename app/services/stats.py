@@ -162,21 +162,23 @@ def _query(session: Session, flt: StatsFilter) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+_DENOMINATORS = Memo(4)
+
+
+def _denominators(session: Session) -> list[dict]:
+    rows = session.execute(
+        text("SELECT DISTINCT year, source, definition FROM populations ORDER BY year, source")
+    )
+    return [dict(d) for d in rows.mappings()]
+
+
 def sources_metadata(session: Session, rows: list[dict]) -> dict:
     """Rounds, sources, qualities and denominators behind a set of rows."""
     rounds = sorted({r["round_code"] for r in rows})
     sources = sorted({s for r in rows for s in (r["sources"] or [])})
     denominators = []
     if any(r["per_1000"] is not None for r in rows):
-        denominators = [
-            dict(d)
-            for d in session.execute(
-                text(
-                    "SELECT DISTINCT year, source, definition FROM populations "
-                    "ORDER BY year, source"
-                )
-            ).mappings()
-        ]
+        denominators = _DENOMINATORS.get(session, "all", lambda: _denominators(session))
     return {
         "rounds": rounds,
         "sources": sources,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo import encoded
+from app.memo import Memo
 from app.services import formats, stats
 from app.services.paging import Page
 from app.services.stats import StatsFilter
@@ -84,11 +85,20 @@ ORDER BY a.pcode
 """
 
 
+_MAPS = Memo(64)
+
+
 def statistics_features(
     session: Session, flt: StatsFilter, page: Page, approximate: bool
 ) -> Result:
     """One feature per area for one round (the latest matching one unless given), its
-    geometry joined by pcode from the encoded geometries."""
+    geometry joined by pcode from the encoded geometries. The whole map is built once per
+    data version and filter; a page is cut from it."""
+    whole = _MAPS.get(session, (flt, approximate), lambda: _map(session, flt, approximate))
+    return Result([], whole.meta, whole.total, page.slice(whole.features))
+
+
+def _map(session: Session, flt: StatsFilter, approximate: bool) -> Result:
     if flt.round_ids is not None and len(flt.round_ids) > 1:
         raise InvalidParameter("round", "GeoJSON maps one round at a time: give a single round")
     if flt.any_reason:
@@ -112,7 +122,7 @@ def statistics_features(
     areas = [dict(a) for a in areas]
     shapes = encoded.geometries(session, "approximate" if approximate else "official")
     features = []
-    for area in page.slice(areas):
+    for area in areas:
         area["geometry_quality"] = (
             "approximate" if area["geometry_kind"] == "approximate_polygon" else "official"
         )
