@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
 from app.attribution import APPROXIMATE_NOTE, COD_AB
-from app.serialize import dumps
 from app.services import areas, names
 
 router = APIRouter(prefix="/api/v1", tags=["admin areas"])
@@ -79,10 +79,12 @@ def list_areas(
                     f"List names with GET /api/v1/areas?level={level}",
                 )
         if format == "geojson":
-            return Rendered(areas.areas_geojson(session, level, geometry, parent, pcodes), GEOJSON)
+            features, members = areas.area_features(session, level, geometry, parent, pcodes)
+            body = writers.feature_collection((writers.feature(*f) for f in features), members)
+            return Rendered(body, writers.GEOJSON)
         rows = areas.list_areas(session, level, parent, pcodes)
         meta = {"count": len(rows), "level": level, "attribution": [COD_AB]}
-        return Rendered(dumps({"data": rows, "meta": meta}), "application/json")
+        return Rendered(writers.json_body({"data": rows, "meta": meta}), writers.JSON)
 
     return cached_response(request, session, render)
 
@@ -114,6 +116,6 @@ def get_area(
         meta = {"attribution": [COD_AB]}
         if area["level"] == 2:
             meta["approximate_polygon_note"] = APPROXIMATE_NOTE
-        return Rendered(dumps({"data": area, "meta": meta}), "application/json")
+        return Rendered(writers.json_body({"data": area, "meta": meta}), writers.JSON)
 
     return cached_response(request, session, render)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import MAX_ROUND
@@ -102,7 +103,7 @@ def _serve(request: Request, session, level: int, version: int, params: dict) ->
 
     def render() -> Rendered:
         result = dtm_compat.records(session, query, level, version)
-        return Rendered(dumps(_envelope(result)), "application/json")
+        return Rendered(writers.json_body(_envelope(result)), "application/json")
 
     return cached_response(request, session, render)
 

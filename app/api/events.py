@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
-from app.serialize import dumps
 from app.services import events
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["analytics"])
 @router.get("/events", summary="Events with flash-update rounds (e.g. storm-daniel-2023)")
 def list_events(request: Request, session: SessionDep) -> Response:
     def render():
-        return Rendered(dumps({"data": events.events(session)}), "application/json")
+        return Rendered(writers.json_body({"data": events.events(session)}), "application/json")
 
     return cached_response(request, session, render)
 
@@ -46,6 +46,6 @@ def get_event(
     ],
 ) -> Response:
     def render():
-        return Rendered(dumps(events.event(session, slug)), "application/json")
+        return Rendered(writers.json_body(events.event(session, slug)), "application/json")
 
     return cached_response(request, session, render)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import (
@@ -156,14 +157,34 @@ def get_flows(
             "qualities_requested": list(flt.qualities),
         }
         if format == "geojson":
-            return flow_views.as_geojson(rows, extra, arc)
+            features = (
+                writers.feature(fid, dumps(line), props)
+                for fid, line, props in flow_views.as_features(rows, arc)
+            )
+            members = flow_views.meta(rows, extra)
+            return Rendered(writers.feature_collection(features, members), writers.GEOJSON)
         if format == "csv":
-            return flow_views.as_csv(rows)
+            columns, table = flow_views.as_table(rows)
+            return _csv("flows.csv", columns, table, flow_views.HXL)
+        if format == "flowmap":
+            return Rendered(writers.json_body(flow_views.flowmap(rows)), writers.JSON)
         if format.startswith("flowmap"):
-            return flow_views.flowmap(rows, None if format == "flowmap" else format[8:])
-        return flow_views.as_json(rows, extra)
+            part = format.removeprefix("flowmap-")
+            columns = ("id", "name", "lat", "lon")
+            if part == "flows":
+                columns = ("origin", "dest", "count")
+            return _csv(f"{part}.csv", columns, flow_views.flowmap(rows)[part], bom=False)
+        return Rendered(writers.json_body(flow_views.as_document(rows, extra)), writers.JSON)
 
     return cached_response(request, session, render)
+
+
+def _csv(name: str, columns, rows, hxl: dict | None = None, bom: bool = True) -> Rendered:
+    return Rendered(
+        writers.csv_body(columns, rows, hxl, bom),
+        writers.CSV,
+        {"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get(
@@ -209,6 +230,6 @@ def get_flow_balances(
         body = {"data": rows, "meta": {"level": level, "qualities": qualities}}
         if "modelled" in qualities:
             body["meta"]["notes"] = flow_views.MODEL_NOTE
-        return Rendered(dumps(body), "application/json")
+        return Rendered(writers.json_body(body), writers.JSON)
 
     return cached_response(request, session, render)

@@ -6,11 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import resolve_rounds
+from app.api.rendered import Rendered
 from app.errors import InvalidParameter
 from app.geo.hotspots import Options
+from app.serialize import dumps
 from app.services import hotspots
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
@@ -123,6 +126,13 @@ def get_hotspots(
             session, level, round_id, population_type, metric, base_id, options
         )
         meta["round"], meta["base_round"] = round, base_round
-        return hotspots.render(rows, meta, geometries if format == "geojson" else None)
+        if format == "geojson":
+            features = (
+                writers.feature(r["pcode"], dumps(geometries[r["pcode"]]), r)
+                for r in hotspots.shaped(rows, with_geometry=True)
+            )
+            return Rendered(writers.feature_collection(features, meta), writers.GEOJSON)
+        data = hotspots.shaped(rows, with_geometry=False)
+        return Rendered(writers.json_body({"data": data, "meta": meta}), writers.JSON)
 
     return cached_response(request, session, render)

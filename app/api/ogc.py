@@ -74,7 +74,7 @@ def _known_round(session, code: str | None) -> str | None:
 
 
 def _json(body, media: str = JSON) -> Rendered:
-    return Rendered(dumps(body), media)
+    return Rendered(writers.json_body(body), media)
 
 
 @router.get("", summary="Landing page")

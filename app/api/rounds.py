@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
+from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
@@ -35,7 +36,8 @@ def list_rounds(
 ) -> Response:
     def render() -> Rendered:
         rows = rounds.list_rounds(session, kind=kind, event=event)
-        return Rendered(dumps({"data": rows, "meta": {"count": len(rows)}}), "application/json")
+        body = {"data": rows, "meta": {"count": len(rows)}}
+        return Rendered(writers.json_body(body), writers.JSON)
 
     return cached_response(request, session, render)
 

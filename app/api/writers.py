@@ -3,10 +3,12 @@
 - JSON: orjson (dates as ISO strings, decimals as numbers).
 - GeoJSON (RFC 7946): features assembled from geometries that are already encoded
   (`app.geo.encoded`), so a request joins bytes instead of serialising shapes.
-- CSV: one dialect for every CSV the service writes: UTF-8 with a byte-order mark (so
-  spreadsheet programs read Arabic names right), comma-separated, CRLF line ends and
-  minimal quoting (RFC 4180); empty cells for missing values, `true`/`false` for
-  booleans and `; ` between the items of a list. An HXL hashtag row may follow the header.
+- CSV: one dialect for every CSV the service writes: UTF-8, comma-separated, CRLF line
+  ends and minimal quoting (RFC 4180); empty cells for missing values, `true`/`false`
+  for booleans and `; ` between the items of a list. An HXL hashtag row may follow the
+  header. Downloads start with a byte-order mark so that spreadsheet programs read Arabic
+  names right; the flowmap sheets do not, as the JavaScript tools that read them take
+  the mark for part of the first column's name.
 """
 
 from __future__ import annotations
@@ -68,11 +70,15 @@ def _cell(value: Any) -> str:
 
 
 def csv_body(
-    columns: Sequence[str], rows: Iterable[dict], hxl: dict[str, str] | None = None
+    columns: Sequence[str],
+    rows: Iterable[dict],
+    hxl: dict[str, str] | None = None,
+    bom: bool = True,
 ) -> bytes:
     """CSV of `rows` (dicts) in `columns` order, with an HXL tag row when `hxl` is given."""
     buffer = io.StringIO()
-    buffer.write("\ufeff")
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     if hxl is not None:

@@ -1,4 +1,5 @@
-"""Admin areas as JSON rows and as RFC 7946 GeoJSON built by PostGIS."""
+"""Admin areas as rows, and as map features whose geometries are encoded once per data
+version."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB
+from app.geo import encoded
 
 GeometryChoice = Literal["official", "approximate"]
 
@@ -82,32 +84,21 @@ def list_areas(
     return rows
 
 
-def areas_geojson(
+def area_features(
     session: Session,
     level: int | None,
     geometry: GeometryChoice = "official",
     parent: str | None = None,
     pcodes: list[str] | None = None,
-) -> bytes:
-    """A FeatureCollection serialised by PostGIS (exterior rings counter-clockwise)."""
+) -> tuple[list[tuple[str, bytes | None, dict]], dict]:
+    """(pcode, encoded geometry, properties) per area, ordered by pcode, and the
+    collection's attribution and note. Geometries come from `app.geo.encoded`."""
     approximate = geometry == "approximate" and level in (None, 2)
-    sql = (
-        _AREAS_SQL
-        + f"""
-    SELECT json_build_object(
-        'type', 'FeatureCollection',
-        'attribution', :attribution,
-        'note', :note,
-        'features', coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', pcode,
-            'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 6)::json,
-            'properties', json_build_object({_PROPERTIES})) ORDER BY pcode), '[]'::json)
-    )::text FROM chosen"""
-    )
-    params = _params(level, parent, pcodes, geometry)
-    params["attribution"] = COD_AB
-    params["note"] = APPROXIMATE_NOTE if approximate else None
-    return session.execute(_statement(sql), params).scalar_one().encode()
+    sql = _AREAS_SQL + f"SELECT json_build_object({_PROPERTIES}) FROM chosen ORDER BY pcode"
+    rows = session.execute(_statement(sql), _params(level, parent, pcodes, geometry)).scalars()
+    shapes = encoded.geometries(session, "approximate" if approximate else "official")
+    features = [(r["pcode"], shapes.get(r["pcode"]), r) for r in rows]
+    return features, {"attribution": COD_AB, "note": APPROXIMATE_NOTE if approximate else None}
 
 
 def get_area(session: Session, pcode: str) -> dict | None:

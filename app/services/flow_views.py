@@ -1,15 +1,11 @@
-"""Flows shaped for output: JSON, GeoJSON lines (straight or arcs), CSV with HXL, flowmap."""
+"""Flows shaped for output (data only): documents, lines (straight or arcs), tables with
+HXL tags, and the flowmap layout."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 import numpy as np
 
-from app.api.rendered import Rendered
 from app.attribution import COD_AB, DTM
-from app.serialize import dumps
 
 MODEL_NOTE = (
     "Flows labelled 'modelled' were built from published totals and hosting figures by a "
@@ -82,11 +78,9 @@ def _public(row: dict) -> dict:
     return {k: row[k] for k in (*_COLUMNS, "stored_flows")}
 
 
-def as_json(rows: list[dict], extra: dict) -> Rendered:
-    return Rendered(
-        dumps({"data": [_public(r) for r in rows], "meta": meta(rows, extra)}),
-        "application/json",
-    )
+def as_document(rows: list[dict], extra: dict) -> dict:
+    """The JSON answer: flows and their metadata."""
+    return {"data": [_public(r) for r in rows], "meta": meta(rows, extra)}
 
 
 def _line(row: dict, arc: bool) -> list[list[float]]:
@@ -103,41 +97,23 @@ def _line(row: dict, arc: bool) -> list[list[float]]:
     return points.round(6).tolist()
 
 
-def as_geojson(rows: list[dict], extra: dict, arc: bool) -> Rendered:
-    features = [
-        {
-            "type": "Feature",
-            "id": i,
-            "geometry": {"type": "LineString", "coordinates": _line(r, arc)},
-            "properties": _public(r),
-        }
+def as_features(rows: list[dict], arc: bool) -> list[tuple[int, dict, dict]]:
+    """(id, GeoJSON LineString, properties) per flow: origin to destination, straight or
+    as an arc."""
+    return [
+        (i, {"type": "LineString", "coordinates": _line(r, arc)}, _public(r))
         for i, r in enumerate(rows, start=1)
     ]
-    body = {"type": "FeatureCollection", "features": features, **meta(rows, extra)}
-    return Rendered(dumps(body), "application/geo+json")
 
 
-def as_csv(rows: list[dict]) -> Rendered:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(_COLUMNS)
-    writer.writerow([HXL[c] for c in _COLUMNS])
-    for r in rows:
-        writer.writerow(
-            ["; ".join(r[c]) if c == "sources" else "" if r[c] is None else r[c] for c in _COLUMNS]
-        )
-    return Rendered(
-        out.getvalue().encode(),
-        "text/csv; charset=utf-8",
-        {"Content-Disposition": 'attachment; filename="flows.csv"'},
-    )
+def as_table(rows: list[dict]) -> tuple[tuple[str, ...], list[dict]]:
+    """Columns and rows of the CSV (HXL tags in `HXL`)."""
+    return _COLUMNS, rows
 
 
-def flowmap(rows: list[dict], part: str | None) -> Rendered:
-    """flowmap.blue / flowmap.gl layout: locations (id,name,lat,lon), flows (origin,dest,count).
-
-    `part` None gives both as JSON; 'locations' or 'flows' gives that sheet as CSV.
-    """
+def flowmap(rows: list[dict]) -> dict[str, list[dict]]:
+    """flowmap.blue / flowmap.gl layout: locations (id, name, lat, lon) and flows (origin,
+    dest, count)."""
     locations: dict[str, dict] = {}
     for r in rows:
         for end in ("origin", "destination"):
@@ -156,16 +132,4 @@ def flowmap(rows: list[dict], part: str | None) -> Rendered:
         for r in rows
         if not r["internal"]
     ]
-    if part is None:
-        return Rendered(dumps({"locations": located, "flows": moves}), "application/json")
-    table = located if part == "locations" else moves
-    columns = ("id", "name", "lat", "lon") if part == "locations" else ("origin", "dest", "count")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(table)
-    return Rendered(
-        out.getvalue().encode(),
-        "text/csv; charset=utf-8",
-        {"Content-Disposition": f'attachment; filename="{part}.csv"'},
-    )
+    return {"locations": located, "flows": moves}

@@ -10,13 +10,11 @@ import orjson
 import shapely
 from sqlalchemy.orm import Session
 
-from app.api.rendered import Rendered
 from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo.frames import area_frame
 from app.geo.hotspots import MIN_UNITS, Options, analyse, clear_weights_cache
 from app.memo import Lru, data_version, database_key
-from app.serialize import dumps
 from app.services import stats
 from app.services.stats import StatsFilter
 
@@ -186,20 +184,9 @@ _COLUMNS = (
 )
 
 
-def render(rows: list[dict], meta: dict, geometries: dict[str, dict] | None) -> Rendered:
-    """JSON rows, or (with the areas' geometries) an RFC 7946 FeatureCollection."""
+def shaped(rows: list[dict], with_geometry: bool) -> list[dict]:
+    """Each area's published columns (and its geometry kind, for maps)."""
     columns = [c for c in _COLUMNS if any(c in r for r in rows[:1])]
-    if geometries is not None:
-        features = [
-            {
-                "type": "Feature",
-                "id": r["pcode"],
-                "geometry": geometries[r["pcode"]],
-                "properties": {c: r[c] for c in (*columns, "geometry_kind")},
-            }
-            for r in rows
-        ]
-        body = {"type": "FeatureCollection", "features": features, **meta}
-        return Rendered(dumps(body), "application/geo+json")
-    data = [{c: r[c] for c in columns} for r in rows]
-    return Rendered(dumps({"data": data, "meta": meta}), "application/json")
+    if with_geometry:
+        columns.append("geometry_kind")
+    return [{c: r[c] for c in columns} for r in rows]
