@@ -1,8 +1,7 @@
 """Attribution and caveats that travel with every response that shows the data."""
 
 from app.geo.approximate import NOTE as APPROXIMATE_NOTE
-
-LEVEL_NAMES = {0: "country", 1: "mantika", 2: "baladiya"}
+from app.vocabulary import LEVEL_NAMES
 
 COD_AB = (
     "Boundaries and names: OCHA COD-AB Libya (UNITAR-UNOSAT, Libyan Bureau of Statistics), "

@@ -13,6 +13,7 @@ from app.api.deps import SessionDep
 from app.api.rendered import Rendered
 from app.attribution import APPROXIMATE_NOTE, COD_AB
 from app.services import areas, names
+from app.vocabulary import GeometryChoice
 
 router = APIRouter(prefix="/api/v1", tags=["admin areas"])
 
@@ -43,13 +44,13 @@ def list_areas(
         ),
     ] = "json",
     geometry: Annotated[
-        Literal["official", "approximate"],
+        GeometryChoice,
         Query(
             description="Baladiya geometry: OCHA's official point, or DTM Geo's derived "
             "approximate polygon (Voronoi cell within the mantika). Each feature says which.",
             examples=["approximate"],
         ),
-    ] = "official",
+    ] = GeometryChoice.OFFICIAL,
     parent: Annotated[
         str | None,
         Query(

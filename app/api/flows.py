@@ -25,7 +25,7 @@ from app.serialize import dumps
 from app.services import areas as area_service
 from app.services import flow_views, flows, rounds
 from app.services.flows import DEFAULT_QUALITIES, FlowFilter
-from app.services.stats import POPULATION_TYPES, QUALITIES
+from app.vocabulary import POPULATION_TYPES, QUALITIES
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 

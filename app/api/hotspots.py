@@ -15,6 +15,7 @@ from app.errors import InvalidParameter
 from app.geo.hotspots import Options
 from app.serialize import dumps
 from app.services import hotspots
+from app.vocabulary import HotspotMethod, HotspotMetric, PopulationType, Weights
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 
@@ -42,14 +43,14 @@ def get_hotspots(
         str, Query(max_length=64, description="Round (code or number).", examples=["R54"])
     ],
     population_type: Annotated[
-        Literal["idp", "returnee", "migrant"],
+        PopulationType,
         Query(description="Population type.", examples=["migrant"]),
     ],
     level: Annotated[
         int, Query(ge=1, le=2, description="1 mantika, 2 baladiya.", examples=[2])
     ] = 2,
     metric: Annotated[
-        Literal["count", "rate", "change"],
+        HotspotMetric,
         Query(
             description="count, rate (per 1,000 residents, HNO 2021) or change from base_round.",
             examples=["rate"],
@@ -60,11 +61,11 @@ def get_hotspots(
         Query(max_length=64, description="Earlier round for metric=change.", examples=["R50"]),
     ] = None,
     method: Annotated[
-        Literal["gi", "moran"],
+        HotspotMethod,
         Query(description="gi: Getis-Ord Gi*; moran: local Moran's I.", examples=["gi"]),
     ] = "gi",
     weights: Annotated[
-        Literal["queen", "knn", "distance", "queen-approximate"],
+        Weights,
         Query(
             description="queen (mantika polygons), knn or distance (on official points, great-"
             "circle distances), queen-approximate (baladiya approximate polygons).",

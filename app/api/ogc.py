@@ -23,6 +23,7 @@ from app.errors import InvalidParameter
 from app.serialize import dumps
 from app.services import cql2, ogc, ogc_docs, package, rounds
 from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
+from app.vocabulary import POPULATION_TYPES
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features and tiles"])
 
@@ -324,7 +325,7 @@ def _query(request: Request, session, collection: ogc.Collection, fid: int | Non
     bbox_crs = _crs("bbox-crs", p.get("bbox-crs"))
     start, end = _datetime(p.get("datetime"))
     population_type = p.get("population_type")
-    if population_type not in (None, "idp", "returnee", "migrant"):
+    if population_type not in (None, *POPULATION_TYPES):
         raise HTTPException(400, "population_type: expected idp, returnee or migrant")
     round_code = ogc.round_for(
         session, collection, _known_round(session, p.get("round")), population_type

@@ -10,10 +10,10 @@ from fastapi import Query
 
 from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
-from app.ingest.specs import DISPLACEMENT_REASONS
 from app.services import areas, names, rounds
 from app.services.paging import Page
-from app.services.stats import POPULATION_TYPES, QUALITIES, StatsFilter
+from app.services.stats import StatsFilter
+from app.vocabulary import DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
 
 MAX_LIMIT = 10_000
 MAX_ROUND = 10_000

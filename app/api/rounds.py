@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
@@ -13,6 +13,7 @@ from app.api.rendered import Rendered
 from app.ingest.pipeline import round_etag
 from app.serialize import dumps
 from app.services import rounds
+from app.vocabulary import RoundKind
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 
@@ -22,7 +23,7 @@ def list_rounds(
     request: Request,
     session: SessionDep,
     kind: Annotated[
-        Literal["mobility_tracking", "flash_update", "event_tracking"] | None,
+        RoundKind | None,
         Query(description="Only rounds of this kind.", examples=["flash_update"]),
     ] = None,
     event: Annotated[

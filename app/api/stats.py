@@ -14,6 +14,7 @@ from app.api.rendered import Rendered, links
 from app.errors import InvalidParameter
 from app.services import formats, stats_views
 from app.services.stats import StatsFilter
+from app.vocabulary import GeometryChoice
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
@@ -43,12 +44,12 @@ def get_stats(
         Literal["json", "csv", "geojson"], Query(description="Output format.", examples=["json"])
     ] = "json",
     geometry: Annotated[
-        Literal["official", "approximate"],
+        GeometryChoice,
         Query(
             description="GeoJSON baladiya geometry: official points or approximate polygons.",
             examples=["approximate"],
         ),
-    ] = "official",
+    ] = GeometryChoice.OFFICIAL,
 ) -> Response:
     def render() -> Rendered:
         if format == "csv":
@@ -62,9 +63,7 @@ def get_stats(
                 },
             )
         if format == "geojson":
-            mapped = stats_views.statistics_features(
-                session, flt, page, geometry == "approximate"
-            )
+            mapped = stats_views.statistics_features(session, flt, page, geometry == "approximate")
             members = {
                 **mapped.meta,
                 **links(request.url, page, mapped.total, len(mapped.features)),
@@ -85,8 +84,20 @@ def _envelope(result: stats_views.Result, request: Request, page: Page) -> Rende
 
 def _geojson_order(members: dict) -> dict:
     """Top-level members of the statistics map, in the order the API has always given."""
-    order = ("round", "level", "level_name", "total", "limit", "offset", "returned", "next",
-             "prev", "sources", "attribution", "note")
+    order = (
+        "round",
+        "level",
+        "level_name",
+        "total",
+        "limit",
+        "offset",
+        "returned",
+        "next",
+        "prev",
+        "sources",
+        "attribution",
+        "note",
+    )
     return {k: members[k] for k in order}
 
 
@@ -121,6 +132,7 @@ def get_change(
     for name, ids in (("from_round", before), ("to_round", after)):
         if ids is None or len(ids) != 1:
             raise InvalidParameter(name, "give exactly one round")
+
     def render() -> Rendered:
         result = stats_views.change(session, flt, before[0], after[0], top)
         return Rendered(writers.json_body({"data": result.rows, **result.meta}), writers.JSON)

@@ -20,15 +20,16 @@ import shapely
 from libpysal.weights import KNN, DistanceBand, Queen, W
 from scipy.stats import norm
 
+from app import vocabulary
 from app.errors import InvalidParameter
 from app.memo import Lru
 
 EARTH_RADIUS_KM = 6371.0088
-WEIGHTS = ("queen", "knn", "distance", "queen-approximate")
+WEIGHTS = vocabulary.WEIGHTS
 MORAN_QUADRANTS = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
 GI_LEVELS = ((0.01, 99), (0.05, 95), (0.10, 90))
 MIN_UNITS = 8
-_WEIGHTS: Lru[tuple[W, list[str]]] = Lru(64)
+_WEIGHTS = Lru(64)  # (W, ids) per key
 
 
 @dataclass(frozen=True)

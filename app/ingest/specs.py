@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DISPLACEMENT_REASONS = ("conflict", "natural_hazard", "economic", "eviction", "other")
-POPULATION_TYPES = ("idp", "returnee", "migrant")
-QUALITIES = ("published", "modelled", "synthetic")
+# re-exported for the ingest modules
+from app.vocabulary import DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES  # noqa: F401
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from app.errors import LoadError
 from app.loaders.sources import first_line, iso_date, read_csv
-from app.models.base import ROUND_KINDS
 from app.names import match_key
 from app.settings import PROJECT_ROOT
+from app.vocabulary import ROUND_KINDS
 
 CATALOG_DIR = PROJECT_ROOT / "data" / "catalog"
 ROUNDS_FILE = "rounds.csv"

@@ -16,7 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import ADMIN_LEVELS, NAME_KINDS, NAME_LANGS, Base, in_list
+from app.models.base import NAME_KINDS, NAME_LANGS, Base, in_list
+from app.vocabulary import ADMIN_LEVELS, QUALITIES
 
 
 class Region(Base):
@@ -125,5 +126,5 @@ class Population(Base):
     __table_args__ = (
         CheckConstraint("population >= 0", name="population_non_negative"),
         CheckConstraint("year BETWEEN 1950 AND 2100", name="year_range"),
-        CheckConstraint(in_list("quality", ("published", "modelled", "synthetic")), name="quality"),
+        CheckConstraint(in_list("quality", QUALITIES), name="quality"),
     )

@@ -1,4 +1,5 @@
-"""Declarative base and the vocabularies shared by the tables."""
+"""Declarative base, constraint naming and the name vocabularies of the tables (the
+domain vocabulary is app.vocabulary)."""
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -12,10 +13,6 @@ NAMING = {
 }
 
 # Controlled vocabularies, enforced by named CHECK constraints.
-ADMIN_LEVELS = (0, 1, 2)  # DTM naming: 0 country, 1 mantika, 2 baladiya
-POPULATION_TYPES = ("idp", "returnee", "migrant")
-QUALITIES = ("published", "modelled", "synthetic")
-ROUND_KINDS = ("mobility_tracking", "flash_update", "event_tracking")
 NAME_LANGS = ("en", "ar")
 NAME_KINDS = ("official", "provider", "alternative")
 

@@ -5,7 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import ROUND_KINDS, Base, in_list
+from app.models.base import Base, in_list
+from app.vocabulary import ROUND_KINDS
 
 
 class Round(Base):

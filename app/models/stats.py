@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import POPULATION_TYPES, QUALITIES, Base, in_list
+from app.models.base import Base, in_list
+from app.vocabulary import POPULATION_TYPES, QUALITIES
 
 
 def _counted() -> tuple:

@@ -3,15 +3,12 @@ version."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB
 from app.geo import encoded
-
-GeometryChoice = Literal["official", "approximate"]
+from app.vocabulary import GeometryChoice
 
 # One query shape for both outputs. The geometry for a baladiya is its official point,
 # or its derived approximate polygon when asked for; every row says which it is.

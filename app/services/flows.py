@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.stats import POPULATION_TYPES
+from app.vocabulary import DEFAULT_FLOW_QUALITIES, POPULATION_TYPES
 
-DEFAULT_QUALITIES = ("published", "modelled")
+DEFAULT_QUALITIES = DEFAULT_FLOW_QUALITIES
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from app.vocabulary import PLURAL
+
 LEVEL_PREFIX = {0: "admin0", 1: "admin1", 2: "admin2"}
-PLURAL = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
 
 # column -> HXL hashtag (HDX conventions; Arabic names carry +i_ar)
 HXL = {

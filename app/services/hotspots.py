@@ -10,6 +10,7 @@ import orjson
 import shapely
 from sqlalchemy.orm import Session
 
+from app import vocabulary
 from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo.frames import area_frame
@@ -18,7 +19,7 @@ from app.memo import Lru, data_version, database_key
 from app.services import stats
 from app.services.stats import StatsFilter
 
-METRICS = ("count", "rate", "change")
+METRICS = vocabulary.METRICS
 
 
 def _values(session: Session, level: int, round_id: int, population_type: str) -> dict:

@@ -119,11 +119,7 @@ class Catalogue:
     ) -> RoundRef | None:
         """The latest round with published figures for areas of `level`."""
         return next(
-            (
-                r
-                for r in reversed(self.rounds)
-                if r.has_figures(population_type, level, min_units)
-            ),
+            (r for r in reversed(self.rounds) if r.has_figures(population_type, level, min_units)),
             None,
         )
 

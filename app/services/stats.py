@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.memo import Memo
 from app.services.hierarchy import rollup_sql
-
-POPULATION_TYPES = ("idp", "returnee", "migrant")
-QUALITIES = ("published", "modelled", "synthetic")
+from app.vocabulary import POPULATION_TYPES
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""The domain's vocabulary, in one place: models, services, parameters and the OpenAPI
+description all take their values from here.
+
+Each enumeration is a `StrEnum`, so its members are the strings stored in the database
+and sent over HTTP; the tuples beside them are for CHECK constraints and SQL arrays.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PopulationType(StrEnum):
+    IDP = "idp"
+    RETURNEE = "returnee"
+    MIGRANT = "migrant"
+
+
+class Quality(StrEnum):
+    """How a number came to be: as published, from a documented model, or made up for
+    tests and demonstrations. Only `published` is served unless another is asked for."""
+
+    PUBLISHED = "published"
+    MODELLED = "modelled"
+    SYNTHETIC = "synthetic"
+
+
+class DisplacementReason(StrEnum):
+    CONFLICT = "conflict"
+    NATURAL_HAZARD = "natural_hazard"
+    ECONOMIC = "economic"
+    EVICTION = "eviction"
+    OTHER = "other"
+
+
+class RoundKind(StrEnum):
+    MOBILITY_TRACKING = "mobility_tracking"
+    FLASH_UPDATE = "flash_update"
+    EVENT_TRACKING = "event_tracking"
+
+
+class GeometryChoice(StrEnum):
+    """Baladiya geometry: OCHA's official points, or the derived approximate polygons."""
+
+    OFFICIAL = "official"
+    APPROXIMATE = "approximate"
+
+
+class HotspotMetric(StrEnum):
+    COUNT = "count"
+    RATE = "rate"
+    CHANGE = "change"
+
+
+class HotspotMethod(StrEnum):
+    GI = "gi"  # Getis-Ord Gi*
+    MORAN = "moran"  # local Moran's I
+
+
+class Weights(StrEnum):
+    QUEEN = "queen"
+    KNN = "knn"
+    DISTANCE = "distance"
+    QUEEN_APPROXIMATE = "queen-approximate"
+
+
+# DTM's naming of Libya's admin levels
+ADMIN_LEVELS = (0, 1, 2)
+LEVEL_NAMES = {0: "country", 1: "mantika", 2: "baladiya"}
+
+POPULATION_TYPES = tuple(t.value for t in PopulationType)
+QUALITIES = tuple(q.value for q in Quality)
+DISPLACEMENT_REASONS = tuple(r.value for r in DisplacementReason)
+ROUND_KINDS = tuple(k.value for k in RoundKind)
+METRICS = tuple(m.value for m in HotspotMetric)
+METHODS = tuple(m.value for m in HotspotMethod)
+WEIGHTS = tuple(w.value for w in Weights)
+DEFAULT_FLOW_QUALITIES = (Quality.PUBLISHED.value, Quality.MODELLED.value)
+# a population type's count column in wide tables and layers
+PLURAL = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
