@@ -1,8 +1,14 @@
-"""Errors the project raises on purpose; each carries a one-line message for people."""
+"""Errors the project raises on purpose; each carries a one-line message for people.
+
+The API errors carry their HTTP status; the web layer renders every one of them the same
+way, as an RFC 9457 problem (`application/problem+json`, see app.api.errors).
+"""
 
 
 class DtmGeoError(Exception):
     """Base class: the message is safe to show to a user as is."""
+
+    status = 500
 
 
 class ConfigError(DtmGeoError):
@@ -12,9 +18,13 @@ class ConfigError(DtmGeoError):
 class DatabaseError(DtmGeoError):
     """The database is unreachable or lacks something it needs (PostGIS, migrations)."""
 
+    status = 503
+
 
 class LoadError(DtmGeoError):
     """An input file could not be loaded; names the file and, where known, row and field."""
+
+    status = 422
 
     def __init__(self, file: str, message: str, row: int | None = None, field: str | None = None):
         self.file, self.row, self.field, self.reason = file, row, field, message
@@ -27,7 +37,10 @@ class LoadError(DtmGeoError):
 
 
 class InvalidParameter(DtmGeoError):
-    """A request parameter that parses but makes no sense; the API answers 422."""
+    """A request parameter that is malformed or makes no sense: 422, or 400 under the OGC
+    API, whose standard asks for 400."""
+
+    status = 422
 
     def __init__(self, parameter: str, message: str, value=None, where: str = "query"):
         super().__init__(f"{parameter}: {message}")
@@ -35,4 +48,24 @@ class InvalidParameter(DtmGeoError):
 
 
 class NotFound(DtmGeoError):
-    """An unknown pcode, name or round; the API answers 404 saying how to list valid ones."""
+    """An unknown pcode, name, round, collection or feature; says how to list valid ones."""
+
+    status = 404
+
+
+class Unauthorized(DtmGeoError):
+    """No API key, or an unknown or revoked one."""
+
+    status = 401
+
+
+class Forbidden(DtmGeoError):
+    """A valid key without the scope the request needs."""
+
+    status = 403
+
+
+class Conflict(DtmGeoError):
+    """The request clashes with the current state (another write holds the round)."""
+
+    status = 409

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from app.api import writers
@@ -12,6 +12,7 @@ from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
 from app.attribution import APPROXIMATE_NOTE, COD_AB
+from app.errors import NotFound
 from app.services import areas, names
 from app.vocabulary import GeometryChoice
 
@@ -74,8 +75,7 @@ def list_areas(
             if not pcodes:
                 hint = names.suggestions(session, name, level)
                 did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""
-                raise HTTPException(
-                    404,
+                raise NotFound(
                     f"no level-{level} area is named '{name}'.{did_you_mean} "
                     f"List names with GET /api/v1/areas?level={level}",
                 )
@@ -110,8 +110,7 @@ def get_area(
     def render() -> Rendered:
         area = areas.get_area(session, pcode)
         if area is None:
-            raise HTTPException(
-                404,
+            raise NotFound(
                 f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2",
             )
         meta = {"attribution": [COD_AB]}

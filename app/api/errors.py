@@ -1,21 +1,24 @@
-"""Error responses: 4xx name the parameter and what is expected; 500s never show internals."""
+"""One error model: every error is an RFC 9457 problem (`application/problem+json`).
+
+4xx name the parameter and what is expected (400 under the OGC API, as its standard asks;
+422 elsewhere); 500s never show internals, only an incident id that is in the log."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
+from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.responses import JSON
 from app.auth import verify
-from app.errors import InvalidParameter, NotFound
+from app.errors import DtmGeoError, InvalidParameter
 from app.ingest.pipeline import PreconditionFailed
 from app.serialize import dumps
 
@@ -25,6 +28,9 @@ log = logging.getLogger("dtm_geo")
 MAX_ECHO = 300  # characters of a message or input echoed back
 
 
+PROBLEM = "application/problem+json"
+
+
 def _clip(value):
     """Long inputs are echoed back cut short: an error is no place for 10 KB of them."""
     if isinstance(value, str) and len(value) > MAX_ECHO:
@@ -32,13 +38,45 @@ def _clip(value):
     return value
 
 
-def _problem(status: int, detail: str, **extra) -> JSON:
+def problem_body(status: int, detail: str, **extra) -> bytes:
+    """An RFC 9457 problem: type, title, status and detail, plus `errors` (each naming
+    its parameter) or an `incident` id where there are some."""
     for item in extra.get("errors", ()):
         if isinstance(item, dict):
             for key in ("input", "message"):
                 if key in item:
                     item[key] = _clip(item[key])
-    return JSON({"status": status, "detail": _clip(detail), **extra}, status_code=status)
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": _clip(detail),
+        **extra,
+    }
+    return dumps(body)
+
+
+def problem(status: int, detail: str, headers: dict | None = None, **extra) -> Response:
+    return Response(
+        problem_body(status, detail, **extra),
+        status_code=status,
+        media_type=PROBLEM,
+        headers=headers,
+    )
+
+
+async def send_problem(send, status: int, detail: str, headers: dict | None = None, **extra):
+    """The same problem, sent by a pure ASGI middleware."""
+    body = problem_body(status, detail, **extra)
+    raw = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _parameter_status(request: Request) -> int:
+    """OGC API - Features answers bad parameters with 400; the rest of the API with 422."""
+    return 400 if request.url.path.startswith("/ogc") else 422
 
 
 def _describe(error: dict) -> dict:
@@ -50,50 +88,56 @@ def _describe(error: dict) -> dict:
     return item
 
 
-async def validation_error(_: Request, exc: RequestValidationError) -> JSON:
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors = [_describe(e) for e in exc.errors()]
     summary = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
-    return _problem(422, f"invalid request: {summary}", errors=errors)
+    status = _parameter_status(request)
+    return problem(
+        status, summary if status == 400 else f"invalid request: {summary}", errors=errors
+    )
 
 
-async def parameter_error(_: Request, exc: InvalidParameter) -> JSON:
+async def parameter_error(request: Request, exc: InvalidParameter) -> Response:
     item = {"parameter": exc.parameter, "in": exc.where, "message": exc.message}
     if exc.value is not None:
         item["input"] = exc.value
-    return _problem(422, f"invalid request: {exc.parameter}: {exc.message}", errors=[item])
+    status = _parameter_status(request)
+    detail = f"{exc.parameter}: {exc.message}"
+    return problem(status, detail if status == 400 else f"invalid request: {detail}", errors=[item])
 
 
-async def not_found(_: Request, exc: NotFound) -> JSON:
-    return _problem(404, str(exc))
+async def domain_error(_: Request, exc: DtmGeoError) -> Response:
+    """Every other error of the project's own carries its status."""
+    headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
+    if exc.status >= 500:
+        log.error("%s: %s", type(exc).__name__, exc)
+    return problem(exc.status, str(exc), headers)
 
 
-async def precondition_failed(_: Request, exc: PreconditionFailed) -> JSON:
-    return _problem(412, str(exc))
+async def precondition_failed(_: Request, exc: PreconditionFailed) -> Response:
+    return problem(412, str(exc))
 
 
-async def http_error(_: Request, exc: StarletteHTTPException) -> JSON:
-    response = _problem(exc.status_code, str(exc.detail))
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
+async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    return problem(exc.status_code, str(exc.detail), exc.headers)
 
 
-async def database_unavailable(_: Request, exc: OperationalError) -> JSON:
+async def database_unavailable(_: Request, exc: OperationalError) -> Response:
     log.error("database unavailable: %s", exc.orig)
-    return _problem(503, "the database is unavailable; try again shortly")
+    return problem(503, "the database is unavailable; try again shortly")
 
 
-async def unexpected_error(request: Request, exc: Exception) -> JSON:
+async def unexpected_error(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:12]
     log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path)
-    return _problem(500, "internal server error", incident=incident)
+    return problem(500, "internal server error", incident=incident)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(InvalidParameter, parameter_error)
-    app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(PreconditionFailed, precondition_failed)
+    app.add_exception_handler(DtmGeoError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)
@@ -122,30 +166,13 @@ class RejectNulCharacters:
                             break
             if culprit:
                 name, where = culprit
-                body = dumps(
-                    {
-                        "status": 422,
-                        "detail": f"invalid request: {name}: must not contain a NUL character",
-                        "errors": [
-                            {
-                                "parameter": name,
-                                "in": where,
-                                "message": "must not contain a NUL character",
-                            }
-                        ],
-                    }
+                message = "must not contain a NUL character"
+                await send_problem(
+                    send,
+                    422,
+                    f"invalid request: {name}: {message}",
+                    errors=[{"parameter": name, "in": where, "message": message}],
                 )
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 422,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
 
@@ -180,24 +207,11 @@ class ReadKeyGuard:
             }
             presented = headers.get("x-api-key") or headers.get("ocp-apim-subscription-key")
             if not presented or not await anyio.to_thread.run_sync(self._valid, presented):
-                body = dumps(
-                    {
-                        "status": 401,
-                        "detail": "this service requires an API key for "
-                        "reading: send it in the X-API-Key header",
-                    }
+                await send_problem(
+                    send,
+                    401,
+                    "this service requires an API key for reading: send it in the X-API-Key header",
+                    {"WWW-Authenticate": "ApiKey"},
                 )
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"www-authenticate", b"ApiKey"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

@@ -12,14 +12,14 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import DataError, ProgrammingError
 
 from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
-from app.errors import InvalidParameter
+from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
 from app.services import cql2, ogc, ogc_docs, package, rounds
 from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
@@ -61,9 +61,7 @@ def _base(request: Request) -> str:
 def _collection(collection_id: str) -> ogc.Collection:
     found = ogc.COLLECTIONS.get(collection_id)
     if found is None:
-        raise HTTPException(
-            404, f"unknown collection '{collection_id}'; list them with GET /ogc/collections"
-        )
+        raise NotFound(f"unknown collection '{collection_id}'; list them with GET /ogc/collections")
     return found
 
 
@@ -214,8 +212,8 @@ def _crs(name: str, value: str | None) -> str:
         return CRS84
     uri = SHORT_CRS.get(value.strip("[]"), value.strip("[]"))
     if uri not in CRS_URIS:
-        raise HTTPException(
-            400, f"{name}: '{value}' is not supported; use one of {', '.join(CRS_URIS)}"
+        raise InvalidParameter(
+            name, f"'{value}' is not supported; use one of {', '.join(CRS_URIS)}", value
         )
     return uri
 
@@ -228,9 +226,11 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         numbers = []
     if len(numbers) != 4 or not all(abs(n) < 1e8 for n in numbers):
-        raise HTTPException(400, "bbox: expected four numbers minx,miny,maxx,maxy")
+        raise InvalidParameter("bbox", "expected four numbers minx,miny,maxx,maxy", value)
     if numbers[0] > numbers[2] or numbers[1] > numbers[3]:
-        raise HTTPException(400, "bbox: the lower corner must come first (minx,miny,maxx,maxy)")
+        raise InvalidParameter(
+            "bbox", "the lower corner must come first (minx,miny,maxx,maxy)", value
+        )
     return tuple(numbers)
 
 
@@ -238,7 +238,7 @@ def _int(name: str, value: str | None, default: int, low: int, high: int) -> int
     if value is None:
         return default
     if not re.fullmatch(r"\d{1,12}", value) or not low <= int(value) <= high:
-        raise HTTPException(400, f"{name}: expected a whole number from {low} to {high}")
+        raise InvalidParameter(name, f"expected a whole number from {low} to {high}", value)
     return int(value)
 
 
@@ -253,8 +253,8 @@ def _instant(text: str) -> str | None:
             else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).date()
         ).isoformat()
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across UTC
-        raise HTTPException(
-            400, f"datetime: '{text[:64]}' is not an RFC 3339 date or date-time within 0001-9999"
+        raise InvalidParameter(
+            "datetime", "expected an RFC 3339 date or date-time within 0001-9999", text[:64]
         ) from None
 
 
@@ -264,7 +264,7 @@ def _datetime(value: str | None) -> tuple[str | None, str | None]:
     if "/" in value:
         start, end = (_instant(part) for part in value.split("/", 1))
         if start and end and start > end:
-            raise HTTPException(400, f"datetime: the interval starts after it ends ({value})")
+            raise InvalidParameter("datetime", "the interval starts after it ends", value)
         return start, end
     moment = _instant(value)
     return moment, moment
@@ -275,7 +275,7 @@ def _filter(p, collection: ogc.Collection) -> tuple[str | None, tuple]:
     text = p.get("filter")
     lang = p.get("filter-lang", "cql2-text")
     if lang not in FILTER_LANGS:
-        raise HTTPException(400, "filter-lang: expected cql2-text or cql2-json")
+        raise InvalidParameter("filter-lang", "expected cql2-text or cql2-json", lang)
     if text is None:
         return None, ()
     filter_crs = _crs("filter-crs", p.get("filter-crs"))
@@ -287,7 +287,10 @@ def _filter(p, collection: ogc.Collection) -> tuple[str | None, tuple]:
             lat_lon=filter_crs == LAT_LON,
         )
     except cql2.FilterError as exc:
-        raise HTTPException(400, str(exc)) from None
+        name, _, message = str(exc).partition(": ")
+        if not name.startswith("filter"):
+            name, message = "filter", str(exc)
+        raise InvalidParameter(name, message) from None
     return sql, tuple(params.items())
 
 
@@ -308,12 +311,12 @@ def _check_names(p, collection: ogc.Collection) -> None:
     (OGC API - Features asks for 400 on a parameter it does not define)."""
     for name in p:
         if name not in ITEM_PARAMS:
-            raise HTTPException(
-                400, f"{name[:64]}: not a parameter of items; known: {', '.join(ITEM_PARAMS)}"
+            raise InvalidParameter(
+                name[:64], f"not a parameter of items; known: {', '.join(ITEM_PARAMS)}"
             )
         if not _applies(name, collection):
-            raise HTTPException(
-                400, f"{name}: the {collection.id} collection has nothing to select by it"
+            raise InvalidParameter(
+                name, f"the {collection.id} collection has nothing to select by it"
             )
 
 
@@ -326,7 +329,9 @@ def _query(request: Request, session, collection: ogc.Collection, fid: int | Non
     start, end = _datetime(p.get("datetime"))
     population_type = p.get("population_type")
     if population_type not in (None, *POPULATION_TYPES):
-        raise HTTPException(400, "population_type: expected idp, returnee or migrant")
+        raise InvalidParameter(
+            "population_type", f"expected one of {', '.join(POPULATION_TYPES)}", population_type
+        )
     round_code = ogc.round_for(
         session, collection, _known_round(session, p.get("round")), population_type
     )
@@ -413,7 +418,7 @@ def items(request: Request, session: SessionDep, collection_id: CollectionId) ->
 
     output = request.query_params.get("f", "json")
     if output not in ("json", "geojson", "csv"):
-        raise HTTPException(400, "f: expected json (GeoJSON) or csv")
+        raise InvalidParameter("f", "expected json (GeoJSON) or csv", output)
 
     def render() -> Rendered:
         page = _items(session, found, query, wkt=output == "csv")
@@ -441,15 +446,13 @@ def _items(session, collection: ogc.Collection, query: ItemsQuery, wkt: bool = F
     """ogc.items, with what a request can still get wrong answered 400."""
     try:
         return ogc.items(session, collection, query, wkt)
-    except InvalidParameter as exc:
-        raise HTTPException(400, str(exc)) from None
     except (DataError, ProgrammingError):
         # a filter PostgreSQL refuses where the checks before it could not tell; without
         # a filter it is the service's fault and stays a 500
         session.rollback()
         if not query.filter:
             raise
-        raise HTTPException(400, "filter: the database cannot evaluate it") from None
+        raise InvalidParameter("filter", "the database cannot evaluate it") from None
 
 
 def _page_members(request: Request, matched: int, returned: int, q: ItemsQuery) -> dict:
@@ -491,15 +494,13 @@ def item(
 ) -> Response:
     found = _collection(collection_id)
     if not re.fullmatch(r"\d{1,12}", feature_id):
-        raise HTTPException(
-            404, f"no feature '{feature_id}' in {collection_id}: ids are whole numbers"
-        )
+        raise NotFound(f"no feature '{feature_id}' in {collection_id}: ids are whole numbers")
     crs, query = _query(request, session, found, fid=int(feature_id))
 
     def render() -> Rendered:
         features = _items(session, found, query).features
         if not features:
-            raise HTTPException(404, f"no feature {feature_id} in {collection_id}")
+            raise NotFound(f"no feature {feature_id} in {collection_id}")
         base = str(request.url).split("?")[0]
         links = [
             {"href": base, "rel": "self", "type": GEOJSON},
@@ -557,9 +558,7 @@ def tilejson(
 
 def _tile_layer(layer: str) -> ogc.Collection:
     if layer not in ogc.TILE_LAYERS:
-        raise HTTPException(
-            404, f"unknown tile layer '{layer}'; layers: {', '.join(ogc.TILE_LAYERS)}"
-        )
+        raise NotFound(f"unknown tile layer '{layer}'; layers: {', '.join(ogc.TILE_LAYERS)}")
     return ogc.COLLECTIONS[layer]
 
 
@@ -581,7 +580,11 @@ def vector_tile(
 ) -> Response:
     found = _tile_layer(layer)
     if x >= 2**z or y >= 2**z:
-        raise HTTPException(400, f"tile {z}/{x}/{y} does not exist: x and y must be below {2**z}")
+        raise InvalidParameter(
+            "x" if x >= 2**z else "y",
+            f"tile {z}/{x}/{y} does not exist: x and y must be below {2**z}",
+            where="path",
+        )
     _known_round(session, round)
 
     def render() -> Rendered:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
+from app.errors import NotFound
 from app.ingest.pipeline import round_etag
 from app.serialize import dumps
 from app.services import rounds
@@ -56,7 +57,7 @@ def get_round(
 ) -> Response:
     found = rounds.list_rounds(session, code=code)
     if not found:
-        raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
+        raise NotFound(f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
     return Response(
         dumps({"data": found[0]}),
         media_type="application/json",

@@ -1,0 +1,191 @@
+"""The one read path: services fetch, the web layer writes, errors are problems."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.geo import encoded
+from app.memo import Memo
+from app.services import rounds
+
+APP = Path(__file__).resolve().parent.parent / "app"
+PROBLEM = "application/problem+json"
+
+
+# --- one error model ----------------------------------------------------------------------
+
+
+def test_a_bad_parameter_is_a_problem_naming_it(client):
+    response = client.get("/api/v1/stats", params={"level": 9})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["type"] == "about:blank" and body["status"] == 422
+    assert body["title"] == "Unprocessable Entity"
+    assert [e["parameter"] for e in body["errors"]] == ["level"]
+
+
+def test_not_found_is_a_problem(client):
+    response = client.get("/ogc/collections/nowhere")
+    assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    assert "GET /ogc/collections" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/ogc/tiles/mantikas/99/0/0.pbf", "z"),  # was 422 (path validation)
+        ("/ogc/tiles/mantikas/5/99/0.pbf", "x"),
+        ("/ogc/tiles/mantikas/5/0/99.pbf", "y"),
+        ("/ogc/collections/mantikas/items?limit=many", "limit"),
+        ("/ogc/collections/mantikas/items?bbox=1,2,3", "bbox"),
+        ("/ogc/collections/mantikas/items?crs=EPSG:1", "crs"),
+        ("/ogc/collections/stats-admin1/items?population_type=cats", "population_type"),
+    ],
+)
+def test_ogc_answers_every_bad_parameter_with_400(client, path, parameter):
+    response = client.get(path)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["detail"].startswith(parameter)
+    assert body["errors"][0]["parameter"] == parameter
+
+
+# --- one writer per format ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/stats?level=2&round=R54&format=csv",
+        "/ogc/collections/baladiyas/items?f=csv",
+        "/api/v1/flows?round=storm-daniel-2023-10-31&format=csv",
+    ],
+)
+def test_every_csv_download_has_one_dialect(client, path):
+    raw = client.get(path).content
+    assert raw.startswith("\ufeff".encode())  # the byte-order mark
+    text_ = raw.decode("utf-8-sig")
+    assert "\r\n" in text_ and "\n" not in text_.replace("\r\n", "")
+    rows = list(csv.reader(io.StringIO(text_)))
+    assert len({len(r) for r in rows}) == 1  # every row as wide as the header
+
+
+def test_encoded_geometries_are_what_postgis_writes(engine):
+    with Session(engine) as session:
+        shapes = encoded.geometries(session)
+        mercator = encoded.geometries(session, srid=3857)
+        expected = session.execute(
+            text(
+                "SELECT ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 6), "
+                "ST_AsGeoJSON(ST_ForcePolygonCCW(ST_Transform(geom, 3857)), 2) "
+                "FROM admin_areas WHERE pcode = 'LY0101'"
+            )
+        ).one()
+    assert orjson.loads(shapes["LY0101"]) == orjson.loads(expected[0])
+    assert orjson.loads(mercator["LY0101"]) == orjson.loads(expected[1])
+    assert len(shapes) == 1 + 22 + 100
+
+
+def test_stats_map_geometry_is_the_encoded_one(client, engine):
+    body = client.get(
+        "/api/v1/stats", params={"level": 1, "round": "R54", "format": "geojson"}
+    ).json()
+    with Session(engine) as session:
+        shapes = encoded.geometries(session)
+    derna = next(f for f in body["features"] if f["id"] == "LY0101")
+    assert derna["geometry"] == orjson.loads(shapes["LY0101"])
+    assert body["total"] == 22 and body["round"] == "R54"
+
+
+def test_a_page_of_the_whole_layer_equals_the_same_page_by_query(client):
+    """Pages of a whole layer are cut from memory; a selection goes through SQL. A filter
+    that keeps every feature must give the same page."""
+    page = {"limit": 7, "offset": 11}
+    whole = client.get("/ogc/collections/baladiyas/items", params=page).json()
+    queried = client.get(
+        "/ogc/collections/baladiyas/items", params={**page, "filter": "pcode IS NOT NULL"}
+    ).json()
+    assert whole["features"] == queried["features"]
+    assert whole["numberMatched"] == queried["numberMatched"] == 100
+    assert [f["id"] for f in whole["features"]] == sorted(f["id"] for f in whole["features"])
+
+
+# --- one round service --------------------------------------------------------------------
+
+
+def test_round_catalogue_answers_every_look_up(engine):
+    with Session(engine) as session:
+        known = rounds.catalogue(session)
+        r54 = session.execute(text("SELECT id FROM rounds WHERE code = 'R54'")).scalar_one()
+        latest_flows = session.execute(
+            text(
+                "SELECT r.code FROM rounds r WHERE EXISTS (SELECT 1 FROM flows f WHERE "
+                "f.round_id = r.id) ORDER BY COALESCE(r.reporting_date, r.collection_end, "
+                "r.published_on) DESC, r.code DESC LIMIT 1"
+            )
+        ).scalar_one()
+    assert [r.id for r in known.resolve("54")] == [r54]
+    assert [r.id for r in known.resolve("r54")] == [r54]
+    with pytest.raises(NotFound):
+        known.resolve("R999")
+    assert known.latest("migrant", 2).code == "R54"
+    assert known.latest_with_flows().code == latest_flows
+    assert known.latest("idp", 2).has_figures("idp", 2)
+
+
+def test_memo_follows_the_data_version(engine):
+    memo, calls = Memo(4), []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    with Session(engine) as session:
+        assert memo.get(session, "k", compute) == 1
+        assert memo.get(session, "k", compute) == 1  # remembered
+    with Session(engine) as session:
+        session.execute(text("UPDATE data_version SET version = version + 1"))
+        assert memo.get(session, "k", compute) == 2  # a new version misses
+        session.rollback()
+
+
+# --- the shape: who imports whom ----------------------------------------------------------
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+@pytest.mark.parametrize("package", ["services", "geo", "loaders", "ingest", "models"])
+def test_no_module_below_the_web_layer_imports_the_web_framework(package):
+    for path in (APP / package).glob("*.py"):
+        bad = {
+            m
+            for m in _imports(path)
+            if m.split(".")[0] in ("fastapi", "starlette") or m.startswith("app.api")
+        }
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_no_router_runs_sql():
+    for path in (APP / "api").glob("*.py"):
+        source = path.read_text()
+        assert "text(" not in source.replace("_text(", ""), path.name
+        assert "session.execute" not in source, path.name
