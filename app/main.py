@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
-    app.state.response_cache = ResponseCache()
+    app.state.response_cache = ResponseCache(settings.response_cache_bytes)
     app.state.version_clock = VersionClock(app.state.sessionmaker, settings.data_version_ttl)
     # Middleware added last runs first: NUL guard, then CORS (so cached answers get its
     # headers too), then the response cache, then routing.

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     read_key_required: bool = Field(default=False, description="Reads need a key too.")
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    response_cache_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=0,
+        description="Bytes of rendered answers (gzipped copies included) each process keeps.",
+    )
     data_version_ttl: float = Field(
         default=1.0,
         ge=0,

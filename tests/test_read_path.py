@@ -189,3 +189,24 @@ def test_no_router_runs_sql():
         source = path.read_text()
         assert "text(" not in source.replace("_text(", ""), path.name
         assert "session.execute" not in source, path.name
+
+
+# --- the response cache -------------------------------------------------------------------
+
+
+def test_response_cache_counts_gzipped_copies_and_stays_within_its_bound():
+    import os
+
+    from app.api.caching import Entry, ResponseCache
+    from app.api.rendered import Rendered
+
+    limit = 1_000_000
+    cache = ResponseCache(limit)
+    for i in range(200):
+        body = os.urandom(20_000)  # incompressible: the gzipped copy is as large again
+        cache.put((1, f"/x?limit={i}"), Entry(Rendered(body, "application/json"), "e", "d"))
+        assert cache.bytes <= limit
+    kept = [cache.get((1, f"/x?limit={i}")) for i in range(200)]
+    held = sum(len(e.rendered.body) + len(e.rendered.gzipped()) for e in kept if e)
+    assert 0 < held <= limit
+    assert kept[-1] is not None and kept[0] is None  # least recently used went first

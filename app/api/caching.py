@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from email.utils import format_datetime
 from urllib.parse import unquote_plus
 
 import anyio
+from cachetools import LRUCache
 from fastapi import Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,33 +42,43 @@ class Entry:
     rendered: Rendered
     etag: str
     last_modified: str
+    key_bytes: int = 0
+
+
+ENTRY_OVERHEAD = 512  # bytes an entry costs beyond its bodies and key (objects, headers)
 
 
 class ResponseCache:
-    """A thread-safe LRU of rendered responses, bounded by total bytes."""
+    """A thread-safe LRU of rendered responses, bounded by the bytes it keeps: each
+    entry counts its body, its gzipped copy (made before it is counted), its key and a
+    fixed overhead, so the bound holds whatever clients accept."""
 
     def __init__(self, max_bytes: int = 128 * 1024 * 1024):
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, Entry] = OrderedDict()
-        self._bytes = 0
+        self._items: LRUCache = LRUCache(maxsize=max_bytes, getsizeof=_entry_size)
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> Entry | None:
         with self._lock:
-            entry = self._items.get(key)
-            if entry is not None:
-                self._items.move_to_end(key)
-            return entry
+            return self._items.get(key)
 
     def put(self, key: tuple, entry: Entry) -> None:
+        if len(entry.rendered.body) >= GZIP_MIN_BYTES:
+            entry.rendered.gzipped()  # counted now, never added after
+        entry.key_bytes = len(key[1]) if len(key) > 1 else 0
+        if _entry_size(entry) > self.max_bytes:
+            return  # larger than the whole cache: served, not kept
         with self._lock:
-            if key in self._items:
-                self._bytes -= self._items.pop(key).rendered.size
             self._items[key] = entry
-            self._bytes += entry.rendered.size
-            while self._bytes > self.max_bytes and len(self._items) > 1:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= old.rendered.size
+
+    @property
+    def bytes(self) -> int:
+        with self._lock:
+            return int(self._items.currsize)
+
+
+def _entry_size(entry: Entry) -> int:
+    return entry.rendered.size + entry.key_bytes + ENTRY_OVERHEAD
 
 
 class VersionClock:

@@ -1,8 +1,9 @@
 """FastAPI dependencies, as `Annotated` aliases for handlers."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
@@ -10,12 +11,16 @@ from app.auth import KeyInfo, verify
 from app.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A read session per request; the transaction is rolled back at the end."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A read session per request; the transaction is rolled back at the end.
+
+    Async, so that opening it costs no thread hop: a session takes a connection only when
+    it first runs SQL, and answers found in memory run none. Closing one that did (a
+    rollback on the connection) goes to a thread."""
     session = request.app.state.sessionmaker()
     known = request.app.state.version_clock.fresh()
     if known is not None:  # services key their memos by it (app.memo)
@@ -23,7 +28,10 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close)
+        else:
+            session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -48,7 +48,7 @@ def choices(parameter: str, values: list[str] | None, allowed: tuple[str, ...]) 
     return values
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int,
         Query(
