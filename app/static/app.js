@@ -48,8 +48,12 @@
   }
   function fmtDate(iso) {
     if (!iso) return t("no_date");
-    return new Intl.DateTimeFormat(locale(), { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" })
-      .format(new Date(iso + "T00:00:00Z"));
+    const parts = String(iso).split("-");
+    const opts = { year: "numeric", timeZone: "UTC" };
+    if (parts.length > 1) opts.month = "short";
+    if (parts.length > 2) opts.day = "numeric";
+    const date = new Date(Date.UTC(+parts[0], (+parts[1] || 1) - 1, +parts[2] || 1));
+    return isNaN(date) ? String(iso) : new Intl.DateTimeFormat(locale(), opts).format(date);
   }
   function name(o, prefix) {
     const p = prefix || "";
@@ -302,6 +306,7 @@
   function clearLayers() {
     const empty = { type: "FeatureCollection", features: [] };
     for (const s of ["stats", "points", "flows"]) map.getSource(s).setData(empty);
+    document.body.dataset.flows = "0";
   }
 
   async function drawStats() {
@@ -478,7 +483,9 @@
     if (!q) return;
     const msg = $("search-msg");
     msg.textContent = "";
-    const exact = data.areas.find((a) => a.name_en.toLowerCase() === q.toLowerCase() || a.name_ar === q);
+    // a baladiya before the mantika of the same name (Derna the city, not the district)
+    const exact = data.areas.filter((a) => a.name_en.toLowerCase() === q.toLowerCase() || a.name_ar === q)
+      .sort((a, b) => b.level - a.level)[0];
     let hit = exact;
     if (!hit) {
       const res = await fetch(`/api/v1/areas?name=${encodeURIComponent(q)}`, { headers: { Accept: "application/json" } });
@@ -531,6 +538,7 @@
     const lines = fc.features.filter((f) => !f.properties.internal);
     const max = Math.max(1, ...lines.map((f) => f.properties.individuals));
     map.getSource("flows").setData({ type: "FeatureCollection", features: lines });
+    document.body.dataset.flows = String(lines.length);
     map.setPaintProperty("flows-line", "line-width", ["interpolate", ["linear"], ["get", "individuals"], 0, 1, max, 12]);
     map.setPaintProperty("flows-line", "line-color", ["match", ["get", "quality"], "published", "#0072B2", "#d55e00"]);
     map.setPaintProperty("flows-line", "line-dasharray", [1, 0]);
@@ -552,7 +560,9 @@
         el("li", {}, el("span", { class: "sw dot", style: "background:#56B4E9" }), el("span", { text: `${t("hosting")} (${t("published")})` }))),
       el("p", { class: "q", text: t("storm_model") }),
       el("p", { class: "attr", text: t("attribution") }));
-    map.fitBounds([[19.5, 30.3], [25.2, 33.1]], { padding: 30, duration: 0 });
+    const xs = lines.flatMap((f) => f.geometry.coordinates.map((c) => c[0]));
+    const ys = lines.flatMap((f) => f.geometry.coordinates.map((c) => c[1]));
+    if (xs.length) map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 40, duration: 0 });
   }
 
   // --- hotspots ------------------------------------------------------------------------
@@ -622,6 +632,7 @@
   function renderView() {
     for (const b of document.querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === state.view));
     for (const v of ["map", "storm", "hotspots", "downloads"]) $("view-" + v).hidden = v !== state.view;
+    document.body.dataset.view = state.view;
     if (!map || !map.getSource("stats")) return;
     popup.remove();
     if (state.view === "storm") { $("area").hidden = true; renderStorm(); return; }
