@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.middleware.gzip import GZipMiddleware
@@ -47,10 +47,13 @@ def static_app():
 
 
 @router.get("/")
-def index() -> FileResponse:
-    return FileResponse(
-        STATIC / "index.html", media_type="text/html", headers={"Cache-Control": REVALIDATE}
-    )
+def index(request: Request) -> Response:
+    page = STATIC / "index.html"
+    stat = page.stat()
+    headers = {"Cache-Control": REVALIDATE, "ETag": f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'}
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(page, media_type="text/html", headers=headers)
 
 
 @router.get("/docs")
