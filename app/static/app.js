@@ -336,6 +336,11 @@
       map.setPaintProperty("stats-line", "line-color", state.level === "2" ? "#666" : "#fff");
     }
     highlight();
+    if (!window.dtmFirstMap) {
+      map.once("idle", () => {  // time to first rendered map, read by bench/page_load.py
+        if (map.queryRenderedFeatures({ layers: ["stats-fill", "stats-fill-multi", "points-circle"] }).length) window.dtmFirstMap = performance.now();
+      });
+    }
     const hasData = values.some((x) => x != null);
     const qualities = new Set(fc.features.map((f) => f.properties.quality).filter(Boolean));
     const legend = $("legend");
