@@ -415,7 +415,7 @@
     }
     parts.push(dl);
     if (area.population && area.population.population) parts.push(el("p", { class: "meta", text: `${t("population")}: ${fmt(area.population.population)}` }));
-    if (props.quality) parts.push(el("p", { class: "meta", text: `${t(props.quality)}${area.level === 2 ? " · " + t("approx_note") : ""}` }));
+    if (props.quality) parts.push(el("p", { class: "meta", text: `${t("quality")}: ${t(props.quality)}${area.level === 2 ? " · " + t("approx_note") : ""}` }));
 
     // change since previous round, for the chosen type
     const own = series.data.filter((s) => s.pcode === pcode && s.population_type === state.type && !s.displacement_reason);
@@ -637,7 +637,7 @@
   function renderView() {
     for (const b of document.querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === state.view));
     for (const v of ["map", "storm", "hotspots", "downloads"]) $("view-" + v).hidden = v !== state.view;
-    document.body.dataset.view = state.view;
+    document.body.dataset.mode = state.view;
     if (!map || !map.getSource("stats")) return;
     popup.remove();
     if (state.view === "storm") { $("area").hidden = true; renderStorm(); return; }
