@@ -59,6 +59,10 @@ def open_page(driver, base: str, query: str = "lang=en") -> None:
     idle(driver)
 
 
+def no_console_errors(driver) -> None:
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
 def text(driver, selector: str) -> str:
     return driver.find_element(By.CSS_SELECTOR, selector).text
 
@@ -165,6 +169,28 @@ def test_choosing_a_round_changes_the_figures(browser, live_server, api):
     assert "round=R50" in browser.current_url
 
 
+def test_every_round_type_and_layout_draws_without_errors(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&level=1")
+    browser.get_log("browser")
+    rounds = [r["code"] for r in api("/api/v1/rounds")["data"]]
+    select = Select(browser.find_element(By.ID, "round"))
+    for code in rounds:
+        select.select_by_value(code)
+        label = browser.execute_script(
+            "return document.querySelector('#round option:checked').textContent"
+        )
+        assert label
+    for level in ("2", "2p", "1"):
+        Select(browser.find_element(By.ID, "level")).select_by_value(level)
+        Select(browser.find_element(By.ID, "measure")).select_by_value("per_1000")
+        idle(browser)
+    for view in ("hotspots", "downloads", "map"):
+        browser.find_element(By.CSS_SELECTOR, f"[data-view={view}]").click()
+        idle(browser)
+    no_console_errors(browser)
+    assert "/ogc/download.gpkg?round=" in browser.page_source
+
+
 def test_storm_daniel_view_shows_44862_and_its_flows(browser, live_server):
     open_page(browser, live_server)
     browser.find_element(By.CSS_SELECTOR, "[data-view=storm]").click()
@@ -176,6 +202,7 @@ def test_storm_daniel_view_shows_44862_and_its_flows(browser, live_server):
     assert flows and DERNA in flows
     assert "modelled" in text(browser, "#legend")
     assert "published figures" in text(browser, "#view-storm").lower()
+    no_console_errors(browser)
 
 
 def test_hotspots_view_states_the_method(browser, live_server):
@@ -186,6 +213,7 @@ def test_hotspots_view_states_the_method(browser, live_server):
     assert "Getis-Ord Gi*" in legend and "permutations" in legend and "Hot spot 99%" in legend
     idle(browser)
     assert len(rendered(browser, "points-circle")) > 50
+    no_console_errors(browser)
 
 
 def test_keyboard_reaches_round_search_and_language(browser, live_server):
