@@ -171,6 +171,7 @@ PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - DTM Geo OGC API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <style>
 body{{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#222}}
 nav a{{margin-inline-end:1rem}} table{{border-collapse:collapse;font-size:13px;display:block;

@@ -56,6 +56,13 @@ def index(request: Request) -> Response:
     return FileResponse(page, media_type="text/html", headers=headers)
 
 
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    return FileResponse(
+        STATIC / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE}
+    )
+
+
 @router.get("/docs")
 def swagger(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
@@ -64,6 +71,7 @@ def swagger(request: Request) -> HTMLResponse:
         swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
         swagger_css_url=f"{SWAGGER}/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
     )
 
 
