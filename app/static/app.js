@@ -309,10 +309,14 @@
     document.body.dataset.flows = "0";
   }
 
-  async function drawStats() {
+  function statsUrl() {
     const level = state.level === "1" ? 1 : 2;
     const geometry = state.level === "2" ? "&geometry=approximate" : "";
-    const url = `/api/v1/stats?level=${level}&round=${encodeURIComponent(state.round)}&format=geojson${geometry}`;
+    return `/api/v1/stats?level=${level}&round=${encodeURIComponent(state.round)}&format=geojson${geometry}`;
+  }
+
+  async function drawStats() {
+    const url = statsUrl();
     setStatus(t("loading"));
     let fc;
     try { fc = await api(url); } catch (err) { setStatus(t("error", { msg: err.message })); return; }
@@ -685,6 +689,7 @@
     for (const s of ts.data) if (!s.displacement_reason) data.national[s.population_type] = s.points;
     data.areas = [...l1.data, ...l2.data];
     chooseDefaults();
+    if (state.view === "map") api(statsUrl()).catch(() => {});  // fetch while the map starts
     await mapReady;
     renderAll();
     document.body.dataset.ready = "1";
