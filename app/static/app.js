@@ -213,7 +213,7 @@
       scales: { x: { time: true } },
       axes: [
         { values: (u, vals) => vals.map((v) => new Intl.DateTimeFormat(locale(), { year: "numeric", timeZone: "UTC" }).format(new Date(v * 1000))) },
-        { size: 56, values: (u, vals) => vals.map((v) => new Intl.NumberFormat(locale(), { notation: "compact" }).format(v)) },
+        { size: state.lang === "ar" ? 74 : 56, values: (u, vals) => vals.map((v) => new Intl.NumberFormat(locale(), { notation: "compact" }).format(v)) },
       ],
       series: [
         { value: (u, v) => (v == null ? "" : fmtDate(new Date(v * 1000).toISOString().slice(0, 10))) },
