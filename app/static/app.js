@@ -263,6 +263,12 @@
       map.addLayer({ id: "points-circle", type: "circle", source: "points", paint: { "circle-color": NO_DATA, "circle-radius": 4, "circle-stroke-color": "#333", "circle-stroke-width": 0.7, "circle-opacity": 0.9 } });
       map.addLayer({ id: "selected-line", type: "line", source: "stats", filter: ["==", ["get", "pcode"], ""], paint: { "line-color": "#000", "line-width": 3 } });
       map.addLayer({ id: "selected-point", type: "circle", source: "points", filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 10, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
+      map.on("mousemove", "flows-line", (e) => {
+        const p = e.features[0].properties;
+        const text = `${name(p, "origin_")} → ${name(p, "destination_")}: ${fmt(p.individuals)} (${t(p.quality)})`;
+        popup.setLngLat(e.lngLat).setHTML(`<span dir="auto">${esc(text)}</span>`).addTo(map);
+      });
+      map.on("mouseleave", "flows-line", () => popup.remove());
       for (const layer of ["stats-fill", "stats-fill-multi", "points-circle"]) {
         map.on("mousemove", layer, (e) => hover(e));
         map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; popup.remove(); });
