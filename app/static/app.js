@@ -119,6 +119,7 @@
 
   function renderAll() {
     applyLang();
+    placeControls();
     fillSelects();
     renderRoundInfo();
     renderNational();
@@ -247,8 +248,7 @@
       pitchWithRotate: false,
     });
     map.touchZoomRotate.disableRotation();
-    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-    map.addControl(new maplibregl.ScaleControl(), "bottom-right");
+    placeControls();
     popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, maxWidth: "260px" });
     window.dtmMap = map;
     return new Promise((resolve) => map.on("load", () => {
@@ -276,6 +276,16 @@
       }
       resolve();
     }));
+  }
+
+  let controls = [];
+  function placeControls() {  // on the side away from the panel, mirrored in Arabic
+    if (!map) return;
+    for (const c of controls) map.removeControl(c);
+    const side = state.lang === "ar" ? "left" : "right";
+    controls = [new maplibregl.NavigationControl({ showCompass: false }), new maplibregl.ScaleControl()];
+    map.addControl(controls[0], "top-" + side);
+    map.addControl(controls[1], "bottom-" + side);
   }
 
   function hover(e) {
