@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __doc__ as description
+from app import web
 from app.api import (
     areas,
     dtm_compat,
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=(description or "")
         + "\n\nIOM DTM Libya figures by mantika and baladiya, for partners and GIS analysts.",
         default_response_class=JSON,
+        docs_url=None,  # served by app.web from vendored assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
@@ -56,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, areas, rounds, ingest, stats, flows, events, hotspots, dtm_compat, ogc):
         app.include_router(module.router)
+    web.install(app)
     return app

@@ -1,0 +1,715 @@
+/* DTM Geo web map: MapLibre + uPlot over the service's own API; English and Arabic. */
+(function () {
+  "use strict";
+
+  const TYPES = ["idp", "returnee", "migrant"];
+  const PLURAL = { idp: "idps", returnee: "returnees", migrant: "migrants" };
+  // viridis, 6 classes, light (low) to dark (high): colour-blind safe and prints in grey
+  const VIRIDIS = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"];
+  const NO_DATA = "#e3e3e3";
+  // Okabe-Ito, for the three series of the chart
+  const SERIES = { idp: "#E69F00", returnee: "#0072B2", migrant: "#009E73" };
+  // ColorBrewer RdBu (colour-blind safe) for Gi* classes
+  const HS = [
+    ["hot spot 99%", "#b2182b"], ["hot spot 95%", "#ef8a62"], ["hot spot 90%", "#fddbc7"],
+    ["not significant", "#f7f7f7"],
+    ["cold spot 90%", "#d1e5f0"], ["cold spot 95%", "#67a9cf"], ["cold spot 99%", "#2166ac"],
+  ];
+  const STORM_ROUND = "storm-daniel-2023-10-31";
+  const I18N = window.DTM_I18N;
+  const $ = (id) => document.getElementById(id);
+
+  const params = new URLSearchParams(location.search);
+  const state = {
+    lang: pickLang(params.get("lang") || localStorage.getItem("dtm-lang") || "en"),
+    view: params.get("view") || "map",
+    round: params.get("round") || null,
+    type: params.get("type") || null,
+    measure: params.get("measure") || "absolute",
+    level: params.get("level") || "2",
+    area: params.get("area") || null,
+    hsMetric: params.get("metric") || "count",
+    stormRound: STORM_ROUND,
+  };
+  const data = { rounds: [], byCode: {}, national: {}, areas: [], stats: null, storm: null };
+  const cache = new Map();
+  let map, chart, popup;
+
+  function pickLang(l) { return l === "ar" ? "ar" : "en"; }
+  function t(key, vars) {
+    let s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
+    for (const [k, v] of Object.entries(vars || {})) s = s.replace("{" + k + "}", v);
+    return s;
+  }
+  function locale() { return state.lang === "ar" ? "ar-LY" : "en"; }
+  function fmt(n, digits) {
+    if (n === null || n === undefined) return "–";
+    return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits ?? 0 }).format(n);
+  }
+  function fmtDate(iso) {
+    if (!iso) return t("no_date");
+    const parts = String(iso).split("-");
+    const opts = { year: "numeric", timeZone: "UTC" };
+    if (parts.length > 1) opts.month = "short";
+    if (parts.length > 2) opts.day = "numeric";
+    const date = new Date(Date.UTC(+parts[0], (+parts[1] || 1) - 1, +parts[2] || 1));
+    return isNaN(date) ? String(iso) : new Intl.DateTimeFormat(locale(), opts).format(date);
+  }
+  function name(o, prefix) {
+    const p = prefix || "";
+    return (state.lang === "ar" && o[p + "name_ar"]) || o[p + "name_en"] || o.pcode || "";
+  }
+  function esc(s) {
+    return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "text") node.textContent = v;
+      else if (k === "html") node.innerHTML = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+  async function api(path) {
+    if (cache.has(path)) return cache.get(path);
+    const promise = fetch(path, { headers: { Accept: "application/json" } }).then(async (r) => {
+      if (!r.ok) throw new Error(r.status + " " + path);
+      return r.json();
+    });
+    cache.set(path, promise);
+    promise.catch(() => cache.delete(path));
+    return promise;
+  }
+  function roundLabel(code) {
+    const r = data.byCode[code];
+    if (!r) return code;
+    return r.number ? "R" + r.number : fmtDate(r.reporting_date);
+  }
+  function setStatus(msg) { $("status").textContent = msg || ""; $("status").hidden = !msg; }
+  function syncUrl() {
+    const p = new URLSearchParams();
+    p.set("lang", state.lang);
+    if (state.view !== "map") p.set("view", state.view);
+    if (state.round) p.set("round", state.round);
+    if (state.type) p.set("type", state.type);
+    if (state.measure !== "absolute") p.set("measure", state.measure);
+    if (state.level !== "2") p.set("level", state.level);
+    if (state.area) p.set("area", state.area);
+    history.replaceState(null, "", "?" + p.toString());
+  }
+
+  // --- language ----------------------------------------------------------------------
+
+  function applyLang() {
+    document.documentElement.lang = state.lang;
+    document.documentElement.dir = state.lang === "ar" ? "rtl" : "ltr";
+    localStorage.setItem("dtm-lang", state.lang);
+    document.title = t("title");
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-aria]")) node.setAttribute("aria-label", t(node.dataset.i18nAria));
+    const lang = $("lang");
+    lang.textContent = t("lang_switch");
+    lang.setAttribute("lang", state.lang === "ar" ? "en" : "ar");
+    lang.setAttribute("aria-label", t("lang_switch_label"));
+    $("map").setAttribute("aria-label", t("map_label"));
+  }
+
+  function renderAll() {
+    applyLang();
+    placeControls();
+    fillSelects();
+    renderRoundInfo();
+    renderNational();
+    renderChart();
+    fillDatalist();
+    if (state.area) openArea(state.area, false);
+    renderView();
+    syncUrl();
+  }
+
+  // --- controls ----------------------------------------------------------------------
+
+  function option(value, label, selected, disabled) {
+    return el("option", { value, selected: selected ? "selected" : null, disabled: disabled ? "disabled" : null, text: label });
+  }
+
+  function fillSelects() {
+    const round = $("round");
+    round.replaceChildren();
+    const groups = { mobility_tracking: el("optgroup", { label: t("mobility") }), flash_update: el("optgroup", { label: t("flash") }) };
+    for (const r of data.rounds) {
+      const label = (r.number ? "R" + r.number + " · " : "") + fmtDate(r.reporting_date || r.collection_end);
+      (groups[r.kind] || groups.mobility_tracking).append(option(r.code, label, r.code === state.round));
+    }
+    round.append(groups.mobility_tracking, groups.flash_update);
+    const present = (data.byCode[state.round] || {}).population_types || [];
+    $("ptype").replaceChildren(...TYPES.map((ty) => option(ty, t(ty), ty === state.type, present.length && !present.includes(ty))));
+    $("measure").replaceChildren(...["absolute", "per_1000"].map((m) => option(m, t(m), m === state.measure)));
+    $("level").replaceChildren(...["1", "2", "2p"].map((l) => option(l, t("level_" + l), l === state.level)));
+    $("hs-metric").replaceChildren(...["count", "rate"].map((m) => option(m, t(m), m === state.hsMetric)));
+  }
+
+  function renderRoundInfo() {
+    const r = data.byCode[state.round];
+    if (!r) return;
+    const info = $("round-info");
+    info.replaceChildren(
+      el("span", { text: r.title }), el("br"),
+      el("span", { text: t("reported") + ": " + fmtDate(r.reporting_date || r.collection_end) + " · " + t("source") + ": " }),
+      r.source_url ? el("a", { href: r.source_url, rel: "noopener", text: r.source }) : el("span", { text: r.source || "" })
+    );
+  }
+
+  function fillDatalist() {
+    $("area-names").replaceChildren(...data.areas.map((a) => el("option", { value: name(a) })));
+  }
+
+  function chooseDefaults() {
+    if (!data.byCode[state.round]) {
+      const withAreas = data.rounds.filter((r) => r.kind === "mobility_tracking" && r.admin_levels.includes(2) && r.reporting_date);
+      const latest = withAreas.sort((a, b) => a.reporting_date.localeCompare(b.reporting_date)).pop();
+      state.round = latest ? latest.code : data.rounds[data.rounds.length - 1].code;
+    }
+    const present = data.byCode[state.round].population_types;
+    if (!TYPES.includes(state.type) || (present.length && !present.includes(state.type))) {
+      state.type = present.length ? TYPES.find((ty) => present.includes(ty)) : state.type || "idp";
+    }
+  }
+
+  // --- national figures and chart ----------------------------------------------------
+
+  function nationalValue(type, code) {
+    const series = data.national[type] || [];
+    const p = series.find((x) => x.round_code === code);
+    return p ? p.individuals : null;
+  }
+
+  function renderNational() {
+    $("national-h").textContent = t("national_in", { round: roundLabel(state.round) });
+    const dl = $("national");
+    dl.replaceChildren();
+    for (const ty of TYPES) {
+      const v = nationalValue(ty, state.round);
+      dl.append(el("div", { class: "fig" + (ty === state.type ? " on" : "") },
+        el("dt", { text: t(ty) }),
+        el("dd", { "data-testid": "national-" + ty, "data-value": v ?? "", text: fmt(v) })));
+    }
+  }
+
+  function renderChart() {
+    const box = $("chart");
+    const rounds = data.rounds.filter((r) => r.kind === "mobility_tracking" && r.reporting_date);
+    const xs = rounds.map((r) => Date.parse(r.reporting_date + "T00:00:00Z") / 1000);
+    const ys = TYPES.map((ty) => rounds.map((r) => nationalValue(ty, r.code)));
+    box.setAttribute("aria-label", t("chart_note"));
+    if (chart) chart.destroy();
+    const width = Math.max(260, box.clientWidth || 320);
+    chart = new uPlot({
+      width, height: 190,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true } },
+      axes: [
+        { values: (u, vals) => vals.map((v) => new Intl.DateTimeFormat(locale(), { year: "numeric", timeZone: "UTC" }).format(new Date(v * 1000))) },
+        { size: state.lang === "ar" ? 74 : 56, values: (u, vals) => vals.map((v) => new Intl.NumberFormat(locale(), { notation: "compact" }).format(v)) },
+      ],
+      series: [
+        { value: (u, v) => (v == null ? "" : fmtDate(new Date(v * 1000).toISOString().slice(0, 10))) },
+        ...TYPES.map((ty) => ({ label: t(ty), stroke: SERIES[ty], width: ty === state.type ? 3 : 1.5, spanGaps: true,
+          points: { show: true, size: 5, fill: SERIES[ty] }, value: (u, v) => fmt(v) })),
+      ],
+    }, [xs, ...ys], box);
+    const idx = rounds.findIndex((r) => r.code === state.round);
+    if (idx >= 0) chart.setCursor({ left: chart.valToPos(xs[idx], "x"), top: 10 });
+  }
+
+  // --- map -----------------------------------------------------------------------------
+
+  function initMap() {
+    map = new maplibregl.Map({
+      container: "map",
+      style: {
+        version: 8,
+        sources: {
+          mantikas: { type: "vector", url: location.origin + "/ogc/tiles/mantikas/tilejson.json", attribution: "" },
+        },
+        layers: [
+          { id: "sea", type: "background", paint: { "background-color": "#dfe9f0" } },
+          { id: "land", type: "fill", source: "mantikas", "source-layer": "mantikas", paint: { "fill-color": "#fbfaf7" } },
+        ],
+      },
+      bounds: [[9.3, 19.4], [25.2, 33.3]],
+      fitBoundsOptions: { padding: 20 },
+      attributionControl: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+    });
+    map.touchZoomRotate.disableRotation();
+    placeControls();
+    popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, maxWidth: "260px" });
+    window.dtmMap = map;
+    return new Promise((resolve) => map.on("load", () => {
+      map.addSource("stats", { type: "geojson", data: { type: "FeatureCollection", features: [] }, promoteId: "pcode" });
+      map.addSource("flows", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+      map.addSource("points", { type: "geojson", data: { type: "FeatureCollection", features: [] }, promoteId: "pcode" });
+      map.addLayer({ id: "stats-fill", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
+      map.addLayer({ id: "stats-fill-multi", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "MultiPolygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
+      map.addLayer({ id: "stats-line", type: "line", source: "stats", filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": "#ffffff", "line-width": 0.6 } });
+      map.addLayer({ id: "mantika-line", type: "line", source: "mantikas", "source-layer": "mantikas", paint: { "line-color": "#555", "line-width": 1 } });
+      map.addLayer({ id: "flows-line", type: "line", source: "flows", layout: { "line-cap": "round" }, paint: { "line-color": "#d55e00", "line-opacity": 0.75, "line-width": 2 } });
+      map.addLayer({ id: "points-circle", type: "circle", source: "points", paint: { "circle-color": NO_DATA, "circle-radius": 4, "circle-stroke-color": "#333", "circle-stroke-width": 0.7, "circle-opacity": 0.9 } });
+      map.addLayer({ id: "selected-line", type: "line", source: "stats", filter: ["==", ["get", "pcode"], ""], paint: { "line-color": "#000", "line-width": 3 } });
+      map.addLayer({ id: "selected-point", type: "circle", source: "points", filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 10, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
+      map.on("mousemove", "flows-line", (e) => {
+        const p = e.features[0].properties;
+        const text = `${name(p, "origin_")} → ${name(p, "destination_")}: ${fmt(p.individuals)} (${t(p.quality)})`;
+        popup.setLngLat(e.lngLat).setHTML(`<span dir="auto">${esc(text)}</span>`).addTo(map);
+      });
+      map.on("mouseleave", "flows-line", () => popup.remove());
+      for (const layer of ["stats-fill", "stats-fill-multi", "points-circle"]) {
+        map.on("mousemove", layer, (e) => hover(e));
+        map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; popup.remove(); });
+        map.on("click", layer, (e) => { const p = e.features[0].properties; if (p.pcode && p.pcode.length >= 6) openArea(p.pcode, true); });
+      }
+      resolve();
+    }));
+  }
+
+  let controls = [];
+  function placeControls() {  // on the side away from the panel, mirrored in Arabic
+    if (!map) return;
+    for (const c of controls) map.removeControl(c);
+    const side = state.lang === "ar" ? "left" : "right";
+    controls = [new maplibregl.NavigationControl({ showCompass: false }), new maplibregl.ScaleControl()];
+    map.addControl(controls[0], "top-" + side);
+    map.addControl(controls[1], "bottom-" + side);
+  }
+
+  function hover(e) {
+    const p = e.features[0].properties;
+    map.getCanvas().style.cursor = "pointer";
+    let text;
+    if (state.view === "hotspots") text = `${name(p)}: ${t(p.class)} (${fmt(p.value, 1)})`;
+    else if (state.view === "storm") text = `${name(p)}: ${fmt(p.individuals)} (${t(p.quality)})`;
+    else text = `${name(p)}: ${fmt(p[valueKey()], state.measure === "per_1000" ? 1 : 0)}`;
+    popup.setLngLat(e.lngLat).setHTML(`<span dir="auto">${esc(text)}</span>`).addTo(map);
+  }
+
+  function valueKey() { return PLURAL[state.type] + (state.measure === "per_1000" ? "_per_1000" : ""); }
+
+  function breaks(values, n) {
+    const v = values.filter((x) => x !== null && x !== undefined && isFinite(x)).sort((a, b) => a - b);
+    if (!v.length) return [];
+    const out = [];
+    for (let i = 1; i < n; i++) {
+      const q = v[Math.min(v.length - 1, Math.floor((i * v.length) / n))];
+      if (!out.length || q > out[out.length - 1]) out.push(q);
+    }
+    return out.filter((b) => b > v[0]);
+  }
+
+  function colourExpr(key, cuts) {
+    const value = ["get", key];
+    if (!cuts.length) return ["case", ["==", value, null], NO_DATA, VIRIDIS[2]];
+    const step = ["step", value, VIRIDIS[0]];
+    cuts.forEach((c, i) => step.push(c, VIRIDIS[Math.round(((i + 1) * (VIRIDIS.length - 1)) / cuts.length)]));
+    return ["case", ["==", value, null], NO_DATA, step];
+  }
+
+  function clearLayers() {
+    const empty = { type: "FeatureCollection", features: [] };
+    for (const s of ["stats", "points", "flows"]) map.getSource(s).setData(empty);
+    document.body.dataset.flows = "0";
+  }
+
+  function statsUrl() {
+    const level = state.level === "1" ? 1 : 2;
+    const geometry = state.level === "2" ? "&geometry=approximate" : "";
+    return `/api/v1/stats?level=${level}&round=${encodeURIComponent(state.round)}&format=geojson${geometry}`;
+  }
+
+  async function drawStats() {
+    const url = statsUrl();
+    setStatus(t("loading"));
+    let fc;
+    try { fc = await api(url); } catch (err) { setStatus(t("error", { msg: err.message })); return; }
+    if (state.view === "storm" || state.view === "hotspots") return;
+    data.stats = fc;
+    const key = valueKey();
+    const values = fc.features.map((f) => f.properties[key]);
+    const cuts = breaks(values, VIRIDIS.length);
+    const colour = colourExpr(key, cuts);
+    clearLayers();
+    if (state.level === "2p") {
+      const max = Math.max(1, ...values.filter((x) => x != null));
+      map.getSource("points").setData(fc);
+      map.setPaintProperty("points-circle", "circle-color", colour);
+      map.setPaintProperty("points-circle", "circle-radius", ["case", ["==", ["get", key], null], 2.5,
+        ["interpolate", ["linear"], ["sqrt", ["get", key]], 0, 2.5, Math.sqrt(max), 26]]);
+    } else {
+      map.getSource("stats").setData(fc);
+      for (const id of ["stats-fill", "stats-fill-multi"]) map.setPaintProperty(id, "fill-color", colour);
+      map.setPaintProperty("stats-line", "line-dasharray", state.level === "2" ? [2, 2] : [1, 0]);
+      map.setPaintProperty("stats-line", "line-color", state.level === "2" ? "#666" : "#fff");
+    }
+    highlight();
+    if (!window.dtmFirstMap) {
+      map.once("idle", () => {  // time to first rendered map, read by bench/page_load.py
+        if (map.queryRenderedFeatures({ layers: ["stats-fill", "stats-fill-multi", "points-circle"] }).length) window.dtmFirstMap = performance.now();
+      });
+    }
+    const hasData = values.some((x) => x != null);
+    const qualities = new Set(fc.features.map((f) => f.properties.quality).filter(Boolean));
+    const legend = $("legend");
+    legend.replaceChildren(el("h3", { text: t("legend_title", { type: t(state.type), measure: t(state.measure), round: roundLabel(state.round) }) }));
+    if (!hasData) legend.append(el("p", { text: t("no_area_data", { type: t(state.type) }) }));
+    else legend.append(classList(cuts, values));
+    legend.append(el("p", { class: "q", text: t("quality_published") + (qualities.has("modelled") ? " " + t("quality_modelled") : "") }));
+    if (state.level === "2") legend.append(el("p", { class: "q approx", text: t("approx_note") }));
+    if (state.level === "2p") legend.append(el("p", { class: "q", text: t("points_note") }));
+    legend.append(el("p", { class: "attr", text: t("attribution") }));
+    setStatus("");
+  }
+
+  function classList(cuts, values) {
+    const v = values.filter((x) => x != null);
+    const lo = Math.min(...v), hi = Math.max(...v);
+    const digits = state.measure === "per_1000" ? 1 : 0;
+    const ul = el("ul", { class: "classes" });
+    const edges = [lo, ...cuts, hi];
+    for (let i = 0; i < edges.length - 1; i++) {
+      const colour = cuts.length ? (i === 0 ? VIRIDIS[0] : VIRIDIS[Math.round((i * (VIRIDIS.length - 1)) / cuts.length)]) : VIRIDIS[2];
+      ul.append(el("li", {}, el("span", { class: "sw", style: `background:${colour}` }), el("span", { text: `${fmt(edges[i], digits)} – ${fmt(edges[i + 1], digits)}` })));
+    }
+    ul.append(el("li", {}, el("span", { class: "sw", style: `background:${NO_DATA}` }), el("span", { text: t("no_data") })));
+    return ul;
+  }
+
+  function highlight() {
+    if (!map || !map.getLayer("selected-line")) return;
+    const f = ["==", ["get", "pcode"], state.area || ""];
+    map.setFilter("selected-line", f);
+    map.setFilter("selected-point", f);
+  }
+
+  // --- area panel ----------------------------------------------------------------------
+
+  async function openArea(pcode, fly) {
+    state.area = pcode;
+    syncUrl();
+    const box = $("area");
+    let area, series, figures, children;
+    try {
+      area = (await api(`/api/v1/areas/${encodeURIComponent(pcode)}`)).data;
+      const lv = area.level;
+      [series, figures, children] = await Promise.all([
+        api(`/api/v1/stats/timeseries?level=${lv}&pcode=${pcode}`),
+        api(`/api/v1/stats?level=${lv}&pcode=${pcode}&round=${encodeURIComponent(state.round)}&format=geojson`),
+        lv < 2 ? api(`/api/v1/areas?parent=${pcode}`) : Promise.resolve({ data: [] }),
+      ]);
+    } catch (err) { box.hidden = false; box.textContent = t("error", { msg: err.message }); return; }
+    if (state.area !== pcode) return;
+    const props = (figures.features.find((f) => f.properties.pcode === pcode) || { properties: {} }).properties;
+    const nats = data.byCode[state.round] && (data.byCode[state.round].population_types || []).includes("migrant") && area.level > 0
+      ? await api(`/api/v1/nationalities?level=${area.level}&round=${encodeURIComponent(state.round)}&pcode=${pcode}`).catch(() => ({ data: [] }))
+      : { data: [] };
+
+    const parts = [];
+    parts.push(el("div", { class: "areahead" },
+      el("h2", { id: "area-name", text: name(area) }),
+      el("button", { type: "button", class: "close", "aria-label": t("close"), text: "×", onclick: closeArea })));
+    if (area.parent_pcode && area.parent_pcode !== "LBY") {
+      parts.push(el("p", { class: "meta" }, t("parent") + ": ",
+        el("button", { type: "button", class: "link", onclick: () => openArea(area.parent_pcode, true), text: name(area, "parent_") })));
+    }
+    parts.push(el("h3", { text: t("this_round", { round: roundLabel(state.round) }) }));
+    const dl = el("dl", { class: "figures" });
+    for (const ty of TYPES) {
+      const v = props[PLURAL[ty]];
+      dl.append(el("div", { class: "fig" + (ty === state.type ? " on" : "") }, el("dt", { text: t(ty) }),
+        el("dd", { "data-testid": "area-" + ty, "data-value": v ?? "", text: fmt(v) }),
+        props[PLURAL[ty] + "_per_1000"] != null ? el("small", { text: fmt(props[PLURAL[ty] + "_per_1000"], 1) + " / 1000" }) : null));
+    }
+    parts.push(dl);
+    if (area.population && area.population.population) parts.push(el("p", { class: "meta", text: `${t("population")}: ${fmt(area.population.population)}` }));
+    if (props.quality) parts.push(el("p", { class: "meta", text: `${t("quality")}: ${t(props.quality)}${area.level === 2 ? " · " + t("approx_note") : ""}` }));
+
+    // change since previous round, for the chosen type
+    const own = series.data.filter((s) => s.pcode === pcode && s.population_type === state.type && !s.displacement_reason);
+    const pts = own.length ? own[0].points : [];
+    const i = pts.findIndex((p) => p.round_code === state.round);
+    const prev = i > 0 ? pts[i - 1] : null;
+    parts.push(el("h3", { text: t("change") + ` (${t(state.type)})` }));
+    if (i > 0 && prev.individuals != null && pts[i].individuals != null) {
+      const d = pts[i].individuals - prev.individuals;
+      const pct = prev.individuals ? (100 * d) / prev.individuals : null;
+      parts.push(el("p", { "data-testid": "area-change", text: `${d > 0 ? "+" : ""}${fmt(d)}${pct != null ? ` (${d > 0 ? "+" : ""}${fmt(pct, 1)}%)` : ""} ${t("since", { round: roundLabel(prev.round_code) })}` }));
+    } else parts.push(el("p", { class: "meta", text: t("change_none") }));
+
+    // figures across rounds
+    const rows = new Map();
+    for (const s of series.data.filter((s) => s.pcode === pcode && !s.displacement_reason)) {
+      for (const p of s.points) {
+        const row = rows.get(p.round_code) || { code: p.round_code, date: p.reporting_date };
+        row[s.population_type] = p.individuals;
+        rows.set(p.round_code, row);
+      }
+    }
+    if (rows.size) {
+      parts.push(el("h3", { text: t("across_rounds") }));
+      const table = el("table", { class: "rounds" }, el("thead", {}, el("tr", {}, el("th", { text: t("round") }), ...TYPES.map((ty) => el("th", { text: t(ty) })))));
+      const body = el("tbody");
+      for (const row of rows.values()) {
+        body.append(el("tr", { class: row.code === state.round ? "on" : null }, el("td", { text: roundLabel(row.code) }), ...TYPES.map((ty) => el("td", { text: fmt(row[ty]) }))));
+      }
+      table.append(body);
+      parts.push(table);
+    }
+
+    // migrants by nationality
+    if (nats.data.length) {
+      parts.push(el("h3", { text: t("nationalities", { round: roundLabel(state.round) }) }));
+      const ul = el("ul", { class: "nats" });
+      for (const n of nats.data.filter((n) => n.pcode === pcode).slice(0, 8)) ul.append(el("li", {}, el("span", { text: n.nationality }), el("span", { text: `${fmt(n.individuals)} (${fmt(n.share_percent, 1)}%)` })));
+      parts.push(ul);
+    }
+
+    if (children.data.length) {
+      parts.push(el("h3", { text: t("children") }));
+      const ul = el("ul", { class: "children" });
+      for (const c of children.data) ul.append(el("li", {}, el("button", { type: "button", class: "link", onclick: () => openArea(c.pcode, true), text: name(c) })));
+      parts.push(ul);
+    }
+
+    const q = `/api/v1/stats?level=${area.level}&pcode=${pcode}&round=${encodeURIComponent(state.round)}`;
+    parts.push(el("p", { class: "links" }, t("as_data") + ": ",
+      el("a", { href: q, text: "JSON" }), " · ", el("a", { href: q + "&format=csv", text: "CSV" }), " · ",
+      el("a", { href: q + "&format=geojson", text: "GeoJSON" })));
+    box.replaceChildren(...parts);
+    box.hidden = false;
+    box.dataset.pcode = pcode;
+    highlight();
+    if (fly && map && area.lon != null) map.easeTo({ center: [area.lon, area.lat], zoom: Math.max(map.getZoom(), area.level === 2 ? 6 : 5) });
+  }
+
+  function closeArea() {
+    state.area = null;
+    $("area").hidden = true;
+    $("area").dataset.pcode = "";
+    highlight();
+    syncUrl();
+  }
+
+  async function search(q) {
+    q = q.trim();
+    if (!q) return;
+    const msg = $("search-msg");
+    msg.textContent = "";
+    // a baladiya before the mantika of the same name (Derna the city, not the district)
+    const exact = data.areas.filter((a) => a.name_en.toLowerCase() === q.toLowerCase() || a.name_ar === q)
+      .sort((a, b) => b.level - a.level)[0];
+    let hit = exact;
+    if (!hit) {
+      const res = await fetch(`/api/v1/areas?name=${encodeURIComponent(q)}`, { headers: { Accept: "application/json" } });
+      const body = res.ok ? await res.json() : { data: [] };
+      hit = body.data.sort((a, b) => b.level - a.level)[0];
+    }
+    if (!hit) { msg.textContent = t("not_found", { q }); return; }
+    if (state.view !== "map") setView("map");
+    openArea(hit.pcode, true);
+  }
+
+  // --- Storm Daniel ----------------------------------------------------------------------
+
+  async function renderStorm() {
+    const box = $("view-storm");
+    const ev = data.storm || (data.storm = await api("/api/v1/events/storm-daniel-2023"));
+    const snap = ev.snapshots.find((s) => s.round === state.stormRound) || ev.snapshots[ev.snapshots.length - 1];
+    const withFlows = ev.snapshots.filter((s) => s.flows > 0);
+    const headline = ev.snapshots.find((s) => s.round === STORM_ROUND);
+    const parts = [el("h2", { text: t("storm_title") })];
+    parts.push(el("p", { class: "big" }, el("strong", { "data-testid": "storm-total", text: fmt(headline.idps) }), " " + t("storm_headline")));
+    parts.push(el("p", { class: "meta" }, t("source") + ": ", el("a", { href: headline.source_url, rel: "noopener", text: data.byCode[STORM_ROUND] ? data.byCode[STORM_ROUND].title : STORM_ROUND })));
+    const sel = el("select", { id: "storm-round", onchange: (e) => { state.stormRound = e.target.value; renderStorm(); } },
+      ...withFlows.map((s) => option(s.round, fmtDate((data.byCode[s.round] || {}).reporting_date || (data.byCode[s.round] || {}).collection_end) + " · " + fmt(s.hosting_total), s.round === snap.round)));
+    parts.push(el("div", { class: "field" }, el("label", { for: "storm-round", text: t("storm_snapshot") }), sel));
+    parts.push(el("p", { class: "meta", text: t("storm_flows") }), el("p", { class: "meta", text: t("storm_model") }));
+    if (snap.hosting.length) {
+      parts.push(el("h3", { text: `${t("storm_hosting")} (${fmt(snap.hosting_total)})` }));
+      const table = el("table", { class: "rounds" });
+      for (const h of snap.hosting) table.append(el("tr", {}, el("td", { text: name(h) }), el("td", { text: fmt(h.individuals) }), el("td", { text: `${fmt(h.share_percent, 1)}%` }), el("td", { class: "meta", text: t(h.quality) })));
+      parts.push(table);
+    }
+    parts.push(el("h3", { text: t("storm_timeline") }));
+    const ol = el("ol", { class: "timeline" });
+    for (const f of ev.timeline) {
+      const where = f.name_en ? name(f) : f.geography;
+      ol.append(el("li", {}, el("time", { datetime: f.period.split("/")[0], text: fmtDate(f.period.split("/")[0]) }), " ",
+        el("strong", { text: fmt(f.value) }), ` ${f.metric.replaceAll("_", " ")} · ${where} `,
+        f.source_url ? el("a", { href: f.source_url, rel: "noopener", text: t("source") }) : el("span", { class: "meta", text: f.source })));
+    }
+    parts.push(ol);
+    box.replaceChildren(...parts);
+    await drawStorm(snap);
+  }
+
+  async function drawStorm(snap) {
+    clearLayers();
+    const fc = await api(`/api/v1/flows?round=${encodeURIComponent(snap.round)}&format=geojson`);
+    if (state.view !== "storm") return;
+    const lines = fc.features.filter((f) => !f.properties.internal);
+    const max = Math.max(1, ...lines.map((f) => f.properties.individuals));
+    map.getSource("flows").setData({ type: "FeatureCollection", features: lines });
+    document.body.dataset.flows = String(lines.length);
+    map.setPaintProperty("flows-line", "line-width", ["interpolate", ["linear"], ["get", "individuals"], 0, 1, max, 12]);
+    map.setPaintProperty("flows-line", "line-color", ["match", ["get", "quality"], "published", "#0072B2", "#d55e00"]);
+    map.setPaintProperty("flows-line", "line-dasharray", [1, 0]);
+    const areas = await api("/api/v1/areas?level=2");
+    const at = new Map(areas.data.map((a) => [a.pcode, a]));
+    const hosting = snap.hosting.filter((h) => at.has(h.pcode)).map((h) => ({
+      type: "Feature", geometry: { type: "Point", coordinates: [at.get(h.pcode).lon, at.get(h.pcode).lat] }, properties: h,
+    }));
+    const hmax = Math.max(1, ...snap.hosting.map((h) => h.individuals));
+    map.getSource("points").setData({ type: "FeatureCollection", features: hosting });
+    map.setPaintProperty("points-circle", "circle-color", ["match", ["get", "quality"], "published", "#56B4E9", "#F0E442"]);
+    map.setPaintProperty("points-circle", "circle-radius", ["interpolate", ["linear"], ["sqrt", ["get", "individuals"]], 0, 3, Math.sqrt(hmax), 24]);
+    const legend = $("legend");
+    legend.replaceChildren(el("h3", { text: t("flows_legend", { round: fmtDate((data.byCode[snap.round] || {}).reporting_date) }) }),
+      el("ul", { class: "classes" },
+        el("li", {}, el("span", { class: "sw line", style: "background:#d55e00" }), el("span", { text: t("modelled") })),
+        el("li", {}, el("span", { class: "sw line", style: "background:#0072B2" }), el("span", { text: t("published") })),
+        el("li", {}, el("span", { class: "sw dot", style: "background:#F0E442" }), el("span", { text: `${t("hosting")} (${t("modelled")})` })),
+        el("li", {}, el("span", { class: "sw dot", style: "background:#56B4E9" }), el("span", { text: `${t("hosting")} (${t("published")})` }))),
+      el("p", { class: "q", text: t("storm_model") }),
+      el("p", { class: "attr", text: t("attribution") }));
+    const xs = lines.flatMap((f) => f.geometry.coordinates.map((c) => c[0]));
+    const ys = lines.flatMap((f) => f.geometry.coordinates.map((c) => c[1]));
+    if (xs.length) map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 40, duration: 0 });
+  }
+
+  // --- hotspots ------------------------------------------------------------------------
+
+  async function renderHotspots() {
+    clearLayers();
+    const body = $("hs-body");
+    const legend = $("legend");
+    const level2 = await api(`/api/v1/stats?level=2&round=${encodeURIComponent(state.round)}&format=geojson`);
+    const key = PLURAL[state.type];
+    const n = level2.features.filter((f) => f.properties[key] != null).length;
+    const title = t("hs_title", { type: t(state.type), round: roundLabel(state.round) });
+    if (n < 8) {
+      body.replaceChildren(el("h2", { text: title }), el("p", { text: t("hs_none", { type: t(state.type) }) }));
+      legend.replaceChildren(el("h3", { text: title }), el("p", { text: t("hs_none", { type: t(state.type) }) }));
+      return;
+    }
+    const fc = await api(`/api/v1/hotspots?round=${encodeURIComponent(state.round)}&population_type=${state.type}&metric=${state.hsMetric}&format=geojson`);
+    if (state.view !== "hotspots") return;
+    map.getSource("points").setData(fc);
+    map.setPaintProperty("points-circle", "circle-color", ["match", ["get", "class"], ...HS.flat(), "#bbbbbb"]);
+    map.setPaintProperty("points-circle", "circle-radius", ["match", ["get", "class"], "not significant", 4, 7]);
+    const p = fc.parameters, w = fc.weights;
+    const weights = w.type === "knn" ? t("hs_knn", { k: w.k }) : w.type;
+    const method = t("hs_method", { weights, perm: fmt(p.permutations), seed: p.seed });
+    const counts = {};
+    for (const f of fc.features) counts[f.properties.class] = (counts[f.properties.class] || 0) + 1;
+    const ul = el("ul", { class: "classes" });
+    for (const [cls, colour] of HS) ul.append(el("li", {}, el("span", { class: "sw dot", style: `background:${colour}` }), el("span", { text: `${t(cls)} (${fmt(counts[cls] || 0)})` })));
+    legend.replaceChildren(el("h3", { text: title }), ul, el("p", { class: "q", "data-testid": "hs-method", text: method }), el("p", { class: "attr", text: t("attribution") }));
+    body.replaceChildren(el("h2", { text: title }), el("p", { text: method }),
+      el("p", { class: "meta" }, el("a", { href: `/api/v1/hotspots?round=${encodeURIComponent(state.round)}&population_type=${state.type}&metric=${state.hsMetric}`, text: "JSON" })));
+  }
+
+  // --- downloads -----------------------------------------------------------------------
+
+  function renderDownloads() {
+    const level = state.level === "1" ? 1 : 2;
+    const geometry = state.level === "2" ? "&geometry=approximate" : "";
+    const q = `/api/v1/stats?level=${level}&round=${encodeURIComponent(state.round)}`;
+    const ogc = location.origin + "/ogc";
+    const tiles = location.origin + "/ogc/tiles/stats-admin2/{z}/{x}/{y}.pbf";
+    const copy = el("button", { type: "button", onclick: async (e) => {
+      try { await navigator.clipboard.writeText(ogc); e.target.textContent = t("copied"); } catch (_) { $("ogc-url").select(); }
+    }, text: t("copy") });
+    $("view-downloads").replaceChildren(
+      el("h2", { text: t("dl_title") }),
+      el("p", { text: t("dl_view", { type: t(state.type), level: t("level_" + state.level), round: roundLabel(state.round) }) }),
+      el("ul", { class: "dl" },
+        el("li", {}, el("a", { href: q + "&format=csv", download: "", text: "CSV (HXL)" })),
+        el("li", {}, el("a", { href: q + "&format=geojson" + geometry, download: "", text: "GeoJSON" })),
+        el("li", {}, el("a", { href: `/ogc/download.gpkg?round=${encodeURIComponent(state.round)}`, download: "", text: t("dl_gpkg", { round: roundLabel(state.round) }) }))),
+      el("h2", { text: t("ogc_title") }),
+      el("p", { text: t("ogc_text", { tiles }) }),
+      el("div", { class: "searchrow" }, el("input", { id: "ogc-url", type: "text", readonly: "", value: ogc, "aria-label": "OGC API URL", dir: "ltr" }), copy),
+      el("p", {}, el("a", { href: "/ogc?f=html", text: t("ogc_pages") }), " · ", el("a", { href: "/docs", text: t("docs") }), " · ", el("a", { href: "/redoc", text: "ReDoc" })));
+  }
+
+  // --- views ---------------------------------------------------------------------------
+
+  function setView(view) {
+    state.view = ["map", "storm", "hotspots", "downloads"].includes(view) ? view : "map";
+    renderView();
+    syncUrl();
+  }
+
+  function renderView() {
+    for (const b of document.querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === state.view));
+    for (const v of ["map", "storm", "hotspots", "downloads"]) $("view-" + v).hidden = v !== state.view;
+    document.body.dataset.mode = state.view;
+    if (!map || !map.getSource("stats")) return;
+    popup.remove();
+    if (state.view === "storm") { $("area").hidden = true; renderStorm(); return; }
+    $("area").hidden = !state.area;
+    if (state.view === "hotspots") { renderHotspots(); return; }
+    if (state.view === "downloads") renderDownloads();
+    map.setPaintProperty("flows-line", "line-width", 2);
+    drawStats();
+  }
+
+  function onRoundChange() {
+    chooseDefaults();
+    fillSelects();
+    renderRoundInfo();
+    renderNational();
+    renderChart();
+    if (state.area) openArea(state.area, false);
+    renderView();
+    syncUrl();
+  }
+
+  function wire() {
+    $("lang").addEventListener("click", () => { state.lang = state.lang === "ar" ? "en" : "ar"; renderAll(); });
+    for (const b of document.querySelectorAll("[data-view]")) b.addEventListener("click", () => setView(b.dataset.view));
+    $("round").addEventListener("change", (e) => { state.round = e.target.value; onRoundChange(); });
+    $("ptype").addEventListener("change", (e) => { state.type = e.target.value; onRoundChange(); });
+    $("measure").addEventListener("change", (e) => { state.measure = e.target.value; renderView(); syncUrl(); });
+    $("level").addEventListener("change", (e) => { state.level = e.target.value; renderView(); syncUrl(); });
+    $("hs-metric").addEventListener("change", (e) => { state.hsMetric = e.target.value; renderView(); });
+    $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("search").value); });
+    let timer;
+    window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(renderChart, 200); });
+  }
+
+  async function main() {
+    applyLang();
+    wire();
+    const mapReady = initMap();
+    const [rounds, ts, l1, l2] = await Promise.all([
+      api("/api/v1/rounds"), api("/api/v1/stats/timeseries?level=0"), api("/api/v1/areas?level=1"), api("/api/v1/areas?level=2"),
+    ]);
+    const order = (r) => r.reporting_date || r.collection_end || "9999";
+    data.rounds = rounds.data.slice().sort((a, b) => order(a).localeCompare(order(b)));
+    for (const r of data.rounds) data.byCode[r.code] = r;
+    for (const s of ts.data) if (!s.displacement_reason) data.national[s.population_type] = s.points;
+    data.areas = [...l1.data, ...l2.data];
+    chooseDefaults();
+    if (state.view === "map") api(statsUrl()).catch(() => {});  // fetch while the map starts
+    await mapReady;
+    renderAll();
+    document.body.dataset.ready = "1";
+  }
+
+  main().catch((err) => setStatus(t("error", { msg: err.message })));
+})();

@@ -1,0 +1,185 @@
+"""HTML views of the OGC API pages, for browsers that follow the links.
+
+A request under `/ogc` that asks for HTML (`f=html`, or a browser's `Accept: text/html`
+with no `f`) is answered by asking the app itself for the JSON (same path, `f` dropped)
+and rendering that as a page: landing page, conformance, collections, one collection,
+items and one item. JSON clients are untouched."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+
+HTML_PATHS = re.compile(r"^/ogc(/conformance|/collections(/[^/]+(/items(/[^/]+)?)?)?)?/?$")
+MAX_ROWS = 200
+
+
+def wants_html(scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return False
+    if not HTML_PATHS.match(scope["path"]):
+        return False
+    params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    if "f" in params:
+        return params["f"] == "html"
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"").decode("latin-1")
+    return accept.split(",")[0].strip().startswith("text/html")
+
+
+class OgcHtml:
+    """ASGI middleware: HTML for `/ogc` pages when asked, from the JSON they answer."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if not wants_html(scope):
+            return await self.app(scope, receive, send)
+        query = [
+            (k, v)
+            for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+            if k != "f"
+        ]
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"accept", b"accept-encoding")]
+        inner = {
+            **scope,
+            "query_string": urlencode(query).encode("latin-1"),
+            "headers": [*headers, (b"accept", b"application/json")],
+        }
+        started: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                started.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(inner, receive, capture)
+        body = b"".join(chunks)
+        status = started.get("status", 500)
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            document = None
+        if status != 200 or not isinstance(document, dict):
+            await send(started)
+            await send({"type": "http.response.body", "body": body})
+            return
+        page = render(scope["path"].rstrip("/") or "/ogc", query, document).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(page)).encode()),
+                    (b"cache-control", b"no-cache"),
+                    (b"vary", b"Accept"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": page})
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _as_html(href: str) -> str:
+    """The link with f=html when it points at a page this module renders."""
+    path = re.sub(r"^https?://[^/]+", "", href).split("?")[0]
+    if not HTML_PATHS.match(path):
+        return href
+    return href + ("&" if "?" in href else "?") + "f=html"
+
+
+def _links(links) -> str:
+    items = []
+    for link in links or []:
+        href = link.get("href", "")
+        alternate = ""
+        if _as_html(href) != href:
+            alternate = f' (<a href="{_e(_as_html(href))}">HTML</a>)'
+        items.append(
+            f'<li><a href="{_e(href)}">{_e(link.get("title") or link.get("rel"))}</a>'
+            f" <small>{_e(link.get('rel'))}, {_e(link.get('type'))}</small>{alternate}</li>"
+        )
+    return f"<h2>Links</h2><ul>{''.join(items)}</ul>" if items else ""
+
+
+def _table(rows: list[dict], link_of=None) -> str:
+    if not rows:
+        return "<p>No features.</p>"
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns and not isinstance(row[c], dict | list)]
+    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    body = []
+    for row in rows[:MAX_ROWS]:
+        cells = []
+        for i, c in enumerate(columns):
+            text = _e(row.get(c))
+            if i == 0 and link_of:
+                text = f'<a href="{_e(link_of(row))}">{text}</a>'
+            cells.append(f"<td>{text}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render(path: str, query: list[tuple[str, str]], doc: dict) -> str:
+    """One OGC JSON document as an HTML page."""
+    title = doc.get("title") or doc.get("id") or path
+    parts = [f"<p>{_e(doc.get('description'))}</p>" if doc.get("description") else ""]
+    if "collections" in doc:
+        title = "Collections"
+        rows = [
+            {"id": c["id"], "title": c.get("title"), "description": c.get("description")}
+            for c in doc["collections"]
+        ]
+        parts.append(_table(rows, lambda r: f"{path}/{r['id']}?f=html"))
+    if "conformsTo" in doc:
+        title = "Conformance classes"
+        parts.append("<ul>" + "".join(f"<li>{_e(c)}</li>" for c in doc["conformsTo"]) + "</ul>")
+    if doc.get("type") == "FeatureCollection":
+        title = f"Features of {path.split('/')[-2]}"
+        parts.append(
+            f"<p>{_e(doc.get('numberReturned'))} of {_e(doc.get('numberMatched'))} features"
+            f' (JSON: <a href="{_e(path)}?{_e(urlencode(query))}">GeoJSON</a>).</p>'
+        )
+        rows = [{"id": f.get("id"), **(f.get("properties") or {})} for f in doc["features"]]
+        parts.append(_table(rows, lambda r: f"{path}/{r['id']}?f=html"))
+    if doc.get("type") == "Feature":
+        title = f"Feature {doc.get('id')}"
+        props = {"id": doc.get("id"), **(doc.get("properties") or {})}
+        parts.append(
+            "<table><tbody>"
+            + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in props.items())
+            + "</tbody></table>"
+        )
+    if "extent" in doc:
+        bbox = (doc["extent"].get("spatial") or {}).get("bbox")
+        parts.append(f"<p>Extent (lon/lat): {_e(bbox)}</p>")
+    parts.append(_links(doc.get("links")))
+    return PAGE.format(title=_e(title), body="".join(parts))
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - DTM Geo OGC API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<style>
+body{{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#222}}
+nav a{{margin-inline-end:1rem}} table{{border-collapse:collapse;font-size:13px;display:block;
+overflow-x:auto}} th,td{{border:1px solid #ccc;padding:.2rem .4rem;text-align:start}}
+th{{background:#f1f1f1}} small{{color:#666}}
+</style></head><body>
+<nav><a href="/">Web map</a><a href="/ogc?f=html">OGC API</a>
+<a href="/ogc/collections?f=html">Collections</a><a href="/docs">API docs</a></nav>
+<h1>{title}</h1>{body}
+</body></html>
+"""

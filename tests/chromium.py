@@ -1,0 +1,84 @@
+"""Headless Chromium for the browser tests and the page-load benchmark.
+
+Debian's `chromium` and `chromium-driver` are used, installed with apt-get when missing
+and running as root (as app/localdb.py does for PostGIS). Selenium is given the driver's
+path so that Selenium Manager never tries to download one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+PACKAGES = ["chromium", "chromium-driver"]
+
+
+def chromium_binary() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    return os.environ.get("CHROMIUM") or found
+
+
+def ensure_chromium() -> str:
+    """The Chromium binary, installing Debian's packages first when missing (as root)."""
+    binary = chromium_binary()
+    if binary and CHROMEDRIVER.exists():
+        return binary
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise RuntimeError(
+            "browser tests need Debian's chromium and chromium-driver: "
+            "apt-get install chromium chromium-driver (as root)"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", *PACKAGES],
+        check=True,
+        env=env,
+    )
+    binary = chromium_binary()
+    if not binary or not CHROMEDRIVER.exists():
+        raise RuntimeError(f"installed {PACKAGES} but chromium or {CHROMEDRIVER} is missing")
+    return binary
+
+
+def make_driver(width: int = 1280, height: int = 800, lang: str = "en"):
+    """A headless Chromium with WebGL (SwiftShader) and browser + performance logs."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = ensure_chromium()
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--use-angle=swiftshader",
+        "--enable-unsafe-swiftshader",
+        "--ignore-gpu-blocklist",
+        "--hide-scrollbars",
+        "--disable-extensions",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-default-apps",
+        "--disable-sync",
+        f"--lang={lang}",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver.set_window_size(width, height)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    return driver
+
+
+def viewport(driver, width: int, height: int) -> None:
+    """Make the page's viewport exactly width x height (screenshots)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )

@@ -1,0 +1,258 @@
+"""The web map in a real browser: Debian's headless Chromium against the live service.
+
+Chromium and chromium-driver are installed by the set-up when missing (as root); these
+tests fail, never skip, when that is not possible."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from tests.chromium import make_driver
+
+DERNA = "LY010102"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = make_driver(1280, 800)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def api(live_server):
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        yield lambda path: client.get(path).raise_for_status().json()
+
+
+def wait_for(driver, script: str, timeout: float = 20):
+    """Poll a JS expression until it is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = driver.execute_script("return " + script)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for: {script}"
+        time.sleep(0.1)
+
+
+def idle(driver) -> None:
+    """Wait until MapLibre has drawn everything it was asked to."""
+    driver.execute_async_script(
+        "const done = arguments[0], m = window.dtmMap;"
+        "const ok = () => setTimeout(done, 50);"
+        "if (m.loaded() && m.areTilesLoaded()) ok(); else m.once('idle', ok);"
+    )
+
+
+def open_page(driver, base: str, query: str = "lang=en") -> None:
+    driver.get(f"{base}/?{query}")
+    wait_for(driver, "document.body.dataset.ready === '1'")
+    idle(driver)
+
+
+def no_console_errors(driver) -> None:
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def text(driver, selector: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, selector).text
+
+
+def rendered(driver, *layers: str) -> list:
+    return driver.execute_script(
+        "return window.dtmMap.queryRenderedFeatures({layers: arguments[0]})"
+        ".map(f => f.properties.pcode || f.properties.origin_pcode || f.layer.id)",
+        list(layers),
+    )
+
+
+def search(driver, query: str) -> None:
+    box = driver.find_element(By.ID, "search")
+    box.clear()
+    box.send_keys(query, Keys.ENTER)
+
+
+def test_loads_without_console_errors_or_foreign_requests(browser, live_server):
+    browser.get_log("browser")
+    browser.get_log("performance")
+    open_page(browser, live_server)
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    host = urlsplit(live_server).netloc
+    requested = [
+        json.loads(e["message"])["message"]["params"]["request"]["url"]
+        for e in browser.get_log("performance")
+        if '"Network.requestWillBeSent"' in e["message"]
+    ]
+    assert any("/ogc/tiles/mantikas/" in u for u in requested)
+    foreign = [u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss")]
+    foreign = [u for u in foreign if urlsplit(u).netloc != host]
+    assert foreign == []
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(r => r.name)"
+    )
+    assert all(urlsplit(u).netloc == host for u in resources if u.startswith("http"))
+
+
+def test_map_renders_features_from_the_service(browser, live_server, api):
+    open_page(browser, live_server)
+    pcodes = set(rendered(browser, "stats-fill", "stats-fill-multi"))
+    baladiyas = {a["pcode"] for a in api("/api/v1/areas?level=2")["data"]}
+    assert len(pcodes) > 50 and pcodes <= baladiyas
+    assert rendered(browser, "mantika-line")
+    legend = text(browser, "#legend")
+    assert "approximate" in legend and "Published" in legend and "OCHA" in legend
+
+
+def test_libya_and_derna_figures_equal_the_api(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&round=R54&type=migrant")
+    libya = api("/api/v1/stats?level=0&round=R54&population_type=migrant")["data"]
+    national = next(r["individuals"] for r in libya if r["displacement_reason"] is None)
+    assert text(browser, "[data-testid=national-migrant]") == f"{national:,}"
+    search(browser, "Derna")
+    wait_for(browser, f"document.getElementById('area').dataset.pcode === '{DERNA}'")
+    derna = api(f"/api/v1/stats?level=2&round=R54&pcode={DERNA}&format=geojson")
+    figures = derna["features"][0]["properties"]
+    assert text(browser, "[data-testid=area-migrant]") == f"{figures['migrants']:,}"
+    assert text(browser, "#area-name") == "Derna"
+    assert "Egypt" in text(browser, "#area")  # migrants by nationality
+
+
+def test_arabic_switch_rtl_names_and_persistence(browser, live_server, api):
+    open_page(browser, live_server)
+    browser.find_element(By.ID, "lang").click()
+    html = browser.find_element(By.TAG_NAME, "html")
+    assert html.get_attribute("lang") == "ar" and html.get_attribute("dir") == "rtl"
+    assert text(browser, "label[for=round]") == "الجولة"
+    assert "lang=ar" in browser.current_url
+    name_ar = api(f"/api/v1/areas/{DERNA}")["data"]["name_ar"]
+    search(browser, "درنة")
+    wait_for(browser, f"document.getElementById('area').dataset.pcode === '{DERNA}'")
+    assert text(browser, "#area-name") == name_ar
+    browser.get(live_server + "/")  # no ?lang: the choice survives from localStorage
+    wait_for(browser, "document.body.dataset.ready === '1'")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl"
+    browser.find_element(By.ID, "lang").click()
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "ltr"
+
+
+def test_search_by_transliteration_opens_derna(browser, live_server):
+    open_page(browser, live_server)
+    search(browser, "Darnah")
+    wait_for(browser, f"document.getElementById('area').dataset.pcode === '{DERNA}'")
+    assert text(browser, "#area-name") == "Derna"
+
+
+def test_choosing_a_round_changes_the_figures(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&round=R54")
+    before = text(browser, "[data-testid=national-idp]")
+    Select(browser.find_element(By.ID, "round")).select_by_value("R50")
+    wait_for(browser, "document.getElementById('national-h').textContent.includes('R50')")
+    r50 = api("/api/v1/stats?level=0&round=R50")["data"]
+    for population_type in ("idp", "returnee", "migrant"):
+        value = next(
+            r["individuals"]
+            for r in r50
+            if r["population_type"] == population_type and r["displacement_reason"] is None
+        )
+        assert text(browser, f"[data-testid=national-{population_type}]") == f"{value:,}"
+    assert text(browser, "[data-testid=national-idp]") != before
+    assert "round=R50" in browser.current_url
+
+
+def test_every_round_type_and_layout_draws_without_errors(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&level=1")
+    browser.get_log("browser")
+    rounds = [r["code"] for r in api("/api/v1/rounds")["data"]]
+    select = Select(browser.find_element(By.ID, "round"))
+    for code in rounds:
+        select.select_by_value(code)
+        label = browser.execute_script(
+            "return document.querySelector('#round option:checked').textContent"
+        )
+        assert label
+    Select(browser.find_element(By.ID, "measure")).select_by_value("per_1000")
+    for level in ("2p", "1"):
+        Select(browser.find_element(By.ID, "level")).select_by_value(level)
+    for view in ("hotspots", "downloads", "map"):
+        browser.find_element(By.CSS_SELECTOR, f"[data-view={view}]").click()
+    idle(browser)
+    time.sleep(0.5)  # let the last answers arrive
+    no_console_errors(browser)
+    assert "/ogc/download.gpkg?round=" in browser.page_source
+
+
+def test_storm_daniel_view_shows_44862_and_its_flows(browser, live_server):
+    open_page(browser, live_server)
+    browser.find_element(By.CSS_SELECTOR, "[data-view=storm]").click()
+    wait_for(browser, "document.querySelector('[data-testid=storm-total]')")
+    assert text(browser, "[data-testid=storm-total]") == "44,862"
+    wait_for(browser, "Number(document.body.dataset.flows) > 0")
+    idle(browser)
+    flows = rendered(browser, "flows-line")
+    assert flows and DERNA in flows
+    assert "modelled" in text(browser, "#legend")
+    assert "published figures" in text(browser, "#view-storm").lower()
+    no_console_errors(browser)
+
+
+def test_hotspots_view_states_the_method(browser, live_server):
+    open_page(browser, live_server, "lang=en&round=R54&type=migrant")
+    browser.find_element(By.CSS_SELECTOR, "[data-view=hotspots]").click()
+    wait_for(browser, "document.querySelector('[data-testid=hs-method]')")
+    legend = text(browser, "#legend")
+    assert "Getis-Ord Gi*" in legend and "permutations" in legend and "Hot spot 99%" in legend
+    idle(browser)
+    assert len(rendered(browser, "points-circle")) > 50
+    no_console_errors(browser)
+
+
+def test_keyboard_reaches_round_search_and_language(browser, live_server):
+    open_page(browser, live_server)
+    browser.find_element(By.TAG_NAME, "body").click()
+    browser.execute_script("document.activeElement.blur()")
+    reached = []
+    body = browser.switch_to.active_element
+    for _ in range(25):
+        body.send_keys(Keys.TAB)
+        body = browser.switch_to.active_element
+        reached.append(body.get_attribute("id") or body.tag_name)
+        if {"round", "search", "lang"} <= set(reached):
+            break
+    assert {"round", "search", "lang"} <= set(reached), reached
+    # and the language switch works from the keyboard
+    browser.find_element(By.ID, "lang").send_keys(Keys.ENTER)
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ar"
+    browser.find_element(By.ID, "lang").send_keys(Keys.ENTER)
+
+
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("/docs", "document.querySelectorAll('.opblock').length > 10"),
+        ("/redoc", "document.querySelectorAll('[data-section-id]').length > 10"),
+        ("/ogc/collections", "document.querySelectorAll('tbody tr').length > 5"),
+    ],
+)
+def test_docs_and_ogc_pages_render_offline(browser, live_server, path, ready):
+    browser.get_log("performance")
+    browser.get_log("browser")
+    browser.get(live_server + path)
+    wait_for(browser, ready)
+    host = urlsplit(live_server).netloc
+    requested = [
+        json.loads(e["message"])["message"]["params"]["request"]["url"]
+        for e in browser.get_log("performance")
+        if '"Network.requestWillBeSent"' in e["message"]
+    ]
+    assert [u for u in requested if u.startswith("http") and urlsplit(u).netloc != host] == []
+    no_console_errors(browser)
