@@ -8,8 +8,7 @@ and paged items with numberMatched, numberReturned and next links. Bad parameter
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -18,12 +17,18 @@ from sqlalchemy.exc import DataError, ProgrammingError
 from app.api import writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.ogc_params import (
+    CollectionId,
+    ItemParamsDep,
+    ItemsParamsDep,
+    collection_of,
+    known_round,
+)
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
-from app.services import cql2, ogc, ogc_docs, package, rounds
-from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
-from app.vocabulary import POPULATION_TYPES
+from app.services import ogc, ogc_docs, package, rounds
+from app.services.ogc import CRS84, CRS_URIS, ItemsQuery
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features and tiles"])
 
@@ -48,28 +53,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ]
-FILTER_LANGS = ("cql2-text", "cql2-json")
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
-MAX_LIMIT = ogc.MAX_ITEMS
-CollectionId = Annotated[str, Path(description="Collection id.", examples=["mantikas"])]
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
-
-
-def _collection(collection_id: str) -> ogc.Collection:
-    found = ogc.COLLECTIONS.get(collection_id)
-    if found is None:
-        raise NotFound(f"unknown collection '{collection_id}'; list them with GET /ogc/collections")
-    return found
-
-
-def _known_round(session, code: str | None) -> str | None:
-    """The round code as given, or 404 when no such round exists."""
-    if code is not None:
-        rounds.catalogue(session).require(code)
-    return code
 
 
 def _json(body, media: str = JSON) -> Rendered:
@@ -190,7 +178,7 @@ def collections(request: Request, session: SessionDep) -> Response:
 
 @router.get("/collections/{collection_id}", summary="One collection")
 def collection(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
-    found = _collection(collection_id)
+    found = collection_of(collection_id)
     return cached_response(request, session, lambda: _json(_describe(request, session, found)))
 
 
@@ -199,226 +187,15 @@ def collection(request: Request, session: SessionDep, collection_id: CollectionI
     summary="Properties a CQL2 filter may use (JSON Schema)",
 )
 def queryables(request: Request, collection_id: CollectionId) -> Response:
-    found = _collection(collection_id)
+    found = collection_of(collection_id)
     document = ogc_docs.queryables(found, ogc.queryables(found), _base(request))
     return Response(dumps(document), media_type="application/schema+json")
 
 
-# --- parameters (400 with the reason when malformed) -----------------------------------
-
-
-def _crs(name: str, value: str | None) -> str:
-    if value is None:
-        return CRS84
-    uri = SHORT_CRS.get(value.strip("[]"), value.strip("[]"))
-    if uri not in CRS_URIS:
-        raise InvalidParameter(
-            name, f"'{value}' is not supported; use one of {', '.join(CRS_URIS)}", value
-        )
-    return uri
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if value is None:
-        return None
-    try:
-        numbers = [float(v) for v in value.split(",")]
-    except ValueError:
-        numbers = []
-    if len(numbers) != 4 or not all(abs(n) < 1e8 for n in numbers):
-        raise InvalidParameter("bbox", "expected four numbers minx,miny,maxx,maxy", value)
-    if numbers[0] > numbers[2] or numbers[1] > numbers[3]:
-        raise InvalidParameter(
-            "bbox", "the lower corner must come first (minx,miny,maxx,maxy)", value
-        )
-    return tuple(numbers)
-
-
-def _int(name: str, value: str | None, default: int, low: int, high: int) -> int:
-    if value is None:
-        return default
-    if not re.fullmatch(r"\d{1,12}", value) or not low <= int(value) <= high:
-        raise InvalidParameter(name, f"expected a whole number from {low} to {high}", value)
-    return int(value)
-
-
-def _instant(text: str) -> str | None:
-    if text in ("", ".."):
-        return None
-    text = text.removesuffix("T")  # GDAL's OAPIF driver sends a date as 2023-10-01T
-    try:
-        return (
-            date.fromisoformat(text)
-            if len(text) == 10
-            else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).date()
-        ).isoformat()
-    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across UTC
-        raise InvalidParameter(
-            "datetime", "expected an RFC 3339 date or date-time within 0001-9999", text[:64]
-        ) from None
-
-
-def _datetime(value: str | None) -> tuple[str | None, str | None]:
-    if value is None:
-        return None, None
-    if "/" in value:
-        start, end = (_instant(part) for part in value.split("/", 1))
-        if start and end and start > end:
-            raise InvalidParameter("datetime", "the interval starts after it ends", value)
-        return start, end
-    moment = _instant(value)
-    return moment, moment
-
-
-def _filter(p, collection: ogc.Collection) -> tuple[str | None, tuple]:
-    """The CQL2 `filter` (in `filter-lang`, geometries in `filter-crs`) as SQL."""
-    text = p.get("filter")
-    lang = p.get("filter-lang", "cql2-text")
-    if lang not in FILTER_LANGS:
-        raise InvalidParameter("filter-lang", "expected cql2-text or cql2-json", lang)
-    if text is None:
-        return None, ()
-    filter_crs = _crs("filter-crs", p.get("filter-crs"))
-    try:
-        sql, params = cql2.to_sql(
-            cql2.parse(text, lang),
-            ogc.queryables(collection),
-            srid=CRS_URIS[filter_crs],
-            lat_lon=filter_crs == LAT_LON,
-        )
-    except cql2.FilterError as exc:
-        name, _, message = str(exc).partition(": ")
-        if not name.startswith("filter"):
-            name, message = "filter", str(exc)
-        raise InvalidParameter(name, message) from None
-    return sql, tuple(params.items())
-
-
-def _applies(name: str, collection: ogc.Collection) -> bool:
-    """Whether a selection parameter means something on this collection."""
-    props = collection.properties
-    if name == "round":
-        return collection.stats or "round" in props
-    if name == "population_type":
-        return collection.stats or "population_type" in props
-    if name in ("pcode", "area"):
-        return "pcode" in props or collection.flows
-    return True
-
-
-def _check_names(p, collection: ogc.Collection) -> None:
-    """Unknown parameters, and ones this collection has nothing to select by, are 400
-    (OGC API - Features asks for 400 on a parameter it does not define)."""
-    for name in p:
-        if name not in ITEM_PARAMS:
-            raise InvalidParameter(
-                name[:64], f"not a parameter of items; known: {', '.join(ITEM_PARAMS)}"
-            )
-        if not _applies(name, collection):
-            raise InvalidParameter(
-                name, f"the {collection.id} collection has nothing to select by it"
-            )
-
-
-def _query(request: Request, session, collection: ogc.Collection, fid: int | None = None):
-    p = request.query_params
-    _check_names(p, collection)
-    where, where_params = _filter(p, collection)
-    crs = _crs("crs", p.get("crs"))
-    bbox_crs = _crs("bbox-crs", p.get("bbox-crs"))
-    start, end = _datetime(p.get("datetime"))
-    population_type = p.get("population_type")
-    if population_type not in (None, *POPULATION_TYPES):
-        raise InvalidParameter(
-            "population_type", f"expected one of {', '.join(POPULATION_TYPES)}", population_type
-        )
-    round_code = ogc.round_for(
-        session, collection, _known_round(session, p.get("round")), population_type
-    )
-    return crs, ItemsQuery(
-        bbox=_bbox(p.get("bbox")),
-        bbox_srid=CRS_URIS[bbox_crs],
-        bbox_lat_lon=bbox_crs == LAT_LON,
-        out_srid=CRS_URIS[crs],
-        out_lat_lon=crs == LAT_LON,
-        # a limit above the maximum is not an error: OGC API - Features serves the maximum
-        limit=min(_int("limit", p.get("limit"), 100, 1, 10**9), MAX_LIMIT),
-        offset=_int("offset", p.get("offset"), 0, 0, 10**9),
-        round=round_code,
-        population_type=population_type,
-        pcode=p.get("pcode"),
-        area=p.get("area"),
-        date_from=start,
-        date_to=end,
-        fid=fid,
-        filter=where,
-        filter_params=where_params,
-    )
-
-
-ITEM_PARAMS = {
-    "bbox": "minx,miny,maxx,maxy (in bbox-crs, default CRS84).",
-    "bbox-crs": "CRS of bbox: CRS84, EPSG:4326 (lat,lon) or EPSG:3857, or their URIs.",
-    "crs": "CRS of the output geometry (same choices).",
-    "limit": f"Features per page, 1 to {MAX_LIMIT} (default 100; more is served as {MAX_LIMIT}).",
-    "offset": "Features to skip.",
-    "datetime": "Reporting date or interval (2024-09-30, 2023-01-01/.., ../2024-12-31); "
-    "collections without dates (the boundaries) take it and are not filtered by it.",
-    "round": "Round code for the statistics collections (default: the latest with figures).",
-    "population_type": "idp, returnee or migrant (flows).",
-    "pcode": "Features whose pcode property is this one (flows: either end).",
-    "area": "An area's pcode: the area and the areas within it (flows: either end).",
-    "f": "json (GeoJSON, default) or csv (properties and WKT geometry).",
-    "filter": "CQL2 filter on the collection's queryables, e.g. idps > 1000 AND "
-    "name_en LIKE 'Der%' or S_INTERSECTS(geometry, BBOX(20,30,25,33)).",
-    "filter-lang": "cql2-text (default) or cql2-json.",
-    "filter-crs": "CRS of the filter's geometries (same choices as bbox-crs; default CRS84).",
-}
-
-
-@router.get(
-    "/collections/{collection_id}/items",
-    summary="Features of a collection (GeoJSON)",
-    openapi_extra={
-        "parameters": [
-            {
-                "name": name,
-                "in": "query",
-                "required": False,
-                "description": text,
-                "schema": {"type": "string"},
-                "example": example,
-            }
-            for (name, text), example in zip(
-                ITEM_PARAMS.items(),
-                [
-                    "20,30,25,33",
-                    "CRS84",
-                    "EPSG:3857",
-                    "100",
-                    "0",
-                    "2024-09-30",
-                    "R54",
-                    "idp",
-                    "LY010102",
-                    "LY0101",
-                    "csv",
-                    "idps > 1000",
-                    "cql2-text",
-                    "CRS84",
-                ],
-                strict=True,
-            )
-        ]
-    },
-)
-def items(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
-    found = _collection(collection_id)
-    crs, query = _query(request, session, found)
-
-    output = request.query_params.get("f", "json")
-    if output not in ("json", "geojson", "csv"):
-        raise InvalidParameter("f", "expected json (GeoJSON) or csv", output)
+@router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON)")
+def items(request: Request, session: SessionDep, params: ItemsParamsDep) -> Response:
+    found, crs, query, output = params.collection, params.crs, params.query, params.output
+    collection_id = found.id
 
     def render() -> Rendered:
         page = _items(session, found, query, wkt=output == "csv")
@@ -486,16 +263,9 @@ def _page_members(request: Request, matched: int, returned: int, q: ItemsQuery) 
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
-def item(
-    request: Request,
-    session: SessionDep,
-    collection_id: CollectionId,
-    feature_id: Annotated[str, Path(description="Feature id.", examples=["10102"])],
-) -> Response:
-    found = _collection(collection_id)
-    if not re.fullmatch(r"\d{1,12}", feature_id):
-        raise NotFound(f"no feature '{feature_id}' in {collection_id}: ids are whole numbers")
-    crs, query = _query(request, session, found, fid=int(feature_id))
+def item(request: Request, session: SessionDep, params: ItemParamsDep) -> Response:
+    found, crs, query = params.collection, params.crs, params.query
+    collection_id, feature_id = found.id, query.fid
 
     def render() -> Rendered:
         features = _items(session, found, query).features
@@ -523,7 +293,7 @@ def tilejson(
     layer: Annotated[str, Path(description="Layer.", examples=["mantikas"])],
 ) -> Response:
     found = _tile_layer(layer)
-    _known_round(session, request.query_params.get("round"))
+    known_round(session, request.query_params.get("round"))
     base = _base(request)
     suffix = f"?round={request.query_params['round']}" if "round" in request.query_params else ""
 
@@ -585,7 +355,7 @@ def vector_tile(
             f"tile {z}/{x}/{y} does not exist: x and y must be below {2**z}",
             where="path",
         )
-    _known_round(session, round)
+    known_round(session, round)
 
     def render() -> Rendered:
         body = ogc.tile(session, found, z, x, y, ogc.round_for(session, found, round))
@@ -614,7 +384,7 @@ def download_geopackage(
         ),
     ] = None,
 ) -> Response:
-    _known_round(session, round)
+    known_round(session, round)
 
     def render() -> Rendered:
         latest = rounds.catalogue(session).latest()
