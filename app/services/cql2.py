@@ -159,9 +159,9 @@ def _parse_json(text: str):
         )
     except ValueError as exc:  # e.g. "invalid number of arguments for between: 2 ..."
         problem = str(exc)
-    raise FilterError(
-        f"not valid CQL2-JSON{f': {problem}' if problem else ''}; e.g. {_JSON_EXAMPLE}"
-    )
+    if problem:
+        raise FilterError(f"not valid CQL2-JSON: {problem}")
+    raise FilterError(f"not valid CQL2-JSON; e.g. {_JSON_EXAMPLE}")
 
 
 def _json_problem(node, depth: int = 0) -> str | None:
