@@ -3,6 +3,8 @@ sends. Each filtered answer is checked against the unfiltered layer filtered in 
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import pyogrio
 import pytest
@@ -214,8 +216,11 @@ def test_spatial_filters_in_each_crs_and_cql2_json(client):
         ({"filter": "migrants > 1 + 2"}, "arithmetic"),
         ({"filter": "A_CONTAINS(name_en, ('a'))"}, "array operator"),
         ({"filter": '{"op": "=", "args": [1]}', "filter-lang": "cql2-json"}, "takes 2 arguments"),
-        # deep nesting would overflow the parser's stack (a crash of the whole process)
-        ({"filter": "(" * 2000 + "migrants > 1" + ")" * 2000}, "nested more than 100 deep"),
+        # deep nesting would overflow the parser's stack (a crash of the whole process),
+        # and an error inside nested parentheses costs it time exponential in their depth
+        ({"filter": "(" * 2000 + "migrants > 1" + ")" * 2000}, "more than 10 deep"),
+        ({"filter": "migrants = " + "(" * 25 + "1"}, "parentheses nested more than 10 deep"),
+        ({"filter": "(" * 11 + "migrants > " + ")" * 11}, "parentheses nested more than 10"),
         ({"filter": "NOT " * 3000 + "migrants > 1"}, "nested more than 100 deep"),
         ({"filter": "migrants > " + "-" * 6000 + "1"}, "nested more than 100 deep"),
     ],
@@ -387,5 +392,19 @@ def test_cql2_text_and_cql2_json_of_one_filter_give_the_same_features(client):
 
 
 def test_nesting_as_deep_as_any_filter_needs_is_read():
-    text = "(" * 40 + "NOT " * 40 + "z > -1" + ")" * 40
-    assert sql(text) == ("(NOT " * 40 + '(c."z" > :cql_0)' + ")" * 40, {"cql_0": -1})
+    text = "(" * 10 + "NOT " * 80 + "z > -1" + ")" * 10
+    assert sql(text) == ("(NOT " * 80 + '(c."z" > :cql_0)' + ")" * 80, {"cql_0": -1})
+    geometry = "MULTIPOLYGON(((22 32, 23 32, 23 33, 22 32)))"
+    assert sql(f"(NOT ((S_INTERSECTS(geometry, {geometry})) AND (z > 1)))")[0].startswith(
+        "(NOT (ST_Intersects(c.geom"
+    )
+
+
+def test_a_syntax_error_deep_in_parentheses_is_answered_at_once():
+    # cql2-rs backtracks: each nested parenthesis around an error multiplies its work by
+    # about 4; at the limit of 10 this is milliseconds (20 would be seconds)
+    started = time.perf_counter()
+    for text in ("(" * 10 + "z > ?" + ")" * 10, "z = " + "(" * 10 + "1", "NOT (" * 10 + "z"):
+        with pytest.raises(cql2.FilterError, match="not valid CQL2-text"):
+            sql(text)
+    assert time.perf_counter() - started < 1

@@ -28,9 +28,13 @@ from app.errors import DtmGeoError
 
 MAX_FILTER_LENGTH = 20_000
 MAX_NODES = 500
-# cql2-rs parses CQL2-text by recursive descent on the thread's stack: about 1,600 nested
-# parentheses overflow an 8 MB stack and kill the process (a segfault, not an exception),
-# so text nested deeper than this is refused before it reaches the parser.
+# cql2-rs parses CQL2-text with a backtracking (PEG) parser, checked here before it runs:
+# - a syntax error inside n nested parentheses costs it about 4^n steps (20 unclosed
+#   parentheses, 8 s), so text nested deeper than MAX_PARENTHESES is refused;
+# - it recurses on the thread's stack: 1,600 parentheses or 6,000 NOTs or minus signs
+#   in a row overflow 8 MB and kill the process (a segfault, not an exception), so the
+#   parentheses and prefix operators (NOT, -) around any term are at most MAX_DEPTH.
+MAX_PARENTHESES = 10
 MAX_DEPTH = 100
 
 # JSON Schema types of the queryables; dates are strings with format "date"
@@ -106,7 +110,10 @@ def parse(text: str, lang: str) -> Filter:
         raise FilterError("contains a NUL character")
     if lang == "cql2-json":
         return Filter(_parse_json(text), lang)
-    if _nesting(text) > MAX_DEPTH:
+    parentheses, depth = _nesting(text)
+    if parentheses > MAX_PARENTHESES:
+        raise FilterError(f"parentheses nested more than {MAX_PARENTHESES} deep")
+    if depth > MAX_DEPTH:
         raise FilterError(f"nested more than {MAX_DEPTH} deep (parentheses, NOT and -)")
     try:
         return Filter(cql2.parse_text(text).to_json(), lang)
@@ -128,14 +135,16 @@ def parse(text: str, lang: str) -> Filter:
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"[^"]*"|[()]|-|\bNOT\b|[^\s()'"-]+""", re.IGNORECASE)
 
 
-def _nesting(text: str) -> int:
-    """An upper bound on how deep the parser recurses for `text`: each enclosing
-    parenthesis and each prefix operator (NOT, -) in front of a term is one level."""
-    deepest, base, run, outer = 0, 0, 0, []
+def _nesting(text: str) -> tuple[int, int]:
+    """How deep parentheses nest in `text`, and an upper bound on how deep the parser
+    recurses: each enclosing parenthesis and each prefix operator (NOT, -) in front of a
+    term is one level. Unbalanced parentheses count as they open."""
+    parentheses, deepest, base, run, outer = 0, 0, 0, 0, []
     for token in _TOKENS.findall(text):
         if token == "(":
             outer.append(base)
             base, run = base + run + 1, 0
+            parentheses = max(parentheses, len(outer))
         elif token == ")":
             base, run = (outer.pop() if outer else 0), 0
         elif token == "-" or token.upper() == "NOT":
@@ -143,7 +152,7 @@ def _nesting(text: str) -> int:
         else:
             run = 0
         deepest = max(deepest, base + run)
-    return deepest
+    return parentheses, deepest
 
 
 def _parse_json(text: str):
