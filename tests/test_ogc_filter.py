@@ -214,6 +214,7 @@ def test_spatial_filters_in_each_crs_and_cql2_json(client):
             "temporal operators",
         ),
         ({"filter": "migrants > 1 + 2"}, "arithmetic"),
+        ({"filter": "S_WITHIN(geometry, POLYGON((22 32, 23 32 0)))"}, "not valid WKT"),
         ({"filter": "A_CONTAINS(name_en, ('a'))"}, "array operator"),
         ({"filter": '{"op": "=", "args": [1]}', "filter-lang": "cql2-json"}, "takes 2 arguments"),
         # deep nesting would overflow the parser's stack (a crash of the whole process),

@@ -127,8 +127,14 @@ def parse(text: str, lang: str) -> Filter:
         raise FilterError(
             f"not valid CQL2-text at column {column} (near '{near}'); e.g. {_TEXT_EXAMPLE}"
         ) from None
-    except ValueError as exc:  # well-formed but wrong, e.g. a malformed geometry
+    except ValueError as exc:
         raise FilterError(f"not valid CQL2-text: {exc}") from None
+    except Exception as exc:  # cql2-rs raises a bare Exception for malformed WKT
+        if "geometry" in str(exc):
+            raise FilterError(
+                "not valid CQL2-text: a geometry is not valid WKT, e.g. POINT(22.6 32.7)"
+            ) from None
+        raise FilterError(f"not valid CQL2-text; e.g. {_TEXT_EXAMPLE}") from None
 
 
 # Tokens of CQL2-text that matter for nesting; quoted strings and names are skipped whole
@@ -138,7 +144,8 @@ _TOKENS = re.compile(r"""'(?:[^']|'')*'|"[^"]*"|[()]|-|\bNOT\b|[^\s()'"-]+""", r
 def _nesting(text: str) -> tuple[int, int]:
     """How deep parentheses nest in `text`, and an upper bound on how deep the parser
     recurses: each enclosing parenthesis and each prefix operator (NOT, -) in front of a
-    term is one level. Unbalanced parentheses count as they open."""
+    term is one level. Unbalanced parentheses count as they open; reading stops once
+    either passes its limit."""
     parentheses, deepest, base, run, outer = 0, 0, 0, 0, []
     for token in _TOKENS.findall(text):
         if token == "(":
@@ -152,6 +159,8 @@ def _nesting(text: str) -> tuple[int, int]:
         else:
             run = 0
         deepest = max(deepest, base + run)
+        if parentheses > MAX_PARENTHESES or deepest > MAX_DEPTH:
+            break  # too deep already: no need to read on
     return parentheses, deepest
 
 
@@ -166,8 +175,10 @@ def _parse_json(text: str):
         problem = _json_problem(document) or (
             "nested too deeply" if "recursion limit" in str(exc) else None
         )
-    except ValueError as exc:  # e.g. "invalid number of arguments for between: 2 ..."
+    except ValueError as exc:
         problem = str(exc)
+    except Exception:  # not seen from parse_json, but cql2-rs raises bare ones elsewhere
+        problem = _json_problem(document)
     if problem:
         raise FilterError(f"not valid CQL2-JSON: {problem}")
     raise FilterError(f"not valid CQL2-JSON; e.g. {_JSON_EXAMPLE}")
