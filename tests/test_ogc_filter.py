@@ -3,10 +3,15 @@ sends. Each filtered answer is checked against the unfiltered layer filtered in 
 
 from __future__ import annotations
 
+import time
+
+import orjson
 import pyogrio
 import pytest
 import shapely
 from pyproj import Transformer
+
+from app.services import cql2
 
 CONFORMANCE = "http://www.opengis.net/spec/cql2/1.0/conf/"
 
@@ -91,6 +96,13 @@ CASES = [
         lambda p: "zawy" in p["name_en"].lower(),
     ),
     ("mantikas", {}, "name_en <> 'O''Brien'", lambda p: True),
+    # AND binds tighter than OR (pygeofilter's grammar read this as (a OR b) AND c)
+    (
+        "stats-admin2",
+        R54,
+        "migrants > 20000 OR pcode = 'nowhere' AND migrants < 0",
+        lambda p: p["migrants"] > 20000,
+    ),
     (
         "flows",
         {},
@@ -191,6 +203,27 @@ def test_spatial_filters_in_each_crs_and_cql2_json(client):
             },
             "IN needs a list",
         ),
+        # what cql2-rs parses and this server refuses, each with its reason
+        ({"filter": "T_DURING(reporting_date, INTERVAL('2020-01-01', '..'))"}, "temporal"),
+        (
+            {
+                "filter": '{"op": "t_after", "args": [{"property": "reporting_date"}, '
+                '{"date": "2020-01-01"}]}',
+                "filter-lang": "cql2-json",
+            },
+            "temporal operators",
+        ),
+        ({"filter": "migrants > 1 + 2"}, "arithmetic"),
+        ({"filter": "S_WITHIN(geometry, POLYGON((22 32, 23 32 0)))"}, "not valid WKT"),
+        ({"filter": "A_CONTAINS(name_en, ('a'))"}, "array operator"),
+        ({"filter": '{"op": "=", "args": [1]}', "filter-lang": "cql2-json"}, "takes 2 arguments"),
+        # deep nesting would overflow the parser's stack (a crash of the whole process),
+        # and an error inside nested parentheses costs it time exponential in their depth
+        ({"filter": "(" * 2000 + "migrants > 1" + ")" * 2000}, "more than 10 deep"),
+        ({"filter": "migrants = " + "(" * 25 + "1"}, "parentheses nested more than 10 deep"),
+        ({"filter": "(" * 11 + "migrants > " + ")" * 11}, "parentheses nested more than 10"),
+        ({"filter": "NOT " * 3000 + "migrants > 1"}, "nested more than 100 deep"),
+        ({"filter": "migrants > " + "-" * 6000 + "1"}, "nested more than 100 deep"),
     ],
 )
 def test_bad_filters_are_400_saying_what_is_wrong(client, params, fragment):
@@ -231,3 +264,148 @@ def test_cql2_json_between_as_the_standard_writes_it(client):
 def test_datetime_is_taken_by_collections_without_dates(client):
     # OGC API - Features defines datetime for every collection; boundaries have no dates
     assert len(features(client, "mantikas", datetime="2024-01-01")) == 22
+
+
+TYPES = {
+    "migrants": cql2.INTEGER,
+    "z": cql2.NUMBER,
+    "name_en": cql2.STRING,
+    "reporting_date": cql2.DATE,
+    cql2.GEOMETRY: "geometry",
+}
+
+
+def sql(text: str, lang: str = "cql2-text", **crs) -> tuple[str, dict]:
+    return cql2.to_sql(cql2.parse(text, lang), TYPES, **crs)
+
+
+def test_the_former_grammar_gaps_are_read_as_cql2_writes_them():
+    """CQL2 1.0 allows NOT before any condition, one-letter names and '' in a string;
+    pygeofilter 0.4's grammar did not (it was mended with regular expressions)."""
+    assert sql("NOT name_en = 'x'") == ('(NOT (c."name_en" = :cql_0))', {"cql_0": "x"})
+    assert sql("NOT (z > 1 AND z < 5)") == (
+        '(NOT ((c."z" > :cql_0) AND (c."z" < :cql_1)))',
+        {"cql_0": 1, "cql_1": 5},
+    )
+    assert sql("z > 2") == ('(c."z" > :cql_0)', {"cql_0": 2})
+    assert sql("name_en = 'O''Brien'")[1] == {"cql_0": "O'Brien"}
+    assert sql("name_en LIKE '''%' OR name_en = ''''")[1] == {"cql_0": "'%", "cql_1": "'"}
+
+
+def test_numbers_are_bound_as_written():
+    # cql2-rs reads every number as a float; whole numbers are bound as integers
+    _, params = sql("migrants > 1000 AND z < 2.5")
+    assert params == {"cql_0": 1000, "cql_1": 2.5}
+    assert type(params["cql_0"]) is int
+
+
+def test_and_binds_tighter_than_or():
+    assert sql("migrants = 1 OR migrants = 2 AND z = 3")[0] == (
+        '((c."migrants" = :cql_0) OR ((c."migrants" = :cql_1) AND (c."z" = :cql_2)))'
+    )
+    assert sql("migrants = 1 AND z = 2 AND z = 3")[0] == (
+        '(((c."migrants" = :cql_0) AND (c."z" = :cql_1)) AND (c."z" = :cql_2))'
+    )
+
+
+SAME_FILTER = [
+    (
+        "migrants BETWEEN 100 AND 200 AND NOT name_en LIKE 'B%'",
+        {
+            "op": "and",
+            "args": [
+                {"op": "between", "args": [{"property": "migrants"}, 100, 200]},
+                {"op": "not", "args": [{"op": "like", "args": [{"property": "name_en"}, "B%"]}]},
+            ],
+        },
+    ),
+    (
+        "migrants IN (1, 2) OR migrants IS NOT NULL",
+        {
+            "op": "or",
+            "args": [
+                {"op": "in", "args": [{"property": "migrants"}, [1, 2]]},
+                {"op": "not", "args": [{"op": "isNull", "args": [{"property": "migrants"}]}]},
+            ],
+        },
+    ),
+    (
+        "CASEI(name_en) LIKE CASEI('%ZAWY%') AND reporting_date >= DATE('2024-01-01')",
+        {
+            "op": "and",
+            "args": [
+                {
+                    "op": "like",
+                    "args": [
+                        {"op": "casei", "args": [{"property": "name_en"}]},
+                        {"op": "casei", "args": ["%ZAWY%"]},
+                    ],
+                },
+                {"op": ">=", "args": [{"property": "reporting_date"}, {"date": "2024-01-01"}]},
+            ],
+        },
+    ),
+    (
+        "S_INTERSECTS(geometry, BBOX(22, 32, 23, 33))",
+        {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": [22, 32, 23, 33]}]},
+    ),
+    (
+        "S_WITHIN(POLYGON((22 32, 23 32, 23 33, 22 33, 22 32)), geometry)",
+        {
+            "op": "s_within",
+            "args": [
+                {
+                    "type": "Polygon",
+                    "coordinates": [[[22, 32], [23, 32], [23, 33], [22, 33], [22, 32]]],
+                },
+                {"property": "geometry"},
+            ],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "document"), SAME_FILTER)
+def test_cql2_text_and_cql2_json_of_one_filter_give_the_same_sql(text, document):
+    as_json = orjson.dumps(document).decode()
+    for crs in ({}, {"srid": 3857}, {"lat_lon": True}):
+        assert sql(text, **crs) == sql(as_json, "cql2-json", **crs)
+
+
+def test_cql2_text_and_cql2_json_of_one_filter_give_the_same_features(client):
+    text = "migrants > 20000 OR S_INTERSECTS(geometry, BBOX(22, 32, 23, 33))"
+    document = {
+        "op": "or",
+        "args": [
+            {"op": ">", "args": [{"property": "migrants"}, 20000]},
+            {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": [22, 32, 23, 33]}]},
+        ],
+    }
+    by_text = features(client, "stats-admin2", filter=text, **R54)
+    by_json = features(
+        client,
+        "stats-admin2",
+        filter=orjson.dumps(document).decode(),
+        **{"filter-lang": "cql2-json"},
+        **R54,
+    )
+    assert by_text and pcodes(by_text) == pcodes(by_json)
+
+
+def test_nesting_as_deep_as_any_filter_needs_is_read():
+    text = "(" * 10 + "NOT " * 80 + "z > -1" + ")" * 10
+    assert sql(text) == ("(NOT " * 80 + '(c."z" > :cql_0)' + ")" * 80, {"cql_0": -1})
+    geometry = "MULTIPOLYGON(((22 32, 23 32, 23 33, 22 32)))"
+    assert sql(f"(NOT ((S_INTERSECTS(geometry, {geometry})) AND (z > 1)))")[0].startswith(
+        "(NOT (ST_Intersects(c.geom"
+    )
+
+
+def test_a_syntax_error_deep_in_parentheses_is_answered_at_once():
+    # cql2-rs backtracks: each nested parenthesis around an error multiplies its work by
+    # about 4; at the limit of 10 this is milliseconds (20 would be seconds)
+    started = time.perf_counter()
+    for text in ("(" * 10 + "z > ?" + ")" * 10, "z = " + "(" * 10 + "1", "NOT (" * 10 + "z"):
+        with pytest.raises(cql2.FilterError, match="not valid CQL2-text"):
+            sql(text)
+    assert time.perf_counter() - started < 1

@@ -1,9 +1,10 @@
 """CQL2 filters (OGC API - Features Part 3) as SQL conditions on a collection's columns.
 
-pygeofilter parses CQL2-text and CQL2-JSON; this module turns its syntax tree into a SQL
-condition with bind parameters, checking every property against the collection's
-queryables and every literal against the property's type, so that a bad filter is a 400
-naming what is wrong and never reaches PostgreSQL as a failing query.
+The `cql2` package (cql2-rs, the Rust implementation tipg uses) parses CQL2-text and
+CQL2-JSON into the standard CQL2-JSON tree; this module walks that tree (plain dicts and
+lists) into a SQL condition with bind parameters, checking every property against the
+collection's queryables and every literal against the property's type, so that a bad
+filter is a 400 naming what is wrong and never reaches PostgreSQL as a failing query.
 
 Supported: AND, OR, NOT; =, <>, <, <=, >, >=; LIKE, BETWEEN, IN; IS NULL; CASEI (lower);
 property-property comparisons of one type; the spatial predicates S_INTERSECTS,
@@ -14,48 +15,59 @@ geometry or BBOX literal (in filter-crs, transformed once to the storage CRS).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import re
 from dataclasses import dataclass, field
 
+import cql2
 import orjson
 import shapely
 import shapely.geometry
-from pygeofilter import ast, values
 
 from app.errors import DtmGeoError
 
 MAX_FILTER_LENGTH = 20_000
 MAX_NODES = 500
+# cql2-rs parses CQL2-text with a backtracking (PEG) parser, checked here before it runs:
+# - a syntax error inside n nested parentheses costs it about 4^n steps (20 unclosed
+#   parentheses, 8 s), so text nested deeper than MAX_PARENTHESES is refused;
+# - it recurses on the thread's stack: 1,600 parentheses or 6,000 NOTs or minus signs
+#   in a row overflow 8 MB and kill the process (a segfault, not an exception), so the
+#   parentheses and prefix operators (NOT, -) around any term are at most MAX_DEPTH.
+MAX_PARENTHESES = 10
+MAX_DEPTH = 100
 
 # JSON Schema types of the queryables; dates are strings with format "date"
 STRING, INTEGER, NUMBER, BOOLEAN, DATE = "string", "integer", "number", "boolean", "date"
-
-_COMPARISONS = {
-    ast.Equal: "=",
-    ast.NotEqual: "<>",
-    ast.LessThan: "<",
-    ast.LessEqual: "<=",
-    ast.GreaterThan: ">",
-    ast.GreaterEqual: ">=",
-}
-_SPATIAL = {
-    ast.GeometryIntersects: "ST_Intersects",
-    ast.GeometryDisjoint: "ST_Disjoint",
-    ast.GeometryContains: "ST_Contains",
-    ast.GeometryWithin: "ST_Within",
-    ast.GeometryTouches: "ST_Touches",
-    ast.GeometryCrosses: "ST_Crosses",
-    ast.GeometryOverlaps: "ST_Overlaps",
-    ast.GeometryEquals: "ST_Equals",
-}
 GEOMETRY = "geometry"
-_TEMPORAL = re.compile(r"\bT_[A-Z]+\s*\(", re.IGNORECASE)
+
+_COMPARISONS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_SPATIAL = {
+    "s_intersects": "ST_Intersects",
+    "s_disjoint": "ST_Disjoint",
+    "s_contains": "ST_Contains",
+    "s_within": "ST_Within",
+    "s_touches": "ST_Touches",
+    "s_crosses": "ST_Crosses",
+    "s_overlaps": "ST_Overlaps",
+    "s_equals": "ST_Equals",
+}
+_ARITHMETIC = {"+", "-", "*", "/", "%", "^", "div"}
+_GEOJSON_TYPES = {
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+}
 _NO_TEMPORAL = (
     "temporal operators (T_AFTER, T_DURING...) are not supported; compare dates instead, "
     "e.g. reporting_date >= DATE('2023-10-01')"
 )
+_TEXT_EXAMPLE = "idps > 1000 AND name_en LIKE 'Der%'"
+_JSON_EXAMPLE = '{"op": ">", "args": [{"property": "idps"}, 1000]}'
 
 
 class FilterError(DtmGeoError):
@@ -65,6 +77,14 @@ class FilterError(DtmGeoError):
         super().__init__(f"filter: {message}")
 
 
+@dataclass(frozen=True)
+class Filter:
+    """A parsed filter: its standard CQL2-JSON tree and the language it was written in."""
+
+    tree: object
+    lang: str = "cql2-text"
+
+
 @dataclass
 class _Sql:
     """Accumulates bind parameters while a condition is written."""
@@ -72,6 +92,7 @@ class _Sql:
     queryables: dict[str, str]
     srid: int
     lat_lon: bool
+    lang: str
     params: dict = field(default_factory=dict)
     nodes: int = 0
 
@@ -81,104 +102,107 @@ class _Sql:
         return f":{name}"
 
 
-def parse(text: str, lang: str) -> ast.Node:
-    """The syntax tree of a CQL2-text or CQL2-JSON filter; FilterError when malformed."""
+def parse(text: str, lang: str) -> Filter:
+    """A CQL2-text or CQL2-JSON filter as its CQL2-JSON tree; FilterError when malformed."""
     if len(text) > MAX_FILTER_LENGTH:
         raise FilterError(f"longer than {MAX_FILTER_LENGTH} characters")
     if "\x00" in text:
         raise FilterError("contains a NUL character")
     if lang == "cql2-json":
-        return _parse_json(text)
-    if _TEMPORAL.search(_QUOTED.sub("''", text)):
-        raise FilterError(_NO_TEMPORAL)
-    from lark.exceptions import UnexpectedInput
-
+        return Filter(_parse_json(text), lang)
+    parentheses, depth = _nesting(text)
+    if parentheses > MAX_PARENTHESES:
+        raise FilterError(f"parentheses nested more than {MAX_PARENTHESES} deep")
+    if depth > MAX_DEPTH:
+        raise FilterError(f"nested more than {MAX_DEPTH} deep (parentheses, NOT and -)")
     try:
-        return _text_parser().parse(text)
-    except UnexpectedInput as exc:
-        near = text[max(0, exc.column - 11) : exc.column + 9] if exc.column > 0 else text[:20]
+        return Filter(cql2.parse_text(text).to_json(), lang)
+    except cql2.ParseError as exc:
+        place = re.search(r"--> (\d+):(\d+)", str(exc))
+        if place is None:
+            raise FilterError(f"not valid CQL2-text; e.g. {_TEXT_EXAMPLE}") from None
+        line, column = int(place[1]), int(place[2])
+        at = sum(len(x) + 1 for x in text.split("\n")[: line - 1]) + column - 1
+        near = text[max(0, at - 10) : at + 10]
         raise FilterError(
-            f"not valid CQL2-text at column {exc.column} (near '{near}'); e.g. "
-            "idps > 1000 AND name_en LIKE 'Der%'"
+            f"not valid CQL2-text at column {column} (near '{near}'); e.g. {_TEXT_EXAMPLE}"
         ) from None
-    except Exception:  # the grammar's transformers raise assorted errors on odd literals
-        raise FilterError("not valid CQL2-text; e.g. idps > 1000 AND name_en LIKE 'Der%'") from None
+    except ValueError as exc:
+        raise FilterError(f"not valid CQL2-text: {exc}") from None
+    except Exception as exc:  # cql2-rs raises a bare Exception for malformed WKT
+        if "geometry" in str(exc):
+            raise FilterError(
+                "not valid CQL2-text: a geometry is not valid WKT, e.g. POINT(22.6 32.7)"
+            ) from None
+        raise FilterError(f"not valid CQL2-text; e.g. {_TEXT_EXAMPLE}") from None
 
 
-# pygeofilter 0.4's CQL2-text grammar, with three departures from CQL2 1.0 mended:
-# NOT before any condition (it took one predicate: QGIS writes NOT ((a) AND (b))),
-# one-letter property names (z), and '' for a quote inside a string ('O''Brien').
-_GRAMMAR_FIXES = (
-    (
-        r'\| "NOT"i predicate\s+-> not_\s+\| "NOT"i "\(" predicate "\)"\s+-> not_',
-        '| "NOT"i condition_1 -> not_',
-    ),
-    (r"attribute: /\[a-zA-Z\]\[a-zA-Z_:0-9.\]\+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/"),
-    (r"SINGLE_QUOTED: \"'\" /\.\*\?/ \"'\"", "SINGLE_QUOTED: /'(?:[^']|'')*'/"),
-)
-_QUOTED = re.compile(r"'(?:[^']|'')*'")
+# Tokens of CQL2-text that matter for nesting; quoted strings and names are skipped whole
+_TOKENS = re.compile(r"""'(?:[^']|'')*'|"[^"]*"|[()]|-|\bNOT\b|[^\s()'"-]+""", re.IGNORECASE)
 
 
-@functools.cache
-def _text_parser():
-    """pygeofilter's CQL2-text parser, built from its grammar with _GRAMMAR_FIXES."""
-    from pathlib import Path
-
-    from lark import Lark
-    from pygeofilter.parsers.cql2_text import parser as base
-
-    folder = Path(base.__file__).parent
-    grammar = (folder / "grammar.lark").read_text()
-    for pattern, replacement in _GRAMMAR_FIXES:
-        grammar, found = re.subn(pattern, lambda _, r=replacement: r, grammar)
-        if found != 1:  # a pygeofilter release changed its grammar: review the fixes
-            raise RuntimeError(f"CQL2 grammar fix not applicable: {pattern}")
-
-    class Transformer(base.CQLTransformer):
-        def SINGLE_QUOTED(self, token):
-            return token[1:-1].replace("''", "'")
-
-    return Lark(
-        grammar,
-        parser="lalr",
-        maybe_placeholders=False,
-        transformer=Transformer(),
-        import_paths=[str(folder.parent)],
-    )
+def _nesting(text: str) -> tuple[int, int]:
+    """How deep parentheses nest in `text`, and an upper bound on how deep the parser
+    recurses: each enclosing parenthesis and each prefix operator (NOT, -) in front of a
+    term is one level. Unbalanced parentheses count as they open; reading stops once
+    either passes its limit."""
+    parentheses, deepest, base, run, outer = 0, 0, 0, 0, []
+    for token in _TOKENS.findall(text):
+        if token == "(":
+            outer.append(base)
+            base, run = base + run + 1, 0
+            parentheses = max(parentheses, len(outer))
+        elif token == ")":
+            base, run = (outer.pop() if outer else 0), 0
+        elif token == "-" or token.upper() == "NOT":
+            run += 1
+        else:
+            run = 0
+        deepest = max(deepest, base + run)
+        if parentheses > MAX_PARENTHESES or deepest > MAX_DEPTH:
+            break  # too deep already: no need to read on
+    return parentheses, deepest
 
 
-def _parse_json(text: str) -> ast.Node:
-    from pygeofilter.parsers.cql2_json import parse as parse_json
-
+def _parse_json(text: str):
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise FilterError(f"not valid JSON: {exc}") from None
     try:
-        return parse_json(_as_pygeofilter(document))
-    except FilterError:
-        raise
-    except Exception:
-        raise FilterError(
-            'not valid CQL2-JSON; e.g. {"op": ">", "args": [{"property": "idps"}, 1000]}'
-        ) from None
+        return cql2.parse_json(text).to_json()
+    except cql2.ParseError as exc:
+        problem = _json_problem(document) or (
+            "nested too deeply" if "recursion limit" in str(exc) else None
+        )
+    except ValueError as exc:
+        problem = str(exc)
+    except Exception:  # not seen from parse_json, but cql2-rs raises bare ones elsewhere
+        problem = _json_problem(document)
+    if problem:
+        raise FilterError(f"not valid CQL2-JSON: {problem}")
+    raise FilterError(f"not valid CQL2-JSON; e.g. {_JSON_EXAMPLE}")
 
 
-def _as_pygeofilter(node):
-    """CQL2-JSON rewritten where pygeofilter 0.4 reads it otherwise: BETWEEN's three
-    arguments (it wants [value, [low, high]]) and {"bbox": [minx, miny, maxx, maxy]} (it
-    reads the numbers in another order; a GeoJSON polygon is read right)."""
+def _json_problem(node, depth: int = 0) -> str | None:
+    """What makes a CQL2-JSON document unreadable, where that can be put in words
+    (cql2-rs only says that no form of expression matched)."""
+    if depth > 200:
+        return None
     if isinstance(node, list):
-        return [_as_pygeofilter(n) for n in node]
+        return next((p for n in node if (p := _json_problem(n, depth + 1))), None)
     if not isinstance(node, dict):
-        return node
-    if set(node) == {"bbox"}:
-        return {"type": "Polygon", "coordinates": _envelope_ring(node["bbox"])}
-    node = {k: _as_pygeofilter(v) for k, v in node.items()}
-    args = node.get("args")
-    if str(node.get("op", "")).lower() == "between" and isinstance(args, list) and len(args) == 3:
-        node["args"] = [args[0], args[1:]]
-    return node
+        return None
+    if "property" in node and not isinstance(node["property"], str):
+        return 'a property is named by text, e.g. {"property": "idps"}'
+    if "op" in node:
+        if not isinstance(node["op"], str):
+            return 'an operator is named by text, e.g. {"op": "=", ...}'
+        if not isinstance(node.get("args"), list):
+            return f"the arguments of '{node['op']}' are a list in \"args\""
+    if "type" in node and "op" not in node and node["type"] not in _GEOJSON_TYPES:
+        return f"'{node['type']}' is not a GeoJSON geometry type"
+    return next((p for v in node.values() if (p := _json_problem(v, depth + 1))), None)
 
 
 def _envelope_ring(numbers) -> list:
@@ -195,67 +219,119 @@ def _envelope_ring(numbers) -> list:
 
 
 def to_sql(
-    node: ast.Node, queryables: dict[str, str], srid: int = 4326, lat_lon: bool = False
+    node: Filter | dict | bool, queryables: dict[str, str], srid: int = 4326, lat_lon: bool = False
 ) -> tuple[str, dict]:
     """(SQL condition on alias `c`, bind parameters) for a parsed filter.
 
     `queryables` maps property names to their types (STRING, INTEGER, ...); a property
     named GEOMETRY stands for the feature's geometry (column `geom`, stored in 4326).
-    Geometry literals are in `srid`, with latitude first when `lat_lon`.
+    Geometry literals are in `srid`, with latitude first when `lat_lon`. `node` is what
+    parse() returns, or a CQL2-JSON tree as a dict.
     """
-    sql = _Sql(queryables, srid, lat_lon)
+    if not isinstance(node, Filter):
+        node = Filter(node, "cql2-json")
+    sql = _Sql(queryables, srid, lat_lon, node.lang)
     try:
-        return _condition(node, sql), sql.params
-    except (TypeError, AttributeError, ValueError, KeyError):
-        # pygeofilter builds its tree from any JSON: an operand of a shape no rule expects
+        return _condition(node.tree, sql), sql.params
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError):
         raise FilterError("a term has arguments of an unexpected kind or number") from None
+
+
+def _op(node) -> str | None:
+    """The operator of a CQL2-JSON node, lower case (cql2-rs writes isNull), or None."""
+    if isinstance(node, dict) and isinstance(node.get("op"), str):
+        return node["op"].lower()
+    return None
+
+
+def _args(node, count: int | None = None) -> list:
+    args = node.get("args")
+    if not isinstance(args, list) or (count is not None and len(args) != count):
+        name = node["op"].upper()
+        raise FilterError(f"{name} takes {count or 'a list of'} argument{'s' * (count != 1)}")
+    return args
 
 
 def _condition(node, sql: _Sql) -> str:
     sql.nodes += 1
     if sql.nodes > MAX_NODES:
         raise FilterError(f"more than {MAX_NODES} terms")
-    if isinstance(node, ast.And | ast.Or):
-        joiner = " AND " if isinstance(node, ast.And) else " OR "
-        return f"({_condition(node.lhs, sql)}{joiner}{_condition(node.rhs, sql)})"
-    if isinstance(node, ast.Not):
-        return f"(NOT {_condition(node.sub_node, sql)})"
     if isinstance(node, bool):
         return "true" if node else "false"
-    if type(node) in _COMPARISONS:
-        return _compare(node.lhs, _COMPARISONS[type(node)], node.rhs, sql)
-    if isinstance(node, ast.Between):
-        lhs, kind = _operand(node.lhs, sql)
-        low, high = _literal(node.low, kind, sql), _literal(node.high, kind, sql)
-        return f"({lhs} {'NOT ' if node.not_ else ''}BETWEEN {low} AND {high})"
-    if isinstance(node, ast.In):
-        lhs, kind = _operand(node.lhs, sql)
-        if not isinstance(node.sub_nodes, list | tuple) or not node.sub_nodes:
-            raise FilterError("IN needs a list of at least one value")
-        items = ", ".join(_literal(v, kind, sql) for v in node.sub_nodes)
-        return f"({lhs} {'NOT ' if node.not_ else ''}IN ({items}))"
-    if isinstance(node, ast.Like):
-        lhs, kind = _operand(node.lhs, sql)
-        if kind != STRING:
-            raise FilterError(f"LIKE compares text; {_name(node.lhs)} is of type {kind}")
-        pattern, folded = node.pattern, False
-        if _is_casei(pattern) and len(pattern.arguments) == 1:
-            pattern, folded = pattern.arguments[0], True  # CASEI(x) LIKE CASEI('der%')
-        if not isinstance(pattern, str):
-            raise FilterError("LIKE takes a text pattern in single quotes, e.g. 'Der%'")
-        if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
-            raise FilterError("a LIKE pattern cannot end with a lone escape character (\\)")
-        operator = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
-        bound = _text(pattern, sql)
-        return f"({lhs} {operator} {f'lower({bound})' if folded else bound})"
-    if isinstance(node, ast.IsNull):
-        lhs, _ = _operand(node.lhs, sql)
-        return f"({lhs} IS {'NOT ' if node.not_ else ''}NULL)"
-    if type(node) in _SPATIAL:
-        return _spatial(node, _SPATIAL[type(node)], sql)
-    if isinstance(node, ast.TemporalPredicate):
+    op = _op(node)
+    if op in ("and", "or"):
+        args = _args(node)
+        if len(args) < 2:
+            raise FilterError(f"{op.upper()} joins two or more conditions")
+        sql.nodes += len(args) - 2  # counted as the chain of binary terms it stands for
+        joiner = f" {op.upper()} "
+        written = _condition(args[0], sql)
+        for arg in args[1:]:  # ((a AND b) AND c): nested as a chain of binary terms
+            written = f"({written}{joiner}{_condition(arg, sql)})"
+        return written
+    if op == "not":
+        [inner] = _args(node, 1)
+        if _op(inner) in ("like", "between", "in", "isnull"):
+            return _predicate(inner, sql, negated=True)  # x NOT LIKE 'a%', x IS NOT NULL
+        return f"(NOT {_condition(inner, sql)})"
+    if op in _COMPARISONS:
+        lhs, rhs = _args(node, 2)
+        return _compare(lhs, _COMPARISONS[op], rhs, sql)
+    if op in ("like", "between", "in", "isnull"):
+        return _predicate(node, sql, negated=False)
+    if op in _SPATIAL:
+        lhs, rhs = _args(node, 2)
+        return _spatial(lhs, _SPATIAL[op], rhs, sql)
+    if op is not None and op.startswith("t_"):
         raise FilterError(_NO_TEMPORAL)
+    if op is not None and sql.lang == "cql2-json" and not _is_known(op):
+        raise FilterError(f"'{node['op']}' is not a CQL2-JSON operator this server supports")
     raise FilterError(f"{_describe(node)} is not supported here")
+
+
+def _is_known(op: str) -> bool:
+    """Whether `op` is an operator or function of CQL2 (if not one this module runs)."""
+    return (
+        op in _ARITHMETIC
+        or op[:2] in ("a_", "s_", "t_")
+        or op in ("casei", "accenti", "bbox", "interval", "date", "timestamp")
+    )
+
+
+def _predicate(node, sql: _Sql, negated: bool) -> str:
+    """LIKE, BETWEEN, IN and IS NULL, or their NOT forms."""
+    op, no = _op(node), "NOT " if negated else ""
+    if negated:
+        sql.nodes -= 1  # one term, as x NOT LIKE 'a%' is
+    if op == "between":
+        value, low, high = _args(node, 3)
+        lhs, kind = _operand(value, sql)
+        low, high = _literal(low, kind, sql), _literal(high, kind, sql)
+        return f"({lhs} {no}BETWEEN {low} AND {high})"
+    if op == "in":
+        value, items = _args(node, 2)
+        lhs, kind = _operand(value, sql)
+        if not isinstance(items, list) or not items:
+            raise FilterError("IN needs a list of at least one value")
+        listed = ", ".join(_literal(v, kind, sql) for v in items)
+        return f"({lhs} {no}IN ({listed}))"
+    if op == "isnull":
+        [value] = _args(node, 1)
+        lhs, _ = _operand(value, sql)
+        return f"({lhs} IS {no}NULL)"
+    value, pattern = _args(node, 2)  # like
+    lhs, kind = _operand(value, sql)
+    if kind != STRING:
+        raise FilterError(f"LIKE compares text; {_name(value)} is of type {kind}")
+    folded = False
+    if _op(pattern) == "casei" and len(_args(pattern)) == 1:
+        pattern, folded = pattern["args"][0], True  # CASEI(x) LIKE CASEI('der%')
+    if not isinstance(pattern, str):
+        raise FilterError("LIKE takes a text pattern in single quotes, e.g. 'Der%'")
+    if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+        raise FilterError("a LIKE pattern cannot end with a lone escape character (\\)")
+    bound = _text(pattern, sql)
+    return f"({lhs} {no}LIKE {f'lower({bound})' if folded else bound})"
 
 
 def _compare(lhs, operator: str, rhs, sql: _Sql) -> str:
@@ -273,29 +349,31 @@ def _compare(lhs, operator: str, rhs, sql: _Sql) -> str:
     return f"({left} {operator} {right})"
 
 
-def _is_casei(node) -> bool:
-    """CASEI(...): pygeofilter's text parser names it lower, its JSON parser casei."""
-    return isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei")
+def _is_property(node) -> bool:
+    return isinstance(node, dict) and "property" in node and "op" not in node
 
 
 def _is_property_like(node) -> bool:
-    return isinstance(node, ast.Attribute) or (
-        _is_casei(node) and any(isinstance(a, ast.Attribute) for a in node.arguments)
+    return _is_property(node) or (
+        _op(node) == "casei"
+        and isinstance(node.get("args"), list)
+        and any(_is_property(a) for a in node["args"])
     )
 
 
 def _operand(node, sql: _Sql, expect: str | None = None) -> tuple[str, str]:
     """(SQL, type) of a property or CASEI(property)."""
-    if _is_casei(node):
-        if len(node.arguments) != 1:
+    if _op(node) == "casei":
+        args = _args(node)
+        if len(args) != 1:
             raise FilterError("CASEI takes one argument")
-        inner, kind = _operand(node.arguments[0], sql)
+        inner, kind = _operand(args[0], sql)
         if kind != STRING or expect not in (None, STRING):
             raise FilterError("CASEI applies to text and compares with text")
         return f"lower({inner})", STRING
-    if not isinstance(node, ast.Attribute):
+    if not _is_property(node):
         raise FilterError(f"expected a property, found {_describe(node)}")
-    name = node.name
+    name = node["property"]
     if not isinstance(name, str):
         raise FilterError('a property is named by text, e.g. {"property": "idps"}')
     kind = sql.queryables.get(name)
@@ -310,26 +388,24 @@ def _operand(node, sql: _Sql, expect: str | None = None) -> tuple[str, str]:
 
 def _literal(node, kind: str, sql: _Sql) -> str:
     """A bind parameter for a literal of the property's type, or FilterError."""
-    if _is_casei(node):
-        if len(node.arguments) != 1 or not isinstance(node.arguments[0], str):
+    if _op(node) == "casei":
+        args = _args(node)
+        if len(args) != 1 or not isinstance(args[0], str):
             raise FilterError("CASEI of a literal takes one text value")
         if kind != STRING:
             raise FilterError(f"CASEI gives text, which a value of type {kind} is not")
-        return f"lower({_text(node.arguments[0], sql)})"
+        return f"lower({_text(args[0], sql)})"
     if kind == STRING and isinstance(node, str):
         return _text(node, sql)
     if kind in (INTEGER, NUMBER) and _is_number(node):
-        return sql.bind(node)
+        # cql2-rs reads every number as a float: 1000 is bound as the integer it was
+        return sql.bind(int(node) if float(node).is_integer() else node)
     if kind == BOOLEAN and isinstance(node, bool):
         return sql.bind(node)
     if kind == DATE:
-        if isinstance(node, dt.datetime | dt.date):
-            return f"CAST({sql.bind(node)} AS date)"
-        if isinstance(node, str):
-            try:
-                return f"CAST({sql.bind(dt.date.fromisoformat(node))} AS date)"
-            except ValueError:
-                pass
+        day = _date(node)
+        if day is not None:
+            return f"CAST({sql.bind(day)} AS date)"
     expected = {
         STRING: "text in single quotes",
         INTEGER: "a number",
@@ -338,6 +414,20 @@ def _literal(node, kind: str, sql: _Sql) -> str:
         DATE: "DATE('YYYY-MM-DD')",
     }[kind]
     raise FilterError(f"{_describe(node)} is not a value of type {kind}: expected {expected}")
+
+
+def _date(node) -> dt.date | dt.datetime | None:
+    """DATE('...'), TIMESTAMP('...') or a 'YYYY-MM-DD' string, or None."""
+    try:
+        if isinstance(node, dict) and set(node) == {"date"}:
+            return dt.date.fromisoformat(node["date"])
+        if isinstance(node, dict) and set(node) == {"timestamp"}:
+            return dt.datetime.fromisoformat(node["timestamp"])
+        if isinstance(node, str):
+            return dt.date.fromisoformat(node)
+    except (TypeError, ValueError):
+        pass
+    return None
 
 
 def _text(value: str, sql: _Sql) -> str:
@@ -355,13 +445,12 @@ def _is_number(value) -> bool:
     )
 
 
-def _spatial(node, function: str, sql: _Sql) -> str:
-    lhs, rhs = node.lhs, node.rhs
-    if isinstance(rhs, ast.Attribute) and not isinstance(lhs, ast.Attribute):
+def _spatial(lhs, function: str, rhs, sql: _Sql) -> str:
+    if _is_property(rhs) and not _is_property(lhs):
         lhs, rhs = rhs, lhs
         # the predicate reads the other way round for the asymmetric ones
         function = {"ST_Contains": "ST_Within", "ST_Within": "ST_Contains"}.get(function, function)
-    if not (isinstance(lhs, ast.Attribute) and lhs.name == GEOMETRY):
+    if not (_is_property(lhs) and lhs["property"] == GEOMETRY):
         raise FilterError(f"spatial predicates compare the property '{GEOMETRY}' with a geometry")
     shape = _geometry(rhs)
     if sql.lat_lon:
@@ -375,16 +464,12 @@ def _spatial(node, function: str, sql: _Sql) -> str:
 
 
 def _geometry(node) -> shapely.Geometry:
-    if isinstance(node, ast.Function) and node.name.lower() == "bbox":
-        return shapely.geometry.shape(
-            {"type": "Polygon", "coordinates": _envelope_ring(list(node.arguments))}
-        )
-    if isinstance(node, values.Envelope):
-        ring = _envelope_ring([node.x1, node.y1, node.x2, node.y2])
+    if isinstance(node, dict) and set(node) == {"bbox"}:
+        ring = _envelope_ring(node["bbox"])
         return shapely.geometry.shape({"type": "Polygon", "coordinates": ring})
-    if isinstance(node, values.Geometry):
+    if isinstance(node, dict) and node.get("type") in _GEOJSON_TYPES and "op" not in node:
         try:
-            shape = shapely.geometry.shape(node.geometry)
+            shape = shapely.geometry.shape(node)
         except Exception:
             raise FilterError("the geometry literal is not a valid geometry") from None
         coords = shapely.get_coordinates(shape)
@@ -395,30 +480,39 @@ def _geometry(node) -> shapely.Geometry:
 
 
 def _name(node) -> str:
-    return node.name if isinstance(node, ast.Attribute) else _describe(node)
+    return node["property"] if _is_property(node) else _describe(node)
 
 
 def _describe(node) -> str:
     """How the user wrote a term, in CQL2's words (never Python's)."""
     if isinstance(node, bool):
         return "true" if node else "false"
-    if isinstance(node, ast.Attribute):
-        return f"property {node.name}"
-    if isinstance(node, ast.Function):
-        name = "CASEI" if node.name.lower() == "lower" else node.name.upper()
-        return f"{name}(...)"
-    if isinstance(node, ast.ArrayPredicate):
-        return "an array operator (A_CONTAINS...)"
-    if isinstance(node, ast.Arithmetic):
-        return "arithmetic (+, -, *, /)"
-    if isinstance(node, values.Interval):
-        return "an INTERVAL"
-    if isinstance(node, list | tuple):
-        return "an array"
-    if isinstance(node, ast.Node | values.Geometry | values.Envelope):
-        return "this operator or value"
+    if node is None:
+        return "NULL"
     if isinstance(node, str):
         return f"'{node[:40]}'"
-    if isinstance(node, dt.date | dt.datetime):
-        return f"{'TIMESTAMP' if isinstance(node, dt.datetime) else 'DATE'}('{node.isoformat()}')"
-    return str(node)[:40]
+    if isinstance(node, float) and _is_number(node) and node.is_integer():
+        return str(int(node))
+    if isinstance(node, list):
+        return "an array"
+    if not isinstance(node, dict):
+        return str(node)[:40]
+    if _is_property(node):
+        return f"property {node['property']}"
+    op = _op(node)
+    if op in _ARITHMETIC:
+        return "arithmetic (+, -, *, /)"
+    if op is not None and op.startswith("a_"):
+        return "an array operator (A_CONTAINS...)"
+    if op is not None:
+        return f"{op.upper()}(...)"
+    if "interval" in node:
+        return "an INTERVAL"
+    if set(node) in ({"date"}, {"timestamp"}):
+        [(kind, value)] = node.items()
+        return f"{kind.upper()}('{str(value)[:40]}')"
+    if "bbox" in node:
+        return "a BBOX"
+    if "type" in node:
+        return f"a geometry ({str(node['type']).upper()[:40]})"
+    return "this operator or value"
