@@ -17,6 +17,7 @@ from app.api import (
     hotspots,
     ingest,
     ogc,
+    openapi,
     rounds,
     stats,
 )
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, areas, rounds, ingest, stats, flows, events, hotspots, dtm_compat, ogc):
         app.include_router(module.router)
     web.install(app)
+    openapi.install(app)
     return app

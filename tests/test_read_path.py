@@ -210,3 +210,45 @@ def test_response_cache_counts_gzipped_copies_and_stays_within_its_bound():
     held = sum(len(e.rendered.body) + len(e.rendered.gzipped()) for e in kept if e)
     assert 0 < held <= limit
     assert kept[-1] is not None and kept[0] is None  # least recently used went first
+
+
+# --- response models ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        ("/api/v1/stats?level=2&round=R54", "Stats"),
+        ("/api/v1/stats/timeseries?level=0", "Timeseries"),
+        ("/api/v1/stats/change?level=1&from_round=R50&to_round=R54", "Change"),
+        ("/api/v1/nationalities?level=1&round=R54", "Nationalities"),
+        ("/api/v1/rounds", "Rounds"),
+        ("/api/v1/rounds/R54", "OneRound"),
+        ("/api/v1/areas?level=2", "Areas"),
+        ("/api/v1/areas/LY010102", "OneArea"),
+        ("/api/v1/flows?round=storm-daniel-2023-10-31", "Flows"),
+        ("/api/v1/flows/areas?round=storm-daniel-2023-10-31&level=1", "FlowBalances"),
+        ("/api/v1/hotspots?round=R54&population_type=migrant&metric=rate", "Hotspots"),
+        ("/api/v1/events/storm-daniel-2023", "Event"),
+        ("/api/v1/stats?level=1&round=R54&format=geojson", "FeatureCollection"),
+    ],
+)
+def test_answers_fit_their_documented_models(client, path, model):
+    from app.api import schemas
+
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    getattr(schemas, model).model_validate(response.json())
+
+
+def test_openapi_documents_answers_and_problems(client):
+    spec = client.get("/openapi.json").json()
+    stats = spec["paths"]["/api/v1/stats"]["get"]["responses"]
+    assert stats["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Stats")
+    assert {"text/csv", "application/geo+json"} <= set(stats["200"]["content"])
+    assert "application/problem+json" in stats["422"]["content"]
+    assert "HTTPValidationError" not in spec.get("components", {}).get("schemas", {})
+    items = spec["paths"]["/ogc/collections/{collection_id}/items"]["get"]
+    documented = {p["name"] for p in items["parameters"]}
+    assert {"bbox", "bbox-crs", "filter", "filter-lang", "limit", "datetime"} <= documented
+    assert "400" in items["responses"] and "422" not in items["responses"]

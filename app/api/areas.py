@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from app.api import writers
+from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
@@ -16,7 +16,7 @@ from app.errors import NotFound
 from app.services import areas, names
 from app.vocabulary import GeometryChoice
 
-router = APIRouter(prefix="/api/v1", tags=["admin areas"])
+router = APIRouter(prefix="/api/v1", tags=["admin areas"], responses=schemas.READ_ERRORS)
 
 PCODE_PATTERN = r"^(LBY|LY\d{2,6})$"
 LevelQuery = Annotated[
@@ -31,7 +31,12 @@ GEOJSON = "application/geo+json"
 @router.get(
     "/areas",
     summary="Admin areas at a level, as JSON or GeoJSON",
-    responses={200: {"content": {GEOJSON: {}}}, 404: {"description": "No area has that name"}},
+    responses={
+        200: {
+            "model": schemas.Areas,
+            "content": {GEOJSON: schemas.GEOJSON_CONTENT},
+        }
+    },
 )
 def list_areas(
     request: Request,
@@ -93,7 +98,7 @@ def list_areas(
 @router.get(
     "/areas/{pcode}",
     summary="One admin area with all its known names and its population denominator",
-    responses={404: {"description": "Unknown pcode"}},
+    responses={200: {"model": schemas.OneArea}},
 )
 def get_area(
     request: Request,

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app.api import writers
+from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
 from app.services import events
 
-router = APIRouter(prefix="/api/v1", tags=["analytics"])
+router = APIRouter(prefix="/api/v1", tags=["analytics"], responses=schemas.READ_ERRORS)
 
 
 @router.get("/events", summary="Events with flash-update rounds (e.g. storm-daniel-2023)")
@@ -31,6 +31,7 @@ def list_events(request: Request, session: SessionDep) -> Response:
     "the hosting distribution by baladiya (published where published, otherwise from the "
     "round's flows, labelled with their quality) and links to the flows in JSON, GeoJSON "
     "and flowmap layout.",
+    responses={200: {"model": schemas.Event}},
 )
 def get_event(
     request: Request,

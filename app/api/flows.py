@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api import writers
+from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import (
@@ -27,7 +27,7 @@ from app.services import flow_views, flows, rounds
 from app.services.flows import DEFAULT_QUALITIES, FlowFilter
 from app.vocabulary import POPULATION_TYPES, QUALITIES
 
-router = APIRouter(prefix="/api/v1", tags=["analytics"])
+router = APIRouter(prefix="/api/v1", tags=["analytics"], responses=schemas.READ_ERRORS)
 
 LevelQuery = Annotated[
     int | None,
@@ -115,7 +115,16 @@ def flow_filter(
 
 
 FlowFilterDep = Annotated[FlowFilter, Depends(flow_filter)]
-FORMATS = {200: {"content": {"text/csv": {}, "application/geo+json": {}, "application/json": {}}}}
+FORMATS = {
+    200: {
+        "model": schemas.Flows,
+        "description": "JSON (or the flowmap layout); GeoJSON lines; CSV with HXL tags",
+        "content": {
+            "text/csv": schemas.CSV_CONTENT,
+            "application/geo+json": schemas.GEOJSON_CONTENT,
+        },
+    }
+}
 
 
 @router.get(
@@ -193,6 +202,7 @@ def _csv(name: str, columns, rows, hxl: dict | None = None, bom: bool = True) ->
     description="From the flows of a round at one level: `inflow` from other areas, "
     "`outflow` to other areas, `internal` (displaced within the area), `net` = inflow - "
     "outflow, `hosted` = inflow + internal, `displaced_from` = outflow + internal.",
+    responses={200: {"model": schemas.FlowBalances}},
 )
 def get_flow_balances(
     request: Request,

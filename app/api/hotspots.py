@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api import writers
+from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import resolve_rounds
@@ -17,7 +17,7 @@ from app.serialize import dumps
 from app.services import hotspots
 from app.vocabulary import HotspotMethod, HotspotMetric, PopulationType, Weights
 
-router = APIRouter(prefix="/api/v1", tags=["analytics"])
+router = APIRouter(prefix="/api/v1", tags=["analytics"], responses=schemas.READ_ERRORS)
 
 
 def _one_round(session, name: str, value: str | None) -> int | None:
@@ -35,6 +35,12 @@ def _one_round(session, name: str, value: str | None) -> int | None:
     description="Values per area (a count, a rate per 1,000 residents, or the change from "
     "`base_round`), spatial weights from libpysal, statistics from esda. Results are "
     "reproducible for a given `seed` and cached by their inputs and the data version.",
+    responses={
+        200: {
+            "model": schemas.Hotspots,
+            "content": {"application/geo+json": schemas.GEOJSON_CONTENT},
+        }
+    },
 )
 def get_hotspots(
     request: Request,

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import DataError, ProgrammingError
 
-from app.api import writers
+from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.ogc_params import (
@@ -30,7 +30,9 @@ from app.serialize import dumps
 from app.services import ogc, ogc_docs, package, rounds
 from app.services.ogc import CRS84, CRS_URIS, ItemsQuery
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features and tiles"])
+router = APIRouter(
+    prefix="/ogc", tags=["OGC API - Features and tiles"], responses=schemas.OGC_ERRORS
+)
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

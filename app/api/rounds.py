@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.api import writers
+from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.rendered import Rendered
@@ -16,10 +16,14 @@ from app.serialize import dumps
 from app.services import rounds
 from app.vocabulary import RoundKind
 
-router = APIRouter(prefix="/api/v1", tags=["rounds"])
+router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERRORS)
 
 
-@router.get("/rounds", summary="Rounds (mobility tracking, flash updates) in time order")
+@router.get(
+    "/rounds",
+    summary="Rounds (mobility tracking, flash updates) in time order",
+    responses={200: {"model": schemas.Rounds}},
+)
 def list_rounds(
     request: Request,
     session: SessionDep,
@@ -47,7 +51,7 @@ def list_rounds(
 @router.get(
     "/rounds/{code}",
     summary="One round; its ETag (a revision) is what If-Match expects when writing",
-    responses={404: {"description": "Unknown"}},
+    responses={200: {"model": schemas.OneRound}},
 )
 def get_round(
     session: SessionDep,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api import writers
+from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import Page, RoundQuery, page_params, resolve_rounds, stats_filter
@@ -16,11 +16,20 @@ from app.services import formats, stats_views
 from app.services.stats import StatsFilter
 from app.vocabulary import GeometryChoice
 
-router = APIRouter(prefix="/api/v1", tags=["statistics"])
+router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=schemas.READ_ERRORS)
 
 FilterDep = Annotated[StatsFilter, Depends(stats_filter)]
 PageDep = Annotated[Page, Depends(page_params)]
-CSV_AND_GEOJSON = {200: {"content": {"text/csv": {}, "application/geo+json": {}}}}
+CSV_AND_GEOJSON = {
+    200: {
+        "model": schemas.Stats,
+        "description": "JSON rows; or CSV with HXL tags; or a GeoJSON FeatureCollection",
+        "content": {
+            "text/csv": schemas.CSV_CONTENT,
+            "application/geo+json": schemas.GEOJSON_CONTENT,
+        },
+    }
+}
 
 
 @router.get(
@@ -101,7 +110,11 @@ def _geojson_order(members: dict) -> dict:
     return {k: members[k] for k in order}
 
 
-@router.get("/stats/timeseries", summary="Series across rounds for one or several areas")
+@router.get(
+    "/stats/timeseries",
+    summary="Series across rounds for one or several areas",
+    responses={200: {"model": schemas.Timeseries}},
+)
 def get_timeseries(request: Request, session: SessionDep, flt: FilterDep) -> Response:
     def render() -> Rendered:
         result = stats_views.timeseries(session, flt)
@@ -113,6 +126,7 @@ def get_timeseries(request: Request, session: SessionDep, flt: FilterDep) -> Res
 @router.get(
     "/stats/change",
     summary="Round-over-round change (absolute and percent) with the top movers",
+    responses={200: {"model": schemas.Change}},
 )
 def get_change(
     request: Request,
@@ -140,7 +154,11 @@ def get_change(
     return cached_response(request, session, render)
 
 
-@router.get("/nationalities", summary="Migrants by nationality per area and round")
+@router.get(
+    "/nationalities",
+    summary="Migrants by nationality per area and round",
+    responses={200: {"model": schemas.Nationalities}},
+)
 def get_nationalities(
     request: Request, session: SessionDep, flt: FilterDep, page: PageDep, round: RoundQuery = None
 ) -> Response:

@@ -1,0 +1,67 @@
+"""The OpenAPI description as the service answers: every error is a problem document.
+
+FastAPI documents request validation errors with its own schema (HTTPValidationError);
+the service answers them as RFC 9457 problems (app.api.errors), with 400 under the OGC
+API. This rewrites the generated description once so that it says what is served.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api.schemas import Problem
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = _rewrite(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+    }
+
+
+def _rewrite(spec: dict) -> dict:
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, schema in schemas["Problem"].pop("$defs", {}).items():
+        schemas.setdefault(name, schema)
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            bad = "400" if path.startswith("/ogc") else "422"
+            if "422" in responses and bad == "400":
+                responses.pop("422")
+            if operation.get("parameters") or operation.get("requestBody"):
+                responses[bad] = _problem(
+                    "A malformed parameter, named with what it expects"
+                    if bad == "400" or "422" not in responses
+                    else responses["422"].get("description", "Invalid request")
+                )
+            for status, answer in responses.items():
+                if status.startswith(("4", "5")):
+                    answer["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
+            responses.setdefault(
+                "500", _problem("A fault of the service; the body has an incident id")
+            )
+            responses.setdefault("503", _problem("The database is unavailable"))
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    return spec
