@@ -182,6 +182,19 @@ def cached_response(request: Request, session: Session, render: Callable[[], Ren
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
+async def answer(request: Request, session: Session, render: Callable[[], Rendered]) -> Response:
+    """`cached_response` for async handlers: rendering, its SQL and closing the session
+    happen in one worker thread, so a request costs one thread hop."""
+
+    def work() -> Response:
+        try:
+            return cached_response(request, session, render)
+        finally:
+            session.close()
+
+    return await anyio.to_thread.run_sync(work)
+
+
 class CacheMiddleware:
     """Answer cached GETs before routing (pure ASGI, for speed)."""
 

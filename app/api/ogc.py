@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import DataError, ProgrammingError
 
 from app.api import schemas, writers
-from app.api.caching import cached_response
+from app.api.caching import answer, cached_response
 from app.api.deps import SessionDep
 from app.api.ogc_params import (
     CollectionId,
@@ -195,7 +195,7 @@ def queryables(request: Request, collection_id: CollectionId) -> Response:
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON)")
-def items(request: Request, session: SessionDep, params: ItemsParamsDep) -> Response:
+async def items(request: Request, session: SessionDep, params: ItemsParamsDep) -> Response:
     found, crs, query, output = params.collection, params.crs, params.query, params.output
     collection_id = found.id
 
@@ -218,7 +218,7 @@ def items(request: Request, session: SessionDep, params: ItemsParamsDep) -> Resp
         )
         return Rendered(body, GEOJSON, {"Content-Crs": f"<{crs}>"})
 
-    return cached_response(request, session, render)
+    return await answer(request, session, render)
 
 
 def _items(session, collection: ogc.Collection, query: ItemsQuery, wkt: bool = False):
@@ -339,7 +339,7 @@ def _tile_layer(layer: str) -> ogc.Collection:
     summary="A Mapbox vector tile (WebMercatorQuad); 204 when it holds nothing",
     responses={200: {"content": {MVT: {}}}, 204: {"description": "No data in this tile"}},
 )
-def vector_tile(
+async def vector_tile(
     request: Request,
     session: SessionDep,
     layer: Annotated[str, Path(description="Layer.", examples=["mantikas"])],
@@ -357,13 +357,12 @@ def vector_tile(
             f"tile {z}/{x}/{y} does not exist: x and y must be below {2**z}",
             where="path",
         )
-    known_round(session, round)
-
     def render() -> Rendered:
-        body = ogc.tile(session, found, z, x, y, ogc.round_for(session, found, round))
+        code = ogc.round_for(session, found, round)  # 404 for an unknown round
+        body = ogc.tile(session, found, z, x, y, code)
         return Rendered(body, MVT, status=200 if body else 204)
 
-    return cached_response(request, session, render)
+    return await answer(request, session, render)
 
 
 GPKG = writers.GPKG

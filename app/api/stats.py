@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api import schemas, writers
-from app.api.caching import cached_response
+from app.api.caching import answer, cached_response
 from app.api.deps import SessionDep
 from app.api.params import Page, RoundQuery, page_params, resolve_rounds, stats_filter
 from app.api.rendered import Rendered, links
@@ -44,7 +44,7 @@ CSV_AND_GEOJSON = {
     ),
     responses=CSV_AND_GEOJSON,
 )
-def get_stats(
+async def get_stats(
     request: Request,
     session: SessionDep,
     flt: FilterDep,
@@ -83,7 +83,7 @@ def get_stats(
             return Rendered(body, writers.GEOJSON)
         return _envelope(stats_views.statistics_rows(session, flt, page), request, page)
 
-    return cached_response(request, session, render)
+    return await answer(request, session, render)
 
 
 def _envelope(result: stats_views.Result, request: Request, page: Page) -> Rendered:

@@ -502,13 +502,20 @@ def tile(
     # a tile pixel at this zoom, in metres; simplify to half of it
     tolerance = 40075016.68557849 / (2**z) / EXTENT / 2
     sql = f"""
-        WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
+        WITH bounds AS (
+            SELECT env, ST_Transform(ST_Expand(env, :margin), 4326)::box2d AS query
+            FROM ST_TileEnvelope(:z, :x, :y) AS env
+        ),
         features AS (
+            -- cut to the tile (and its buffer) before transforming and simplifying: a large
+            -- polygon costs a tile only the vertices inside it
             SELECT c.fid, {props},
-                   ST_AsMVTGeom(ST_Simplify(ST_Transform(c.geom, 3857), :tolerance, true),
-                                bounds.env, {EXTENT}, 64, true) AS geom
+                   ST_AsMVTGeom(
+                       ST_Simplify(ST_Transform(ST_ClipByBox2D(c.geom, bounds.query), 3857),
+                                   :tolerance, true),
+                       bounds.env, {EXTENT}, 64, true) AS geom
             FROM ({collection.source}) c, bounds
-            WHERE c.geom && ST_Transform(ST_Expand(bounds.env, :margin), 4326)
+            WHERE c.geom && bounds.query
         )
         SELECT ST_AsMVT(features.*, :layer, {EXTENT}, 'geom', 'fid') FROM features
         WHERE geom IS NOT NULL
