@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Bytes of rendered answers (gzipped copies included) each process keeps.",
     )
+    stale_if_error: float = Field(
+        default=300,
+        ge=0,
+        description="Seconds cached answers are still served, marked stale, while the "
+        "database cannot be reached.",
+    )
     data_version_ttl: float = Field(
         default=1.0,
         ge=0,

@@ -252,3 +252,45 @@ def test_openapi_documents_answers_and_problems(client):
     documented = {p["name"] for p in items["parameters"]}
     assert {"bbox", "bbox-crs", "filter", "filter-lang", "limit", "datetime"} <= documented
     assert "400" in items["responses"] and "422" not in items["responses"]
+
+
+def _outage(app) -> None:
+    """Point the app at a port where no database listens (a real refused connection)."""
+    import socket
+
+    from sqlalchemy.engine import make_url
+
+    from app.db import get_sessionmaker
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    url = make_url(app.state.settings.effective_database_url).set(port=port)
+    dead = get_sessionmaker(url.render_as_string(hide_password=False))
+    app.state.sessionmaker = dead
+    app.state.version_clock._sessions = dead
+
+
+@pytest.mark.parametrize("stale_for", [300, 0])
+def test_cached_answers_are_served_stale_during_an_outage(db_url, first_load, stale_for):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=db_url, data_version_ttl=0, stale_if_error=stale_for))
+    with TestClient(app) as client:
+        path = "/api/v1/stats?level=1&round=R54"
+        fresh = client.get(path)
+        assert fresh.status_code == 200 and "warning" not in fresh.headers
+        _outage(app)
+        again = client.get(path)
+        if stale_for:
+            assert again.status_code == 200 and again.content == fresh.content
+            assert again.headers["warning"] == '110 - "Response is Stale"'
+            assert int(again.headers["age"]) >= 0
+        else:
+            assert again.status_code == 503
+        uncached = client.get("/api/v1/stats?level=2&round=R54")
+        assert uncached.status_code == 503
+        assert uncached.headers["content-type"] == PROBLEM

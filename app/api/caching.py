@@ -18,7 +18,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import unquote_plus
@@ -43,6 +43,7 @@ class Entry:
     etag: str
     last_modified: str
     key_bytes: int = 0
+    created: float = field(default_factory=time.monotonic)
 
 
 ENTRY_OVERHEAD = 512  # bytes an entry costs beyond its bodies and key (objects, headers)
@@ -101,6 +102,13 @@ class VersionClock:
     def observe(self, value: tuple[int, datetime]) -> tuple[int, datetime]:
         self._value, self._read_at = value, time.monotonic()
         return value
+
+    def last_known(self, within: float) -> tuple[int, datetime] | None:
+        """The version last read, if read less than `within` seconds ago (for answering
+        from the cache while the database cannot be reached)."""
+        if self._value is not None and time.monotonic() - self._read_at < within:
+            return self._value
+        return None
 
 
 def data_version(session: Session) -> tuple[int, datetime]:
@@ -209,10 +217,17 @@ class CacheMiddleware:
         ):
             return await self.app(scope, receive, send)
         clock: VersionClock = self.state.version_clock
+        stale = False
         try:
             value = clock.fresh() or await anyio.to_thread.run_sync(clock.read)
-        except SQLAlchemyError:  # let the routed request report the outage (503)
-            return await self.app(scope, receive, send)
+        except SQLAlchemyError:
+            # The database cannot be reached: answer from the cache of the version last
+            # read, marked stale, for up to STALE_IF_ERROR seconds; otherwise the routed
+            # request reports the outage (503).
+            value = clock.last_known(self.state.settings.stale_if_error)
+            if value is None:
+                return await self.app(scope, receive, send)
+            stale = True
         entry = self.state.response_cache.get((value[0], scope_key(scope)))
         if entry is None:
             return await self.app(scope, receive, send)
@@ -220,6 +235,10 @@ class CacheMiddleware:
         status, out, body = _answer(
             entry, headers.get("if-none-match"), headers.get("accept-encoding", "")
         )
+        if stale:
+            out["Age"] = str(int(time.monotonic() - entry.created))
+            out["Warning"] = '110 - "Response is Stale"'
+            out["Cache-Status"] = "dtm-geo; hit; detail=database-unreachable"
         raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in out.items()]
         raw.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw})

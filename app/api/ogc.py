@@ -357,6 +357,7 @@ async def vector_tile(
             f"tile {z}/{x}/{y} does not exist: x and y must be below {2**z}",
             where="path",
         )
+
     def render() -> Rendered:
         code = ogc.round_for(session, found, round)  # 404 for an unknown round
         body = ogc.tile(session, found, z, x, y, code)
