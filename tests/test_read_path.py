@@ -294,3 +294,23 @@ def test_cached_answers_are_served_stale_during_an_outage(db_url, first_load, st
         uncached = client.get("/api/v1/stats?level=2&round=R54")
         assert uncached.status_code == 503
         assert uncached.headers["content-type"] == PROBLEM
+
+
+def test_browsers_get_html_at_its_own_url_and_json_clients_keep_json(client):
+    asked = client.get("/ogc/collections", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert asked.status_code == 303 and asked.headers["location"] == "/ogc/collections?f=html"
+    page = client.get("/ogc/collections?f=html")
+    assert page.headers["content-type"].startswith("text/html") and "mantikas" in page.text
+    plain = client.get("/ogc/collections")  # after the HTML was cached: still JSON
+    assert plain.headers["content-type"] == "application/json"
+    assert {c["id"] for c in plain.json()["collections"]} >= {"mantikas", "baladiyas"}
+
+
+def test_no_answer_is_parsed_back():
+    readers_of_input = {"ingest.py", "cql2.py"}  # they parse request bodies and filters
+    for package in ("api", "services", "geo", "web"):
+        for path in (APP / package).glob("*.py"):
+            if path.name in readers_of_input:
+                continue
+            source = path.read_text()
+            assert "json.loads(" not in source and "to_json(" not in source, path.name

@@ -13,7 +13,6 @@ from app.api.params import resolve_rounds
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter
 from app.geo.hotspots import Options
-from app.serialize import dumps
 from app.services import hotspots
 from app.vocabulary import HotspotMethod, HotspotMetric, PopulationType, Weights
 
@@ -135,7 +134,7 @@ def get_hotspots(
         meta["round"], meta["base_round"] = round, base_round
         if format == "geojson":
             features = (
-                writers.feature(r["pcode"], dumps(geometries[r["pcode"]]), r)
+                writers.feature(r["pcode"], geometries[r["pcode"]], r)
                 for r in hotspots.shaped(rows, with_geometry=True)
             )
             return Rendered(writers.feature_collection(features, meta), writers.GEOJSON)

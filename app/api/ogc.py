@@ -9,7 +9,7 @@ and paged items with numberMatched, numberReturned and next links. Bad parameter
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import DataError, ProgrammingError
@@ -29,12 +29,14 @@ from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
 from app.services import ogc, ogc_docs, package, rounds
 from app.services.ogc import CRS84, CRS_URIS, ItemsQuery
+from app.web import ogc_html
 
 router = APIRouter(
     prefix="/ogc", tags=["OGC API - Features and tiles"], responses=schemas.OGC_ERRORS
 )
 
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
 GEOJSON = "application/geo+json"
 MVT = "application/vnd.mapbox-vector-tile"
 CONFORMANCE = [
@@ -66,11 +68,31 @@ def _json(body, media: str = JSON) -> Rendered:
     return Rendered(writers.json_body(body), media)
 
 
+FormatQuery = Annotated[
+    Literal["json", "html"] | None,
+    Query(description="json (default) or html, a page for browsers.", examples=["html"]),
+]
+
+
+def _document(request: Request, document: dict, f: str | None) -> Rendered:
+    """A page's document as JSON, or written as HTML for browsers (`f=html`)."""
+    if f == "html":
+        path = request.url.path.rstrip("/")
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "f"]
+        return Rendered(ogc_html.render(path, query, document).encode(), HTML)
+    return _json(document)
+
+
+def _send(rendered: Rendered) -> Response:
+    return Response(rendered.body, media_type=rendered.media_type)
+
+
 @router.get("", summary="Landing page")
-def landing(request: Request) -> Response:
+def landing(request: Request, f: FormatQuery = None) -> Response:
     base = _base(request)
-    return Response(
-        dumps(
+    return _send(
+        _document(
+            request,
             {
                 "title": "DTM Geo: Libya displacement data",
                 "description": "IOM DTM Libya figures and OCHA COD-AB boundaries as "
@@ -102,15 +124,15 @@ def landing(request: Request) -> Response:
                         "title": "Collections",
                     },
                 ],
-            }
-        ),
-        media_type=JSON,
+            },
+            f,
+        )
     )
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance() -> Response:
-    return Response(dumps({"conformsTo": CONFORMANCE}), media_type=JSON)
+def conformance(request: Request, f: FormatQuery = None) -> Response:
+    return _send(_document(request, {"conformsTo": CONFORMANCE}, f))
 
 
 @router.get("/api", summary="OpenAPI 3.0 definition of the OGC API")
@@ -164,24 +186,27 @@ def _describe(request: Request, session, collection: ogc.Collection) -> dict:
 
 
 @router.get("/collections", summary="The collections")
-def collections(request: Request, session: SessionDep) -> Response:
+def collections(request: Request, session: SessionDep, f: FormatQuery = None) -> Response:
     def render() -> Rendered:
         base = _base(request)
-        return _json(
-            {
-                "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON}],
-                "collections": [_describe(request, session, c) for c in ogc.COLLECTIONS.values()],
-                "crs": list(CRS_URIS),
-            }
-        )
+        document = {
+            "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON}],
+            "collections": [_describe(request, session, c) for c in ogc.COLLECTIONS.values()],
+            "crs": list(CRS_URIS),
+        }
+        return _document(request, document, f)
 
     return cached_response(request, session, render)
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
-def collection(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
+def collection(
+    request: Request, session: SessionDep, collection_id: CollectionId, f: FormatQuery = None
+) -> Response:
     found = collection_of(collection_id)
-    return cached_response(request, session, lambda: _json(_describe(request, session, found)))
+    return cached_response(
+        request, session, lambda: _document(request, _describe(request, session, found), f)
+    )
 
 
 @router.get(
@@ -212,9 +237,13 @@ async def items(request: Request, session: SessionDep, params: ItemsParamsDep) -
                     "Content-Crs": f"<{crs}>",
                 },
             )
+        members = _page_members(request, page.matched, len(page.features), query)
+        if output == "html":
+            features = [{"id": f.fid, "properties": f.properties} for f in page.features]
+            document = {"type": "FeatureCollection", "features": features, **members}
+            return _document(request, document, "html")
         body = writers.feature_collection(
-            (writers.feature(f.fid, f.geometry, f.properties) for f in page.features),
-            _page_members(request, page.matched, len(page.features), query),
+            (writers.feature(f.fid, f.geometry, f.properties) for f in page.features), members
         )
         return Rendered(body, GEOJSON, {"Content-Crs": f"<{crs}>"})
 
@@ -279,6 +308,9 @@ def item(request: Request, session: SessionDep, params: ItemParamsDep) -> Respon
             {"href": base.rsplit("/items", 1)[0], "rel": "collection", "type": JSON},
         ]
         f = features[0]
+        if params.output == "html":
+            document = {"type": "Feature", "id": f.fid, "properties": f.properties}
+            return _document(request, {**document, "links": links}, "html")
         body = writers.feature(f.fid, f.geometry, f.properties)[:-1] + b',"links":'
         return Rendered(body + dumps(links) + b"}", GEOJSON, {"Content-Crs": f"<{crs}>"})
 

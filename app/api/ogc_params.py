@@ -199,7 +199,8 @@ Area = Annotated[
     _text("An area's pcode: the area and the areas within it (flows: either end).", "LY0101"),
 ]
 Format = Annotated[
-    str | None, _text("json (GeoJSON, default) or csv (properties and WKT geometry).", "csv")
+    str | None,
+    _text("json (GeoJSON, default), csv (properties and WKT geometry) or html.", "csv"),
 ]
 Filter = Annotated[
     str | None,
@@ -279,8 +280,8 @@ def _items_request(
             "population_type", f"expected one of {', '.join(POPULATION_TYPES)}", population_type
         )
     output = f or "json"
-    if output not in ("json", "geojson", "csv"):
-        raise InvalidParameter("f", "expected json (GeoJSON) or csv", output)
+    if output not in ("json", "geojson", "csv", "html"):
+        raise InvalidParameter("f", "expected json (GeoJSON), csv or html", output)
     round_code = ogc.round_for(session, collection, known_round(session, round_), population_type)
     query = ItemsQuery(
         bbox=_bbox(bbox),

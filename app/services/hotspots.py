@@ -6,13 +6,12 @@ from dataclasses import asdict, dataclass, replace
 
 import geopandas as gpd
 import numpy as np
-import orjson
-import shapely
 from sqlalchemy.orm import Session
 
 from app import vocabulary
 from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
+from app.geo import encoded
 from app.geo.frames import area_frame
 from app.geo.hotspots import MIN_UNITS, Options, analyse, clear_weights_cache
 from app.memo import Lru, data_version, database_key
@@ -45,7 +44,7 @@ class Inputs:
     no_data: tuple[str, ...]
     sources: tuple[str, ...]
     areas: dict[str, dict]  # pcode -> names, parent, geometry kind
-    geometries: dict[str, dict]  # pcode -> GeoJSON geometry
+    geometries: dict[str, bytes]  # pcode -> encoded GeoJSON geometry (app.geo.encoded)
     key: tuple = ()  # database, data version and query: stands for the content
 
 
@@ -113,14 +112,14 @@ def _read_inputs(session, level, round_id, population_type, metric, base_round_i
             f"for population_type {population_type}; local statistics need at least "
             f"{MIN_UNITS}: choose another round or population_type",
         )
-    geojson = shapely.to_geojson(frame.geometry.values)
+    shapes = encoded.geometries(session, "approximate" if approximate else "official")
     return Inputs(
         frame,
         np.array([values[p] for p in frame.index], dtype=float),
         no_data,
         tuple(sorted({s for r in current.values() for s in (r["sources"] or [])})),
         frame[list(_AREA_COLUMNS)].to_dict("index"),
-        {p: orjson.loads(g) for p, g in zip(frame.index, geojson, strict=True)},
+        {p: shapes[p] for p in frame.index},
     )
 
 

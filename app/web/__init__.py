@@ -12,4 +12,4 @@ def install(app: FastAPI) -> None:
     """Add the web routes, the static files and the OGC HTML views to `app`."""
     app.include_router(pages.router)
     app.mount("/static", pages.static_app(), name="static")
-    app.add_middleware(ogc_html.OgcHtml)
+    app.add_middleware(ogc_html.HtmlRedirect)

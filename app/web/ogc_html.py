@@ -1,17 +1,14 @@
-"""HTML views of the OGC API pages, for browsers that follow the links.
+"""The HTML writer of the OGC API pages, for browsers that follow the links.
 
-A request under `/ogc` that asks for HTML (`f=html`, or a browser's `Accept: text/html`
-with no `f`) is answered by asking the app itself for the JSON (same path, `f` dropped)
-and rendering that as a page: landing page, conformance, collections, one collection,
-items and one item. JSON clients are untouched."""
+The OGC routes write a page from the same document they would write as JSON (landing
+page, conformance, collections, one collection, items, one item) when asked for
+`f=html`; a browser asking by its Accept header alone is redirected to `f=html`."""
 
 from __future__ import annotations
 
 import html
 import re
 from urllib.parse import parse_qsl, urlencode
-
-import orjson
 
 HTML_PATHS = re.compile(r"^/ogc(/conformance|/collections(/[^/]+(/items(/[^/]+)?)?)?)?/?$")
 MAX_ROWS = 200
@@ -29,60 +26,31 @@ def wants_html(scope) -> bool:
     return accept.split(",")[0].strip().startswith("text/html")
 
 
-class OgcHtml:
-    """ASGI middleware: HTML for `/ogc` pages when asked, from the JSON they answer."""
+class HtmlRedirect:
+    """ASGI middleware: a browser that asks an `/ogc` page for HTML by its Accept header
+    alone is sent (303) to the same URL with `f=html`, so that each format has its own URL
+    (and its own cached answer). The routes write the HTML (app.api.ogc)."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if not wants_html(scope):
+        query = scope.get("query_string", b"").decode("latin-1") if scope["type"] == "http" else ""
+        if not wants_html(scope) or "f" in dict(parse_qsl(query)):
             return await self.app(scope, receive, send)
-        query = [
-            (k, v)
-            for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
-            if k != "f"
-        ]
-        headers = [(k, v) for k, v in scope["headers"] if k not in (b"accept", b"accept-encoding")]
-        inner = {
-            **scope,
-            "query_string": urlencode(query).encode("latin-1"),
-            "headers": [*headers, (b"accept", b"application/json")],
-        }
-        started: dict = {}
-        chunks: list[bytes] = []
-
-        async def capture(message):
-            if message["type"] == "http.response.start":
-                started.update(message)
-            else:
-                chunks.append(message.get("body", b""))
-
-        await self.app(inner, receive, capture)
-        body = b"".join(chunks)
-        status = started.get("status", 500)
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            document = None
-        if status != 200 or not isinstance(document, dict):
-            await send(started)
-            await send({"type": "http.response.body", "body": body})
-            return
-        page = render(scope["path"].rstrip("/") or "/ogc", query, document).encode()
+        location = scope["path"] + "?" + (query + "&" if query else "") + "f=html"
         await send(
             {
                 "type": "http.response.start",
-                "status": 200,
+                "status": 303,
                 "headers": [
-                    (b"content-type", b"text/html; charset=utf-8"),
-                    (b"content-length", str(len(page)).encode()),
-                    (b"cache-control", b"no-cache"),
+                    (b"location", location.encode("latin-1")),
+                    (b"content-length", b"0"),
                     (b"vary", b"Accept"),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": page})
+        await send({"type": "http.response.body", "body": b""})
 
 
 def _e(value) -> str:
