@@ -12,18 +12,53 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import DatabaseError
-from app.settings import PROJECT_ROOT
+from app.settings import PROJECT_ROOT, Settings, get_settings
+
+
+def timeouts(settings: Settings, write: bool = True) -> str:
+    """libpq `options` setting the server-side timeouts of every session.
+
+    Reads get the short statement timeout; writes and the CLI the long one. The lock and
+    idle-in-transaction timeouts hold for both: a killed or stalled client never keeps a
+    round's lock for long.
+    """
+    statement = settings.ingest_statement_timeout if write else settings.statement_timeout
+    values = {
+        "statement_timeout": statement,
+        "lock_timeout": settings.lock_timeout,
+        "idle_in_transaction_session_timeout": settings.idle_in_transaction_timeout,
+    }
+    return " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in values.items())
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
-    """One pooled engine per database URL for the life of the process."""
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+def get_engine(url: str, options: str | None = None) -> Engine:
+    """One pooled engine per database URL (and session options) for the life of the process.
+
+    Without `options`, the environment's timeouts for writes and the CLI apply.
+    """
+    if options is None:
+        options = timeouts(get_settings())
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": options},
+    )
 
 
 @lru_cache(maxsize=8)
-def get_sessionmaker(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+def get_sessionmaker(
+    url: str, options: str | None = None, round_lock_wait: float | None = None
+) -> sessionmaker[Session]:
+    """Sessions on `get_engine(url, options)`; `round_lock_wait` bounds how long a write
+    waits for a round's lock (seconds; the session's lock_timeout when unset)."""
+    return sessionmaker(
+        bind=get_engine(url, options),
+        expire_on_commit=False,
+        info={"round_lock_wait": round_lock_wait},
+    )
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from app.api import (
 )
 from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
 from app.api.responses import JSON
-from app.db import get_sessionmaker
+from app.db import get_sessionmaker, timeouts
 from app.settings import Settings, get_settings
 
 
@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=JSON,
     )
     app.state.settings = settings
-    app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
+    url, wait = settings.effective_database_url, settings.write_lock_timeout
+    app.state.sessionmaker = get_sessionmaker(url, timeouts(settings, write=False), wait)
+    app.state.write_sessionmaker = get_sessionmaker(url, timeouts(settings), wait)
     app.state.response_cache = ResponseCache()
     app.state.version_clock = VersionClock(app.state.sessionmaker, settings.data_version_ttl)
     # Middleware added last runs first: NUL guard, then CORS (so cached answers get its

@@ -36,6 +36,35 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     read_key_required: bool = Field(default=False, description="Reads need a key too.")
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    statement_timeout: float = Field(
+        default=30.0, ge=0, description="Seconds a read's SQL statement may run (0: no limit)."
+    )
+    ingest_statement_timeout: float = Field(
+        default=900.0,
+        ge=0,
+        description="Seconds a statement of a write or of the CLI may run (0: no limit).",
+    )
+    lock_timeout: float = Field(
+        default=30.0, ge=0, description="Seconds a statement may wait for a lock (0: no limit)."
+    )
+    idle_in_transaction_timeout: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a connection may sit idle inside a transaction before PostgreSQL "
+        "ends its session (a killed importer's locks are freed then).",
+    )
+    write_lock_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds an API write waits for its round's lock before answering 409.",
+    )
+    key_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Seconds a process trusts a verified read key before checking it again.",
+    )
     data_version_ttl: float = Field(
         default=1.0,
         ge=0,

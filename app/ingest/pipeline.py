@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth import KeyInfo
@@ -45,6 +46,14 @@ class ValidationFailed(DtmGeoError):
 
 class PreconditionFailed(DtmGeoError):
     """If-Match named a revision of the round that is no longer current."""
+
+
+class RoundBusy(DtmGeoError):
+    """Another write held the round's lock for longer than this one may wait."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def round_etag(code: str, revision: int) -> str:
@@ -77,11 +86,29 @@ def request_checksum(sub: Submission) -> str:
     return hashlib.sha256(dumps(fields)).hexdigest()
 
 
+def advisory_lock(session: Session, name: str) -> None:
+    """Take a transaction-scoped advisory lock, waiting at most the session's
+    `round_lock_wait` seconds (else its lock_timeout); RoundBusy when that runs out."""
+    wait = session.info.get("round_lock_wait")
+    if wait:
+        session.execute(text(f"SET LOCAL lock_timeout = {int(wait * 1000)}"))
+    try:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+    except OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) != "55P03":  # lock_not_available
+            raise
+        code = name.rpartition(":")[2]
+        raise RoundBusy(
+            f"round {code} is being written by another request; try again shortly",
+            retry_after=max(1, round(wait or 1)),
+        ) from None
+    if wait:
+        session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+
+
 def lock_round(session: Session, code: str) -> dict:
     """Take the round's advisory lock (until commit) and return its row."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round:' || :c))"), {"c": code}
-    )
+    advisory_lock(session, f"dtm-geo-round:{code}")
     row = (
         session.execute(
             text("SELECT id, code, number, revision FROM rounds WHERE code = :c"), {"c": code}
