@@ -418,12 +418,25 @@ def _typed_sql(spec: Spec) -> str:
     return f"SELECT s.line::bigint AS line, {', '.join(cols)} FROM ingest_stage s"
 
 
-def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count: int) -> dict:
-    key_match = " AND ".join(f"t.{c} IS NOT DISTINCT FROM x.{c}" for c in spec.key)
+def _key_match(spec: Spec) -> str:
+    """Equality on the natural key, NULL-free so PostgreSQL can hash or merge on it.
+
+    `IS NOT DISTINCT FROM` would match NULLs too, but only a nested loop can run it: hours
+    for a re-submission of a large round. A NULL key value (an observation without a
+    displacement reason) is compared as '', a value no row may hold (migration 0005).
+    """
+    return " AND ".join(
+        f"coalesce(t.{c}, '') = coalesce(x.{c}, '')"
+        if c in spec.nullable_keys
+        else f"t.{c} = x.{c}"
+        for c in spec.key
+    )
+
+
+def diff_sql(spec: Spec, sub: Submission) -> str:
+    """Staged rows beside the stored row of the same key (if any) and what to do with them."""
     compared = [*spec.values, "source", "quality", *(["source_url"] if spec.tracked else [])]
-    session.execute(
-        text(f"""
-        CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS
+    return f"""
         SELECT t.*, x.id AS existing_id,
                CASE WHEN x.id IS NULL THEN 'insert'
                     WHEN ({", ".join(f"x.{c}" for c in compared)}) IS DISTINCT FROM
@@ -431,8 +444,13 @@ def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count:
                           {", :source_url" if spec.tracked else ""}) THEN 'update'
                     ELSE 'unchanged' END AS action
         FROM ({_typed_sql(spec)}) t
-        LEFT JOIN {spec.table} x ON x.round_id = :round_id AND {key_match}
-    """),
+        LEFT JOIN {spec.table} x ON x.round_id = :round_id AND {_key_match(spec)}
+    """
+
+
+def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count: int) -> dict:
+    session.execute(
+        text(f"CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS {diff_sql(spec, sub)}"),
         _value_params(sub, round_row),
     )
     removed_sql = _removed_sql(spec, sub)
