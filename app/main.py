@@ -53,7 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Last-Modified", "X-Total-Count"],
         )
     if settings.read_key_required:
-        app.add_middleware(errors.ReadKeyGuard, sessions=app.state.sessionmaker)
+        app.add_middleware(
+            errors.ReadKeyGuard,
+            sessions=app.state.sessionmaker,
+            seconds=settings.key_cache_seconds,
+        )
     app.add_middleware(errors.RejectNulCharacters)
     errors.install(app)
     for module in (health, areas, rounds, ingest, stats, flows, events, hotspots, dtm_compat, ogc):
