@@ -32,6 +32,7 @@ from app.serialize import dumps
 from app.services import names
 
 MAX_ERRORS = 200
+WORK_MEM = "128MB"
 EXAMPLES = 5
 Progress = Callable[[str], None]
 
@@ -132,6 +133,8 @@ def run(session: Session, sub: Submission, progress: Progress = lambda _: None) 
             f"round {sub.round_code} is at revision {round_row['revision']} "
             f"(ETag {round_etag(sub.round_code, round_row['revision'])}); fetch it again"
         )
+    # Hash joins and sorts over the whole submission: in memory rather than in batches.
+    session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     progress("staging rows")
     count = _stage(session, spec, sub)
     progress(f"validating {count} rows")
@@ -154,8 +157,8 @@ def run(session: Session, sub: Submission, progress: Progress = lambda _: None) 
     report = _diff(session, spec, sub, round_row, count)
     if sub.dry_run:
         return report
-    progress("writing")
-    return _apply(session, spec, sub, round_row, report)
+    progress("writing history")
+    return _apply(session, spec, sub, round_row, report, progress)
 
 
 # --- staging ---------------------------------------------------------------------------
@@ -453,6 +456,7 @@ def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count:
         text(f"CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS {diff_sql(spec, sub)}"),
         _value_params(sub, round_row),
     )
+    session.execute(text("ANALYZE ingest_diff"))  # its row count and actions, for the plans
     removed_sql = _removed_sql(spec, sub)
     counts = dict(
         session.execute(text("SELECT action, count(*) FROM ingest_diff GROUP BY action")).all()
@@ -518,8 +522,8 @@ def _examples(session, spec, sub, round_row, removed_sql) -> dict:
                 text(f"""
             SELECT d.line AS row, {keys}, {", ".join(f"d.{c}" for c in spec.values)},
                    to_jsonb(x) - 'id' - 'round_id' - 'updated_at' AS before
-            FROM ingest_diff d LEFT JOIN {spec.table} x ON x.id = d.existing_id
-            WHERE d.action = :action ORDER BY d.line LIMIT :n"""),
+            FROM (SELECT * FROM ingest_diff WHERE action = :action ORDER BY line LIMIT :n) d
+            LEFT JOIN {spec.table} x ON x.id = d.existing_id ORDER BY d.line"""),
                 {"action": action, "n": EXAMPLES},
             )
             .mappings()
@@ -548,7 +552,7 @@ def _examples(session, spec, sub, round_row, removed_sql) -> dict:
 # --- applying --------------------------------------------------------------------------
 
 
-def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) -> dict:
+def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict, progress) -> dict:
     params = _value_params(sub, round_row)
     changed = bool(report["inserted"] or report["updated"] or report["removed"])
     # One submission is one revision, however many datasets (parts) it carries: a part
@@ -572,7 +576,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         request_sha256=request_checksum(sub),
     )
     key_json = ", ".join(f"'{c}', x.{c}" for c in spec.key)
-    snapshot = "to_jsonb(x) - 'id' - 'round_id'"
+    snapshot = _snapshot(spec)
     session.execute(
         text(f"""
         INSERT INTO row_history (submission_id, table_name, change, row_key, old_values)
@@ -593,6 +597,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         session.execute(
             text(f"DELETE FROM {spec.table} WHERE id IN (SELECT id FROM ({removed_sql}) r)"), params
         )
+    progress("updating changed rows")
     sets = [f"{c} = d.{c}" for c in spec.values] + ["source = :source", "quality = :quality"]
     extra_columns, extra_values = [], []
     if spec.tracked:
@@ -604,6 +609,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         FROM ingest_diff d WHERE x.id = d.existing_id AND d.action = 'update'"""),
         params,
     )
+    progress("inserting new rows")
     columns = ["round_id", *spec.key, *spec.values, "source", "quality", *extra_columns]
     values = [
         ":round_id",
@@ -625,6 +631,15 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
     report.update(round_revision=revision, submission_id=submission_id)
     finish_submission(session, submission_id, 200, report)
     return report
+
+
+def _snapshot(spec: Spec) -> str:
+    """A stored row `x` as JSON, without its id and round: what `to_jsonb(x) - 'id' -
+    'round_id'` gives, built column by column (several times faster on a million rows)."""
+    columns = [*spec.key, *spec.values, "source", "quality"]
+    columns += ["source_url", "updated_at"] if spec.tracked else []
+    pairs = ", ".join(f"'{c}', x.{c}" for c in dict.fromkeys(columns))
+    return f"jsonb_build_object({pairs})"
 
 
 def bump_revision(session: Session, round_id: int) -> None:
