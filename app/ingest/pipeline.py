@@ -33,6 +33,7 @@ from app.services import names
 
 MAX_ERRORS = 200
 WORK_MEM = "128MB"
+STAGE_BATCH = 50_000  # rows per COPY into staging
 EXAMPLES = 5
 Progress = Callable[[str], None]
 
@@ -77,7 +78,7 @@ class Submission:
     if_match: str | None = None
     dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
     problems: list[dict] = field(default_factory=list)  # found while parsing
-    cells: dict[tuple, str] = field(default_factory=dict)  # (line, type, column) -> cell
+    cells: dict[tuple, str] = field(default_factory=dict)  # (type, column) -> sheet column
 
 
 def request_checksum(sub: Submission) -> str:
@@ -177,26 +178,35 @@ def _stage(session: Session, spec: Spec, sub: Submission) -> int:
     buffer, count = io.StringIO(), 0
     writer = csv.writer(buffer)
     names_memo: dict[tuple, list[str]] = {}
+    copy = (
+        f"COPY ingest_stage ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, "
+        f"FORCE_NOT_NULL ({', '.join(columns)}))"  # empty fields are '' rather than NULL
+    )
     for row in sub.rows:
         if CELLS in row:
+            # one sheet per dataset: a (population type, column) has one workbook column
             kind = row.get("population_type", "")
             for column, where in row[CELLS].items():
-                sub.cells[(int(row["line"]), kind, column)] = where
+                sub.cells[(kind, column)] = where
         if any(isinstance(v, str) and "\x00" in v for v in row.values()):
             row = _without_nul(row, sub.problems)
         if not row.get("pcode") and row.get("name") and "pcode" in spec.columns:
             row = {**row, "pcode": _pcode_for(session, row, names_memo, sub.problems)}
         writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])
         count += 1
-    buffer.seek(0)
-    cursor = session.connection().connection.cursor()
-    cursor.copy_expert(
-        f"COPY ingest_stage ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, "
-        f"FORCE_NOT_NULL ({', '.join(columns)}))",  # empty fields are '' rather than NULL
-        buffer,
-    )
+        if count % STAGE_BATCH == 0:  # rows streamed from a file: memory stays flat
+            _copy(session, copy, buffer)
+    _copy(session, copy, buffer)
     session.execute(text("ANALYZE ingest_stage"))
     return count
+
+
+def _copy(session: Session, sql: str, buffer: io.StringIO) -> None:
+    """COPY what `buffer` holds, then empty it."""
+    buffer.seek(0)
+    session.connection().connection.cursor().copy_expert(sql, buffer)
+    buffer.seek(0)
+    buffer.truncate()
 
 
 def _without_nul(row: dict, problems: list[dict]) -> dict:
@@ -381,7 +391,7 @@ def _validate(
     errors, seen = [], set()
     for r in rows:
         error = {"row": r["row_no"], "column": r["col"], "value": r["val"], "message": r["msg"]}
-        cell = (cells or {}).get((r["row_no"], r["kind"], r["col"]))
+        cell = (cells or {}).get((r["kind"], r["col"]))
         if cell:
             error["cell"] = cell  # where a workbook holds it: sheet and column
         # a workbook row staged once per population type repeats its pcode's problems
