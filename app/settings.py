@@ -24,6 +24,11 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of a PostGIS database. Unset: the embedded local cluster.",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a streaming replica of DATABASE_URL's database: reads "
+        "go there once it has replayed the latest data version.",
+    )
     data_dir: Path = Field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -72,13 +77,13 @@ class Settings(BaseSettings):
         "previous data version after another process wrote new data.",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_replica_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
-            raise ValueError("DATABASE_URL must be a postgresql:// URL of a PostGIS database")
+            raise ValueError("must be a postgresql:// URL of a PostGIS database")
         # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; this project ships psycopg2.
         for bare in ("postgres://", "postgresql://"):
             if value.startswith(bare):
