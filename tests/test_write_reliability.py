@@ -297,6 +297,52 @@ def test_a_stalled_importer_loses_its_session_and_the_rounds_lock(db_url, engine
         importer.wait()
 
 
+def test_a_killed_importer_mid_statement_frees_the_rounds_lock(db_url, engine):
+    """kill -9 during a long statement: the server notices the client is gone within a
+    second (client_connection_check_interval) instead of running the statement to its end."""
+    with session_scope(db_url) as session:
+        session.execute(
+            text(
+                "INSERT INTO rounds (code, kind, title, source) VALUES ('T-KILL', "
+                "'mobility_tracking', 'kill', 's')"
+            )
+        )
+    script = (
+        "from sqlalchemy import text\n"
+        "from app.db import get_sessionmaker\n"
+        "from app.ingest.pipeline import lock_round\n"
+        f"session = get_sessionmaker({db_url!r})()\n"
+        "lock_round(session, 'T-KILL')\n"
+        "print('locked', flush=True)\n"
+        "session.execute(text('SELECT pg_sleep(600)'))\n"
+    )
+    importer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert importer.stdout.readline().strip() == b"locked"
+
+        def sleeping() -> bool:
+            with engine.connect() as conn:
+                return bool(
+                    conn.execute(
+                        text("SELECT 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'")
+                    ).first()
+                )
+
+        wait_for(sleeping, "the importer's long statement to start")
+    finally:
+        importer.kill()
+        importer.wait()
+
+    def free() -> bool:
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT pg_try_advisory_xact_lock(hashtext('dtm-geo-round:T-KILL'))")
+            ).scalar_one()
+
+    wait_for(free, "PostgreSQL to end the killed importer's statement", seconds=60)
+    assert not sleeping()
+
+
 def test_the_cli_path_gives_up_on_a_held_round_with_a_clear_error(db_url, engine, key):
     from app.db import get_sessionmaker
 
