@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -57,7 +60,14 @@ def create_key(session: Session, name: str, scopes: list[str]) -> str:
     return f"{PREFIX}_{key_id}_{secret}"
 
 
+# Bumped by every revocation in this process: its key caches forget everything at once.
+# Other processes' caches forget within their `seconds` (at most one).
+_revocations = 0
+
+
 def revoke_key(session: Session, name: str) -> None:
+    global _revocations
+    _revocations += 1
     done = session.execute(
         update(ApiKey)
         .where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
@@ -86,3 +96,46 @@ def verify(session: Session, presented: str | None) -> KeyInfo | None:
     if not hmac.compare_digest(_digest(parts[2]), expected) or row is None:
         return None
     return KeyInfo(row.id, row.name, frozenset(row.scopes))
+
+
+class KeyCache:
+    """Keys verified for a scope, remembered for at most `seconds` (no more than 1).
+
+    A key revoked by any process (the CLI is another one) is refused within `seconds`;
+    revoked in this process, at once. Only successes are remembered, so a new key works
+    at once too.
+    """
+
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        seconds: float = 1.0,
+        scope: str = "read",
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.sessions, self.seconds, self.scope, self.clock = (
+            sessions,
+            min(seconds, 1.0),
+            scope,
+            clock,
+        )
+        self._until: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def valid(self, presented: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            until, generation = self._until.get(presented, (0.0, -1))
+            if until > now and generation == _revocations:
+                return True
+            generation = _revocations
+        with self.sessions() as session:
+            key = verify(session, presented)
+        if key is None or not key.allows(self.scope):
+            return False
+        if self.seconds > 0:
+            with self._lock:
+                if len(self._until) > 10_000:  # many distinct keys: start afresh
+                    self._until.clear()
+                self._until[presented] = (now + self.seconds, generation)
+        return True

@@ -6,24 +6,71 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import DatabaseError
-from app.settings import PROJECT_ROOT
+from app.settings import PROJECT_ROOT, Settings, get_settings
+
+
+def timeouts(settings: Settings, write: bool = True) -> str:
+    """libpq `options` setting the server-side timeouts of every session.
+
+    Reads get the short statement timeout; writes and the CLI the long one. The lock and
+    idle-in-transaction timeouts hold for both: a killed or stalled client never keeps a
+    round's lock for long.
+    """
+    statement = settings.ingest_statement_timeout if write else settings.statement_timeout
+    values = {
+        "statement_timeout": statement,
+        "lock_timeout": settings.lock_timeout,
+        "idle_in_transaction_session_timeout": settings.idle_in_transaction_timeout,
+    }
+    return " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in values.items())
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
-    """One pooled engine per database URL for the life of the process."""
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+def get_engine(url: str, options: str | None = None) -> Engine:
+    """One pooled engine per database URL (and session options) for the life of the process.
+
+    Without `options`, the environment's timeouts for writes and the CLI apply.
+    """
+    if options is None:
+        options = timeouts(get_settings())
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": options},
+    )
+    event.listen(engine, "connect", _check_client)
+    return engine
+
+
+def _check_client(dbapi_connection, _record) -> None:
+    """Have the server check every second that the client is still there while it runs a
+    statement (PostgreSQL 14+): a killed importer's statement stops within a second instead
+    of running to its end while holding the round's lock."""
+    if dbapi_connection.server_version >= 140000:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET client_connection_check_interval = 1000")
+        dbapi_connection.commit()
 
 
 @lru_cache(maxsize=8)
-def get_sessionmaker(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+def get_sessionmaker(
+    url: str, options: str | None = None, round_lock_wait: float | None = None
+) -> sessionmaker[Session]:
+    """Sessions on `get_engine(url, options)`; `round_lock_wait` bounds how long a write
+    waits for a round's lock (seconds; the session's lock_timeout when unset)."""
+    return sessionmaker(
+        bind=get_engine(url, options),
+        expire_on_commit=False,
+        info={"round_lock_wait": round_lock_wait},
+    )
 
 
 @contextmanager

@@ -23,7 +23,8 @@ from app.api import (
 )
 from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
 from app.api.responses import JSON
-from app.db import get_sessionmaker
+from app.db import get_sessionmaker, timeouts
+from app.replica import ReadSessions
 from app.settings import Settings, get_settings
 
 
@@ -40,9 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.sessionmaker = get_sessionmaker(settings.effective_database_url)
+    url, wait = settings.effective_database_url, settings.write_lock_timeout
+    primary = get_sessionmaker(url, timeouts(settings, write=False), wait)
+    app.state.primary_sessionmaker = primary  # keys and the data-version check
+    app.state.sessionmaker = primary  # reads
+    if settings.database_replica_url:
+        replica = get_sessionmaker(settings.database_replica_url, timeouts(settings, write=False))
+        app.state.sessionmaker = ReadSessions(primary, replica, settings.data_version_ttl)
+    app.state.write_sessionmaker = get_sessionmaker(url, timeouts(settings), wait)
     app.state.response_cache = ResponseCache(settings.response_cache_bytes)
-    app.state.version_clock = VersionClock(app.state.sessionmaker, settings.data_version_ttl)
+    app.state.version_clock = VersionClock(primary, settings.data_version_ttl)
     # Middleware added last runs first: NUL guard, then CORS (so cached answers get its
     # headers too), then the response cache, then routing.
     app.add_middleware(CacheMiddleware, state=app.state)
@@ -55,7 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Last-Modified", "X-Total-Count"],
         )
     if settings.read_key_required:
-        app.add_middleware(errors.ReadKeyGuard, sessions=app.state.sessionmaker)
+        app.add_middleware(
+            errors.ReadKeyGuard,
+            sessions=primary,
+            seconds=settings.key_cache_seconds,
+        )
     app.add_middleware(errors.RejectNulCharacters)
     errors.install(app)
     # Routing tries routers in order, and no two share a path: the busiest (tiles and

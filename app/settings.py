@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of a PostGIS database. Unset: the embedded local cluster.",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a streaming replica of DATABASE_URL's database: reads "
+        "go there once it has replayed the latest data version.",
+    )
     data_dir: Path = Field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -56,6 +61,35 @@ class Settings(BaseSettings):
         description="Seconds cached answers are still served, marked stale, while the "
         "database cannot be reached.",
     )
+    statement_timeout: float = Field(
+        default=30.0, ge=0, description="Seconds a read's SQL statement may run (0: no limit)."
+    )
+    ingest_statement_timeout: float = Field(
+        default=900.0,
+        ge=0,
+        description="Seconds a statement of a write or of the CLI may run (0: no limit).",
+    )
+    lock_timeout: float = Field(
+        default=30.0, ge=0, description="Seconds a statement may wait for a lock (0: no limit)."
+    )
+    idle_in_transaction_timeout: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a connection may sit idle inside a transaction before PostgreSQL "
+        "ends its session (a killed importer's locks are freed then).",
+    )
+    write_lock_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds an API write waits for its round's lock before answering 409.",
+    )
+    key_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Seconds a process trusts a verified read key before checking it again.",
+    )
     data_version_ttl: float = Field(
         default=1.0,
         ge=0,
@@ -63,13 +97,13 @@ class Settings(BaseSettings):
         "previous data version after another process wrote new data.",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_replica_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
-            raise ValueError("DATABASE_URL must be a postgresql:// URL of a PostGIS database")
+            raise ValueError("must be a postgresql:// URL of a PostGIS database")
         # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; this project ships psycopg2.
         for bare in ("postgres://", "postgresql://"):
             if value.startswith(bare):

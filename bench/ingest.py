@@ -7,7 +7,9 @@ Runs in a scratch database (`<name>_bench`, created, migrated, loaded, dropped) 
 configured server. A round's observations hold at most 123 areas x 3 population types x
 6 reasons = 2,214 rows, so the bulk measurement posts migrant nationality rows (baladiya x
 synthetic nationality), which go through the same pipeline: parse, COPY into staging,
-set-based validation, comparison and apply.
+set-based validation, comparison and apply. The same round is then posted again with every
+value changed (the re-submission: comparison against a million stored rows, updates and
+their history).
 """
 
 from __future__ import annotations
@@ -84,17 +86,7 @@ def main() -> None:
                                     VALUES ('BENCH', 'mobility_tracking', 'bench', 'bench')""")
             )
             session.commit()
-        per_area = -(-args.rows // len(pcodes))
-        csv_text = io.StringIO()
-        csv_text.write("pcode,nationality,individuals\n")
-        written = 0
-        for n in range(per_area):
-            for pcode in pcodes:
-                if written == args.rows:
-                    break
-                csv_text.write(f"{pcode},Synthetic-{n:06d},{(n * 7 + written) % 5000}\n")
-                written += 1
-        data = csv_text.getvalue().encode()
+        data, written = synthetic_csv(pcodes, args.rows, change=0)
         print(f"synthetic CSV: {written:,} rows, {len(data) / 1e6:.1f} MB")
 
         engine = db.get_engine(url)
@@ -117,21 +109,25 @@ def main() -> None:
             timings[current[0]] = now - current[1]
             current[:] = [message.split(" ")[0], now]
 
-        started = time.perf_counter()
-        current[1] = started
-        rows = list(parse.csv_rows("nationalities", data))
-        sub = Submission(
-            spec=SPECS["nationalities"],
-            round_code="BENCH",
-            rows=rows,
-            source="bench",
-            payload_sha256="bench",
-        )
-        status, body = service.submit(sessions, [sub], progress=step)
-        step("end")
-        pipeline_seconds = time.perf_counter() - started
-        assert status == 200 and body["inserted"] == written, body
-        steps = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+        def timed_import(payload: bytes) -> tuple[dict, float, str]:
+            timings.clear()
+            started = time.perf_counter()
+            current[:] = ["parse", started]
+            sub = Submission(
+                spec=SPECS["nationalities"],
+                round_code="BENCH",
+                rows=list(parse.csv_rows("nationalities", payload)),
+                source="bench",
+                payload_sha256="bench",
+            )
+            status, body = service.submit(sessions, [sub], progress=step)
+            step("end")
+            assert status == 200, body
+            steps = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+            return body, time.perf_counter() - started, steps
+
+        body, pipeline_seconds, steps = timed_import(data)
+        assert body["inserted"] == written, body
         print(
             f"raw COPY into a bare table: {copy_seconds:.2f} s = "
             f"{written / copy_seconds:,.0f} rows/s"
@@ -141,10 +137,35 @@ def main() -> None:
             f"= {written / pipeline_seconds:,.0f} rows/s"
         )
         print(f"ratio: {copy_seconds / pipeline_seconds:.2f} of the raw COPY rate")
+        changed, _ = synthetic_csv(pcodes, args.rows, change=1)
+        del data
+        body, again_seconds, steps = timed_import(changed)
+        assert body["updated"] == written and body["inserted"] == 0, body
+        print(
+            f"re-submission of the same round, every value changed ({steps}): "
+            f"{again_seconds:.2f} s = {written / again_seconds:,.0f} rows/s, "
+            f"{again_seconds / pipeline_seconds:.2f} x the first import"
+        )
+        data = synthetic_csv(pcodes, args.rows, change=0)[0]
         floors(engine, written, copy_seconds)
         partition_ceiling(engine, data, written, copy_seconds)
     finally:
         db.drop_database(url)
+
+
+def synthetic_csv(pcodes: list[str], rows: int, change: int) -> tuple[bytes, int]:
+    """`rows` nationality rows (baladiya x synthetic nationality); `change` shifts values."""
+    per_area = -(-rows // len(pcodes))
+    csv_text = io.StringIO()
+    csv_text.write("pcode,nationality,individuals\n")
+    written = 0
+    for n in range(per_area):
+        for pcode in pcodes:
+            if written == rows:
+                break
+            csv_text.write(f"{pcode},Synthetic-{n:06d},{(n * 7 + written) % 5000 + change}\n")
+            written += 1
+    return csv_text.getvalue().encode(), written
 
 
 def floors(engine, rows: int, copy_seconds: float) -> None:

@@ -101,13 +101,9 @@ def scratch_rounds(engine) -> Iterator[None]:
         conn.execute(text("UPDATE data_version SET version = version + 1"))
 
 
-@pytest.fixture(scope="session")
-def live_server(db_url, first_load):
-    """`dtm-geo serve` in its own process on a free loopback port, reading the test database.
-
-    A separate process, because GDAL's HTTP client (used through pyogrio) holds the
-    interpreter while it waits for answers from a server in the same process.
-    """
+def serve(db_url: str, **env: str) -> Iterator[str]:
+    """`dtm-geo serve` in its own process on a free loopback port, reading `db_url` with
+    the extra environment `env`; yields its base URL and stops it afterwards."""
     import os
     import socket
     import subprocess
@@ -118,12 +114,12 @@ def live_server(db_url, first_load):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": db_url, "DATA_VERSION_TTL": "0", "WORKERS": "1"}
+    env = {**os.environ, "DATABASE_URL": db_url, "DATA_VERSION_TTL": "0", "WORKERS": "1", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=None if os.environ.get("TEST_SERVER_LOGS") else subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -138,3 +134,13 @@ def live_server(db_url, first_load):
     yield base
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(db_url, first_load):
+    """The service in its own process, reading the test database.
+
+    A separate process, because GDAL's HTTP client (used through pyogrio) holds the
+    interpreter while it waits for answers from a server in the same process.
+    """
+    yield from serve(db_url)

@@ -46,8 +46,10 @@ def presented_key(request: Request) -> str | None:
 def require(scope: str):
     """A dependency that admits only keys carrying `scope` (401 or 403 otherwise)."""
 
-    def check(request: Request, session: SessionDep) -> KeyInfo:
-        key = verify(session, presented_key(request))
+    def check(request: Request) -> KeyInfo:
+        # on the primary: a key made a moment ago may not have reached a replica yet
+        with request.app.state.primary_sessionmaker() as session:
+            key = verify(session, presented_key(request))
         if key is None:
             raise HTTPException(
                 401,

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from http import HTTPStatus
 from urllib.parse import parse_qsl
@@ -17,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.auth import verify
+from app.auth import KeyCache
 from app.errors import DtmGeoError, InvalidParameter
 from app.ingest.pipeline import PreconditionFailed
 from app.serialize import dumps
@@ -181,24 +180,13 @@ class ReadKeyGuard:
     """When READ_KEY_REQUIRED is set, GETs of data need a valid key (any scope).
 
     Pure ASGI and outside the response cache, so cached answers are guarded too. Verified
-    keys are remembered for a minute to spare the database.
+    keys are remembered for at most a second (`KeyCache`), so a revocation holds at once.
     """
 
     PUBLIC = ("/healthz", "/readyz")
 
-    def __init__(self, app, sessions):
-        self.app, self.sessions = app, sessions
-        self._seen: dict[str, float] = {}
-
-    def _valid(self, presented: str) -> bool:
-        if self._seen.get(presented, 0) > time.monotonic():
-            return True
-        with self.sessions() as session:
-            key = verify(session, presented)
-        if key is not None and key.allows("read"):
-            self._seen[presented] = time.monotonic() + 60
-            return True
-        return False
+    def __init__(self, app, sessions, seconds: float = 1.0):
+        self.app, self._valid = app, KeyCache(sessions, seconds).valid
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["path"] not in self.PUBLIC:

@@ -8,11 +8,14 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.api.deps import KeyInfo, SessionDep, require
+from app.api.writes import run_write
 from app.ingest import parse, service
+from app.ingest.cancel import cancellable
 from app.ingest.pipeline import Submission, round_etag
 from app.ingest.specs import QUALITIES, SPECS
 from app.serialize import dumps
@@ -25,6 +28,7 @@ RoundCode = Annotated[
     str,
     Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", description="Round code.", examples=["R55"]),
 ]
+METADATA_BYTES = 64 * 1024  # a round's metadata is a few hundred bytes
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IdempotencyKey = Annotated[
     str | None,
@@ -49,9 +53,13 @@ def _json(body: dict, status: int = 200, headers: dict | None = None) -> Respons
     return Response(dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
-async def _body(request: Request, allowed: tuple[str, ...]) -> bytes:
-    """The request body, refusing a wrong content type (415) or too large a body (413)."""
-    limit = request.app.state.settings.max_upload_bytes
+async def _body(request: Request, allowed: tuple[str, ...], max_bytes: int | None = None) -> bytes:
+    """The request body, refusing a wrong content type (415) or too large a body (413).
+
+    Called after the key check; the declared size is judged before a byte is read, and a
+    chunked body is cut off as soon as it runs over.
+    """
+    limit = min(request.app.state.settings.max_upload_bytes, max_bytes or 1 << 62)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in allowed:
         raise HTTPException(
@@ -100,35 +108,74 @@ class RoundIn(BaseModel):
     "/rounds/{code}",
     summary="Create or update a round's metadata (scope: ingest)",
     status_code=200,
-    responses={201: {"description": "Created"}, 412: {"description": "If-Match is stale"}},
+    responses={
+        201: {"description": "Created"},
+        409: {"description": "Another write holds the round; retry after Retry-After"},
+        412: {"description": "If-Match is stale"},
+        413: {"description": "Too large"},
+    },
+    # The body is read by hand, after the key and size checks: declared here for clients.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": RoundIn.model_json_schema()}},
+        }
+    },
 )
-def put_round(
+async def put_round(
     request: Request,
     session: SessionDep,
     key: IngestKey,
     code: RoundCode,
-    body: RoundIn,
     if_match: IfMatch = None,
 ) -> Response:
+    session.close()
+    raw = await _body(request, ("application/json",), max_bytes=METADATA_BYTES)
+    try:
+        body = RoundIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_context=False)]
+        ) from None
     if body.kind != "mobility_tracking" and not body.event_slug:
         raise HTTPException(422, "event_slug is required for flash updates and event tracking")
     payload = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    view, created = service.put_round(session, code, body.model_dump(), key, if_match, payload)
-    session.commit()
+
+    def write(token):
+        with request.app.state.write_sessionmaker() as writer, cancellable(writer, token):
+            view, created = service.put_round(
+                writer, code, body.model_dump(), key, if_match, payload
+            )
+            token.check()
+            writer.commit()
+        return view, created
+
+    view, created = await run_write(request, write)
     return _json(
         {"data": view}, 201 if created else 200, {"ETag": round_etag(code, view["revision"])}
     )
 
 
-@router.delete("/rounds/{code}", summary="Delete a round and its data (scope: admin)")
-def delete_round(
-    session: SessionDep, key: AdminKey, code: RoundCode, if_match: IfMatch = None
+@router.delete(
+    "/rounds/{code}",
+    summary="Delete a round and its data (scope: admin)",
+    responses={409: {"description": "Another write holds the round; retry after Retry-After"}},
+)
+async def delete_round(
+    request: Request, session: SessionDep, key: AdminKey, code: RoundCode, if_match: IfMatch = None
 ) -> Response:
-    body = service.delete_round(
-        session, code, key, if_match, hashlib.sha256(code.encode()).hexdigest()
-    )
-    session.commit()
-    return _json(body)
+    session.close()
+
+    def write(token):
+        with request.app.state.write_sessionmaker() as writer, cancellable(writer, token):
+            body = service.delete_round(
+                writer, code, key, if_match, hashlib.sha256(code.encode()).hexdigest()
+            )
+            token.check()
+            writer.commit()
+        return body
+
+    return _json(await run_write(request, write))
 
 
 ModeQuery = Annotated[
@@ -195,23 +242,30 @@ async def post_file(
     if_match: IfMatch = None,
 ) -> Response:
     _check_mode(mode, key)
-    raw = await _body(request, (XLSX, "text/csv"))
-    datasets = _parse_file(raw, request.headers["content-type"].lower())
-    parts = service.file_parts(
-        datasets,
-        code,
-        source=source,
-        source_url=source_url,
-        quality=quality,
-        mode=mode,
-        dry_run=dry_run,
-        payload_sha256=hashlib.sha256(raw).hexdigest(),
-        key=key,
-        idempotency_key=idempotency_key,
-        if_match=if_match,
-    )
     session.close()
-    status, body = service.submit(request.app.state.sessionmaker, parts)
+    raw = await _body(request, (XLSX, "text/csv"))
+    content_type = request.headers["content-type"].lower()
+
+    def write(token):
+        parts = service.file_parts(
+            _parse_file(raw, content_type),
+            code,
+            source=source,
+            source_url=source_url,
+            quality=quality,
+            mode=mode,
+            dry_run=dry_run,
+            payload_sha256=hashlib.sha256(raw).hexdigest(),
+            key=key,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+        )
+        try:
+            return service.submit(request.app.state.write_sessionmaker, parts, cancel=token)
+        except parse.LayoutError as exc:  # found while streaming the rows
+            raise HTTPException(422, f"unreadable or wrongly laid out file: {exc}") from None
+
+    status, body = await run_write(request, write)
     return _json(body, status)
 
 
@@ -239,7 +293,20 @@ async def post_rows(
     if_match: IfMatch = None,
 ) -> Response:
     _check_mode(mode, key)
+    session.close()
     raw = await _body(request, ("application/json",))
+    status, body = await run_write(
+        request,
+        lambda token: _post_rows(
+            request, raw, key, code, dataset, mode, dry_run, idempotency_key, if_match, token
+        ),
+    )
+    return _json(body, status)
+
+
+def _post_rows(
+    request, raw, key, code, dataset, mode, dry_run, idempotency_key, if_match, token
+) -> tuple[int, dict]:
     try:
         payload = orjson.loads(raw)  # also refuses invalid UTF-8, NaN and deep nesting
     except orjson.JSONDecodeError as exc:
@@ -280,9 +347,7 @@ async def post_rows(
         idempotency_key=idempotency_key,
         if_match=if_match,
     )
-    session.close()
-    status, body = service.submit(request.app.state.sessionmaker, [sub])
-    return _json(body, status)
+    return service.submit(request.app.state.write_sessionmaker, [sub], cancel=token)
 
 
 def _parse_file(raw: bytes, content_type: str) -> dict[str, list[dict]]:

@@ -71,21 +71,15 @@ def import_file(
     )
     with Progress(*columns, transient=False) as progress:
         raw = _read(path, progress)
-        task = progress.add_task("parsing", total=None)
         try:
+            # rows are read from the file as the import consumes them
             datasets = (
                 parse.xlsx_datasets(raw)
                 if suffix == ".xlsx"
-                else {"observations": list(parse.csv_rows("observations", raw))}
+                else {"observations": parse.csv_rows("observations", raw)}
             )
         except parse.LayoutError as exc:
             raise DtmGeoError(f"{path.name}: {exc}") from None
-        progress.update(
-            task,
-            total=1,
-            completed=1,
-            description=f"parsed {sum(map(len, datasets.values()))} rows",
-        )
         stage = progress.add_task("importing", total=None)
 
         def step(message: str) -> None:
@@ -101,7 +95,10 @@ def import_file(
             dry_run=dry_run,
             payload_sha256=hashlib.sha256(raw).hexdigest(),
         )
-        status, body = service.submit(get_sessionmaker(url), parts, progress=step)
+        try:
+            status, body = service.submit(get_sessionmaker(url), parts, progress=step)
+        except parse.LayoutError as exc:  # found while reading the rows
+            raise DtmGeoError(f"{path.name}: {exc}") from None
         progress.update(stage, total=1, completed=1, description="done")
     if status == 422:
         for error in body["errors"][:SHOWN_ERRORS]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-import pandas as pd
+import openpyxl
 
 from app.errors import DtmGeoError
 from app.loaders import dtm_r54
@@ -60,7 +61,7 @@ REQUIRED = {
 
 
 def _text(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return str(value).lower()  # reported as 'is not a number' where a count is due
@@ -141,67 +142,113 @@ EXPECTED_LAYOUTS = (
 )
 
 
-def xlsx_datasets(data: bytes) -> dict[str, list[dict]]:
-    """{'observations': rows, 'nationalities': rows?} from a DTM Libya workbook."""
+def xlsx_datasets(data: bytes) -> dict[str, Iterable[dict]]:
+    """{'observations': rows, 'nationalities': rows?} from a DTM Libya workbook.
+
+    The layout is checked at once (LayoutError); observation rows are read as they are
+    consumed, one at a time (openpyxl's read-only mode), so memory stays flat however long
+    the sheet. A nationality sheet is read the same way and summed per baladiya and
+    nationality at once.
+    """
     try:
-        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a file that is not xlsx
         raise LayoutError(f"not a readable XLSX workbook ({type(exc).__name__})") from None
-    with book:
-        sheets = {name.strip().lower(): name for name in book.sheet_names}
-        if dtm_r54.BALADIYA_SHEET.strip().lower() in sheets:
-            return _migrant_baseline(book, sheets)
-        for name in book.sheet_names:
-            found = _idp_returnee_sheet(book, name)
-            if found is not None:
-                return {"observations": found}
+    sheets = {name.strip().lower(): name for name in book.sheetnames}
+    if dtm_r54.BALADIYA_SHEET.strip().lower() in sheets:
+        return _migrant_baseline(book, sheets)
+    for name in book.sheetnames:
+        found = _idp_returnee_sheet(book, name)
+        if found is not None:
+            return {"observations": found}
+    book.close()
     raise LayoutError(f"no sheet has a known layout: {EXPECTED_LAYOUTS}")
 
 
-def _migrant_baseline(book: pd.ExcelFile, sheets: dict[str, str]) -> dict[str, list[dict]]:
+def _rows(book, sheet: str, first: int = 1, last: int | None = None) -> Iterator[tuple]:
+    """(row number, cell values) of a sheet from row `first`, read lazily."""
+    worksheet = book[sheet]
+    worksheet.reset_dimensions()  # some writers record wrong dimensions; read every row
+    try:
+        yield from enumerate(
+            worksheet.iter_rows(min_row=first, max_row=last, values_only=True), start=first
+        )
+    except Exception as exc:  # a damaged sheet found while streaming it
+        raise LayoutError(
+            f"sheet '{sheet.strip()}' cannot be read ({type(exc).__name__})"
+        ) from None
+
+
+def _header(book, sheet: str, row: int) -> dict[str, int]:
+    """{column label: position} of a sheet's header row (the first of a repeated label)."""
+    labels = next((values for _, values in _rows(book, sheet, row, row)), ())
+    positions: dict[str, int] = {}
+    for position, label in enumerate(labels):
+        positions.setdefault(_text(label), position)
+    return positions
+
+
+# Cells pandas read as missing, as this module did before it streamed workbooks.
+MISSING = frozenset(
+    (
+        *("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"),
+        *("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+    )
+)
+
+
+def _cell(values: tuple, position: int | None) -> str:
+    """The text of a row's cell at `position` ('' when missing)."""
+    value = values[position] if position is not None and position < len(values) else None
+    text = _text(value)
+    return "" if text in MISSING else text
+
+
+def _migrant_baseline(book, sheets: dict[str, str]) -> dict[str, Iterable[dict]]:
     sheet = sheets[dtm_r54.BALADIYA_SHEET.strip().lower()]
-    frame = pd.read_excel(book, sheet_name=sheet, header=dtm_r54.BALADIYA_HEADER_ROW - 1)
+    header = _header(book, sheet, dtm_r54.BALADIYA_HEADER_ROW)
     for column in ("Baladiya PCode", "Migrants (IND)"):
-        if column not in frame.columns:
+        if column not in header:
             raise LayoutError(
                 f"sheet '{sheet.strip()}': expected a column '{column}' on row "
                 f"{dtm_r54.BALADIYA_HEADER_ROW}"
             )
-    observations = []
-    for offset, r in enumerate(frame.to_dict("records")):
-        if all(_text(v) == "" for v in r.values()):
-            continue
-        observations.append(
-            {
-                "line": dtm_r54.BALADIYA_HEADER_ROW + 1 + offset,
-                "pcode": _text(r["Baladiya PCode"]),
-                "level": "2",
-                "round": _text(r.get("AssessmentRound")),
-                "population_type": "migrant",
-                "individuals": _text(r["Migrants (IND)"]),
-                CELLS: _cells(
-                    sheet,
-                    {
-                        "pcode": "Baladiya PCode",
-                        "round": "AssessmentRound",
-                        "individuals": "Migrants (IND)",
-                    },
-                ),
-            }
-        )
-    result = {"observations": observations}
     nat_sheet = sheets.get(dtm_r54.NATIONALITY_SHEET.lower())
+    nat_header = _header(book, nat_sheet, 1) if nat_sheet else {}
+    for column in dtm_r54.NATIONALITY_COLUMNS if nat_sheet else ():
+        if column not in nat_header:
+            raise LayoutError(f"sheet '{nat_sheet}': expected a column '{column}' on row 1")
+    cells = _cells(
+        sheet,
+        {"pcode": "Baladiya PCode", "round": "AssessmentRound", "individuals": "Migrants (IND)"},
+    )
+
+    def observations() -> Iterator[dict]:
+        pcode, count = header["Baladiya PCode"], header["Migrants (IND)"]
+        round_at = header.get("AssessmentRound")
+        for line, values in _rows(book, sheet, dtm_r54.BALADIYA_HEADER_ROW + 1):
+            if all(_text(v) == "" for v in values):
+                continue
+            yield {
+                "line": line,
+                "pcode": _cell(values, pcode),
+                "level": "2",
+                "round": _cell(values, round_at),
+                "population_type": "migrant",
+                "individuals": _cell(values, count),
+                CELLS: cells,
+            }
+
+    result: dict[str, Iterable[dict]] = {"observations": observations()}
     if nat_sheet:
-        result["nationalities"] = _nationalities(book, nat_sheet)
+        # Summed now, before any transaction opens: reading a long sheet takes a while, and
+        # its sums are small (baladiyas x nationalities).
+        result["nationalities"] = _nationalities(book, nat_sheet, nat_header)
     return result
 
 
-def _nationalities(book: pd.ExcelFile, sheet: str) -> list[dict]:
-    """Muhalla x nationality aggregated to baladiya (a muhalla pcode starts with it)."""
-    frame = pd.read_excel(book, sheet_name=sheet)
-    for column in dtm_r54.NATIONALITY_COLUMNS:
-        if column not in frame.columns:
-            raise LayoutError(f"sheet '{sheet}': expected a column '{column}' on row 1")
+def _nationalities(book, sheet: str, header: dict[str, int]) -> list[dict]:
+    """Muhalla x nationality summed to baladiya (a muhalla pcode starts with it)."""
     cells = _cells(
         sheet,
         {
@@ -210,16 +257,18 @@ def _nationalities(book: pd.ExcelFile, sheet: str) -> list[dict]:
             "individuals": "Migrant Individuals",
         },
     )
+    where = [header[c] for c in ("Muhalla P Code", "Migrant Individuals", "Migrant Nationality")]
     totals: dict[tuple[str, str], list] = {}
     problems = []
-    for offset, r in enumerate(frame.to_dict("records")):
-        muhalla, count = _text(r["Muhalla P Code"]), _text(r["Migrant Individuals"])
-        nationality = _text(r["Migrant Nationality"])
+    for line, values in _rows(book, sheet, 2):
+        muhalla, count, nationality = (_cell(values, p) for p in where)
+        if not (muhalla or count or nationality):
+            continue
         key = (muhalla[:8], NATIONALITY_NAMES.get(nationality, nationality))
         if not re.fullmatch(r"[0-9]+", count):
             problems.append(
                 {
-                    "line": 2 + offset,
+                    "line": line,
                     "pcode": muhalla[:8],
                     "level": "2",
                     "nationality": key[1],
@@ -228,7 +277,7 @@ def _nationalities(book: pd.ExcelFile, sheet: str) -> list[dict]:
                 }
             )
             continue
-        entry = totals.setdefault(key, [2 + offset, 0])
+        entry = totals.setdefault(key, [line, 0])
         entry[1] += int(count)
     # A key with a bad cell is reported by that cell alone (the file is refused anyway),
     # not also as a duplicate of its other rows' total.
@@ -248,10 +297,9 @@ def _nationalities(book: pd.ExcelFile, sheet: str) -> list[dict]:
     return sorted(rows + problems, key=lambda r: r["line"])
 
 
-def _idp_returnee_sheet(book: pd.ExcelFile, sheet: str) -> list[dict] | None:
-    preview = pd.read_excel(book, sheet_name=sheet, header=None, nrows=5)
-    for header_index in range(len(preview)):
-        labels = [_text(v) for v in preview.iloc[header_index]]
+def _idp_returnee_sheet(book, sheet: str) -> Iterator[dict] | None:
+    for header_row, values in _rows(book, sheet, 1, 5):
+        labels = [_text(v) for v in values]
         found = {}
         for key, pattern in IDP_RETURNEE_COLUMNS.items():
             for position, label in enumerate(labels):
@@ -260,43 +308,40 @@ def _idp_returnee_sheet(book: pd.ExcelFile, sheet: str) -> list[dict] | None:
                     break
         counts = [k for k in found if isinstance(k, tuple) and k[1] == "individuals"]
         if "pcode" in found and counts:
-            frame = pd.read_excel(book, sheet_name=sheet, header=None, skiprows=header_index + 1)
             label = {key: labels[position] for key, position in found.items()}
-            rows = []
-            for offset, values in enumerate(frame.itertuples(index=False)):
-                if all(_text(v) == "" for v in values):
-                    continue
-                line = header_index + 2 + offset
-                for population_type in ("idp", "returnee"):
-                    if (population_type, "individuals") not in found:
-                        continue
-                    households = found.get((population_type, "households"))
-                    figures = [values[found[(population_type, "individuals")]]]
-                    if households is not None:
-                        figures.append(values[households])
-                    if all(_text(v) == "" for v in figures):
-                        continue  # no figure of this population type on this row
-                    rows.append(
-                        {
-                            "line": line,
-                            "pcode": _text(values[found["pcode"]]),
-                            "level": "2",
-                            "round": _text(values[found["round"]]) if "round" in found else "",
-                            "population_type": population_type,
-                            "individuals": _text(values[found[(population_type, "individuals")]]),
-                            "households": _text(values[households])
-                            if households is not None
-                            else "",
-                            CELLS: _cells(
-                                sheet,
-                                {
-                                    "pcode": label["pcode"],
-                                    "round": label.get("round"),
-                                    "individuals": label[(population_type, "individuals")],
-                                    "households": label.get((population_type, "households")),
-                                },
-                            ),
-                        }
-                    )
-            return rows
+            return _idp_returnee_rows(book, sheet, header_row, found, label)
     return None
+
+
+def _idp_returnee_rows(book, sheet, header_row, found, label) -> Iterator[dict]:
+    kinds = [t for t in ("idp", "returnee") if (t, "individuals") in found]
+    cells = {
+        kind: _cells(
+            sheet,
+            {
+                "pcode": label["pcode"],
+                "round": label.get("round"),
+                "individuals": label[(kind, "individuals")],
+                "households": label.get((kind, "households")),
+            },
+        )
+        for kind in kinds
+    }
+    for line, values in _rows(book, sheet, header_row + 1):
+        if all(_text(v) == "" for v in values):
+            continue
+        for population_type in kinds:
+            individuals = _cell(values, found[(population_type, "individuals")])
+            households = _cell(values, found.get((population_type, "households")))
+            if individuals == "" and households == "":
+                continue  # no figure of this population type on this row
+            yield {
+                "line": line,
+                "pcode": _cell(values, found["pcode"]),
+                "level": "2",
+                "round": _cell(values, found.get("round")),
+                "population_type": population_type,
+                "individuals": individuals,
+                "households": households,
+                CELLS: cells[population_type],
+            }

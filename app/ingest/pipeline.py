@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth import KeyInfo
@@ -31,6 +32,8 @@ from app.serialize import dumps
 from app.services import names
 
 MAX_ERRORS = 200
+WORK_MEM = "128MB"
+STAGE_BATCH = 50_000  # rows per COPY into staging
 EXAMPLES = 5
 Progress = Callable[[str], None]
 
@@ -45,6 +48,14 @@ class ValidationFailed(DtmGeoError):
 
 class PreconditionFailed(DtmGeoError):
     """If-Match named a revision of the round that is no longer current."""
+
+
+class RoundBusy(DtmGeoError):
+    """Another write held the round's lock for longer than this one may wait."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def round_etag(code: str, revision: int) -> str:
@@ -67,7 +78,7 @@ class Submission:
     if_match: str | None = None
     dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
     problems: list[dict] = field(default_factory=list)  # found while parsing
-    cells: dict[tuple, str] = field(default_factory=dict)  # (line, type, column) -> cell
+    cells: dict[tuple, str] = field(default_factory=dict)  # (type, column) -> sheet column
 
 
 def request_checksum(sub: Submission) -> str:
@@ -77,11 +88,29 @@ def request_checksum(sub: Submission) -> str:
     return hashlib.sha256(dumps(fields)).hexdigest()
 
 
+def advisory_lock(session: Session, name: str) -> None:
+    """Take a transaction-scoped advisory lock, waiting at most the session's
+    `round_lock_wait` seconds (else its lock_timeout); RoundBusy when that runs out."""
+    wait = session.info.get("round_lock_wait")
+    if wait:
+        session.execute(text(f"SET LOCAL lock_timeout = {int(wait * 1000)}"))
+    try:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+    except OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) != "55P03":  # lock_not_available
+            raise
+        code = name.rpartition(":")[2]
+        raise RoundBusy(
+            f"round {code} is being written by another request; try again shortly",
+            retry_after=max(1, round(wait or 1)),
+        ) from None
+    if wait:
+        session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+
+
 def lock_round(session: Session, code: str) -> dict:
     """Take the round's advisory lock (until commit) and return its row."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round:' || :c))"), {"c": code}
-    )
+    advisory_lock(session, f"dtm-geo-round:{code}")
     row = (
         session.execute(
             text("SELECT id, code, number, revision FROM rounds WHERE code = :c"), {"c": code}
@@ -105,6 +134,8 @@ def run(session: Session, sub: Submission, progress: Progress = lambda _: None) 
             f"round {sub.round_code} is at revision {round_row['revision']} "
             f"(ETag {round_etag(sub.round_code, round_row['revision'])}); fetch it again"
         )
+    # Hash joins and sorts over the whole submission: in memory rather than in batches.
+    session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     progress("staging rows")
     count = _stage(session, spec, sub)
     progress(f"validating {count} rows")
@@ -127,8 +158,8 @@ def run(session: Session, sub: Submission, progress: Progress = lambda _: None) 
     report = _diff(session, spec, sub, round_row, count)
     if sub.dry_run:
         return report
-    progress("writing")
-    return _apply(session, spec, sub, round_row, report)
+    progress("writing history")
+    return _apply(session, spec, sub, round_row, report, progress)
 
 
 # --- staging ---------------------------------------------------------------------------
@@ -147,26 +178,35 @@ def _stage(session: Session, spec: Spec, sub: Submission) -> int:
     buffer, count = io.StringIO(), 0
     writer = csv.writer(buffer)
     names_memo: dict[tuple, list[str]] = {}
+    copy = (
+        f"COPY ingest_stage ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, "
+        f"FORCE_NOT_NULL ({', '.join(columns)}))"  # empty fields are '' rather than NULL
+    )
     for row in sub.rows:
         if CELLS in row:
+            # one sheet per dataset: a (population type, column) has one workbook column
             kind = row.get("population_type", "")
             for column, where in row[CELLS].items():
-                sub.cells[(int(row["line"]), kind, column)] = where
+                sub.cells[(kind, column)] = where
         if any(isinstance(v, str) and "\x00" in v for v in row.values()):
             row = _without_nul(row, sub.problems)
         if not row.get("pcode") and row.get("name") and "pcode" in spec.columns:
             row = {**row, "pcode": _pcode_for(session, row, names_memo, sub.problems)}
         writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])
         count += 1
-    buffer.seek(0)
-    cursor = session.connection().connection.cursor()
-    cursor.copy_expert(
-        f"COPY ingest_stage ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, "
-        f"FORCE_NOT_NULL ({', '.join(columns)}))",  # empty fields are '' rather than NULL
-        buffer,
-    )
+        if count % STAGE_BATCH == 0:  # rows streamed from a file: memory stays flat
+            _copy(session, copy, buffer)
+    _copy(session, copy, buffer)
     session.execute(text("ANALYZE ingest_stage"))
     return count
+
+
+def _copy(session: Session, sql: str, buffer: io.StringIO) -> None:
+    """COPY what `buffer` holds, then empty it."""
+    buffer.seek(0)
+    session.connection().connection.cursor().copy_expert(sql, buffer)
+    buffer.seek(0)
+    buffer.truncate()
 
 
 def _without_nul(row: dict, problems: list[dict]) -> dict:
@@ -351,7 +391,7 @@ def _validate(
     errors, seen = [], set()
     for r in rows:
         error = {"row": r["row_no"], "column": r["col"], "value": r["val"], "message": r["msg"]}
-        cell = (cells or {}).get((r["row_no"], r["kind"], r["col"]))
+        cell = (cells or {}).get((r["kind"], r["col"]))
         if cell:
             error["cell"] = cell  # where a workbook holds it: sheet and column
         # a workbook row staged once per population type repeats its pcode's problems
@@ -391,12 +431,25 @@ def _typed_sql(spec: Spec) -> str:
     return f"SELECT s.line::bigint AS line, {', '.join(cols)} FROM ingest_stage s"
 
 
-def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count: int) -> dict:
-    key_match = " AND ".join(f"t.{c} IS NOT DISTINCT FROM x.{c}" for c in spec.key)
+def _key_match(spec: Spec) -> str:
+    """Equality on the natural key, NULL-free so PostgreSQL can hash or merge on it.
+
+    `IS NOT DISTINCT FROM` would match NULLs too, but only a nested loop can run it: hours
+    for a re-submission of a large round. A NULL key value (an observation without a
+    displacement reason) is compared as '', a value no row may hold (migration 0005).
+    """
+    return " AND ".join(
+        f"coalesce(t.{c}, '') = coalesce(x.{c}, '')"
+        if c in spec.nullable_keys
+        else f"t.{c} = x.{c}"
+        for c in spec.key
+    )
+
+
+def diff_sql(spec: Spec, sub: Submission) -> str:
+    """Staged rows beside the stored row of the same key (if any) and what to do with them."""
     compared = [*spec.values, "source", "quality", *(["source_url"] if spec.tracked else [])]
-    session.execute(
-        text(f"""
-        CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS
+    return f"""
         SELECT t.*, x.id AS existing_id,
                CASE WHEN x.id IS NULL THEN 'insert'
                     WHEN ({", ".join(f"x.{c}" for c in compared)}) IS DISTINCT FROM
@@ -404,10 +457,16 @@ def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count:
                           {", :source_url" if spec.tracked else ""}) THEN 'update'
                     ELSE 'unchanged' END AS action
         FROM ({_typed_sql(spec)}) t
-        LEFT JOIN {spec.table} x ON x.round_id = :round_id AND {key_match}
-    """),
+        LEFT JOIN {spec.table} x ON x.round_id = :round_id AND {_key_match(spec)}
+    """
+
+
+def _diff(session: Session, spec: Spec, sub: Submission, round_row: dict, count: int) -> dict:
+    session.execute(
+        text(f"CREATE TEMP TABLE ingest_diff ON COMMIT DROP AS {diff_sql(spec, sub)}"),
         _value_params(sub, round_row),
     )
+    session.execute(text("ANALYZE ingest_diff"))  # its row count and actions, for the plans
     removed_sql = _removed_sql(spec, sub)
     counts = dict(
         session.execute(text("SELECT action, count(*) FROM ingest_diff GROUP BY action")).all()
@@ -473,8 +532,8 @@ def _examples(session, spec, sub, round_row, removed_sql) -> dict:
                 text(f"""
             SELECT d.line AS row, {keys}, {", ".join(f"d.{c}" for c in spec.values)},
                    to_jsonb(x) - 'id' - 'round_id' - 'updated_at' AS before
-            FROM ingest_diff d LEFT JOIN {spec.table} x ON x.id = d.existing_id
-            WHERE d.action = :action ORDER BY d.line LIMIT :n"""),
+            FROM (SELECT * FROM ingest_diff WHERE action = :action ORDER BY line LIMIT :n) d
+            LEFT JOIN {spec.table} x ON x.id = d.existing_id ORDER BY d.line"""),
                 {"action": action, "n": EXAMPLES},
             )
             .mappings()
@@ -503,7 +562,7 @@ def _examples(session, spec, sub, round_row, removed_sql) -> dict:
 # --- applying --------------------------------------------------------------------------
 
 
-def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) -> dict:
+def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict, progress) -> dict:
     params = _value_params(sub, round_row)
     changed = bool(report["inserted"] or report["updated"] or report["removed"])
     # One submission is one revision, however many datasets (parts) it carries: a part
@@ -527,7 +586,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         request_sha256=request_checksum(sub),
     )
     key_json = ", ".join(f"'{c}', x.{c}" for c in spec.key)
-    snapshot = "to_jsonb(x) - 'id' - 'round_id'"
+    snapshot = _snapshot(spec)
     session.execute(
         text(f"""
         INSERT INTO row_history (submission_id, table_name, change, row_key, old_values)
@@ -548,6 +607,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         session.execute(
             text(f"DELETE FROM {spec.table} WHERE id IN (SELECT id FROM ({removed_sql}) r)"), params
         )
+    progress("updating changed rows")
     sets = [f"{c} = d.{c}" for c in spec.values] + ["source = :source", "quality = :quality"]
     extra_columns, extra_values = [], []
     if spec.tracked:
@@ -559,6 +619,7 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
         FROM ingest_diff d WHERE x.id = d.existing_id AND d.action = 'update'"""),
         params,
     )
+    progress("inserting new rows")
     columns = ["round_id", *spec.key, *spec.values, "source", "quality", *extra_columns]
     values = [
         ":round_id",
@@ -580,6 +641,15 @@ def _apply(session, spec: Spec, sub: Submission, round_row: dict, report: dict) 
     report.update(round_revision=revision, submission_id=submission_id)
     finish_submission(session, submission_id, 200, report)
     return report
+
+
+def _snapshot(spec: Spec) -> str:
+    """A stored row `x` as JSON, without its id and round: what `to_jsonb(x) - 'id' -
+    'round_id'` gives, built column by column (several times faster on a million rows)."""
+    columns = [*spec.key, *spec.values, "source", "quality"]
+    columns += ["source_url", "updated_at"] if spec.tracked else []
+    pairs = ", ".join(f"'{c}', x.{c}" for c in dict.fromkeys(columns))
+    return f"jsonb_build_object({pairs})"
 
 
 def bump_revision(session: Session, round_id: int) -> None:

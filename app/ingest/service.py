@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import KeyInfo
 from app.errors import InvalidParameter, NotFound
+from app.ingest.cancel import CancelToken, cancellable
 from app.ingest.pipeline import (
     PreconditionFailed,
     Submission,
     ValidationFailed,
+    advisory_lock,
     bump_revision,
     finish_submission,
     lock_round,
@@ -70,51 +72,66 @@ def replay(session: Session, sub: Submission):
 
 
 def submit(
-    sessions: sessionmaker, parts: list[Submission], progress=lambda _: None
+    sessions: sessionmaker,
+    parts: list[Submission],
+    progress=lambda _: None,
+    cancel: CancelToken | None = None,
 ) -> tuple[int, dict]:
     """Run one or more datasets of one submission in a single transaction.
 
     Returns (status, body): 200 with the report (a combined one for several datasets), or
-    422 with every problem found. A dry run and a failure both roll back everything.
+    422 with every problem found. A dry run and a failure both roll back everything, and so
+    does `cancel` (the client went away) at any point before the commit.
     """
     first = parts[0]
-    with sessions() as session:
+    cancel = cancel or CancelToken()
+    with sessions() as session, cancellable(session, cancel):
+        return _submit(session, parts, first, progress, cancel)
+
+
+def _submit(session, parts, first, progress, cancel) -> tuple[int, dict]:
+    earlier = replay(session, first)
+    if earlier:
+        return earlier
+
+    def step(message: str) -> None:
+        cancel.check()
+        progress(message)
+
+    try:
+        reports = []
+        for i, part in enumerate(parts):
+            if i > 0:
+                # recorded once, on the first part; If-Match checked once, before it
+                part.idempotency_key = part.if_match = None
+            reports.append(run(session, part, step))
+        body = reports[0] if len(reports) == 1 else _combine(reports)
+        if first.dry_run:
+            session.rollback()
+        else:
+            if len(reports) > 1:
+                finish_submission(session, reports[0]["submission_id"], 200, body)
+            cancel.check()
+            session.commit()
+        return 200, body
+    except ValidationFailed as failed:
+        session.rollback()
+        return 422, {
+            "status": 422,
+            "detail": str(failed),
+            "total_errors": failed.total,
+            "errors": failed.errors,
+        }
+    except IntegrityError:
+        # The same Idempotency-Key raced in from another request: answer as it did.
+        session.rollback()
         earlier = replay(session, first)
         if earlier:
             return earlier
-        try:
-            reports = []
-            for i, part in enumerate(parts):
-                if i > 0:
-                    # recorded once, on the first part; If-Match checked once, before it
-                    part.idempotency_key = part.if_match = None
-                reports.append(run(session, part, progress))
-            body = reports[0] if len(reports) == 1 else _combine(reports)
-            if first.dry_run:
-                session.rollback()
-            else:
-                if len(reports) > 1:
-                    finish_submission(session, reports[0]["submission_id"], 200, body)
-                session.commit()
-            return 200, body
-        except ValidationFailed as failed:
-            session.rollback()
-            return 422, {
-                "status": 422,
-                "detail": str(failed),
-                "total_errors": failed.total,
-                "errors": failed.errors,
-            }
-        except IntegrityError:
-            # The same Idempotency-Key raced in from another request: answer as it did.
-            session.rollback()
-            earlier = replay(session, first)
-            if earlier:
-                return earlier
-            raise
-        except BaseException:
-            session.rollback()
-            raise
+        raise
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def _combine(reports: list[dict]) -> dict:
@@ -181,15 +198,10 @@ def put_round(
             raise InvalidParameter(
                 name, f"{later} is before collection_start {start}", str(later), where="body"
             )
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round:' || :c))"), {"c": code}
-    )
+    advisory_lock(session, f"dtm-geo-round:{code}")
     if fields.get("number") is not None:
         # Two new rounds may claim one number under different codes: serialise them too.
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext('dtm-geo-round-number:' || :n))"),
-            {"n": str(fields["number"])},
-        )
+        advisory_lock(session, f"dtm-geo-round-number:{fields['number']}")
     current = round_view(session, code)
     if if_match:
         # If-Match: * asks for the round to exist (RFC 9110); an ETag, for it to be current.

@@ -19,6 +19,7 @@ class Spec:
     pcodes: tuple[str, ...]  # staging columns holding pcodes
     scope: str | None  # replace mode removes rows of the round within this column's values
     tracked: bool = True  # the table has source_url and updated_at columns
+    nullable_keys: tuple[str, ...] = ()  # key columns that may hold NULL (never '')
 
 
 def _count(column: str) -> str:
@@ -52,6 +53,7 @@ OBSERVATIONS = Spec(
     counts=("individuals", "households", "males", "females"),
     pcodes=("pcode",),
     scope="population_type",
+    nullable_keys=("displacement_reason",),
 )
 
 FLOWS = Spec(

@@ -73,6 +73,8 @@ class Observation(Base):
         CheckConstraint(
             "coalesce(males, 0) + coalesce(females, 0) <= individuals", name="sex_le_individuals"
         ),
+        # the ingest comparison reads a NULL reason as '' (app/ingest/pipeline.py)
+        CheckConstraint("displacement_reason <> ''", name="reason_not_empty"),
         Index("ix_observations_pcode_round", "pcode", "round_id"),
     )
 
