@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -27,10 +29,17 @@ from app.db import get_sessionmaker, timeouts
 from app.replica import ReadSessions
 from app.settings import Settings, get_settings
 
+# Rendered answers and remembered rows are many long-lived objects; with the interpreter's
+# default thresholds its full collections walk them all every few thousand allocations,
+# which put 200 ms pauses in the 99th percentile of uncached requests (p99 236 -> 52 ms
+# for new baladiya pages at 16 clients with these thresholds, same throughput).
+GC_THRESHOLDS = (20_000, 20, 20)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: the environment's)."""
     settings = settings or get_settings()
+    gc.set_threshold(*GC_THRESHOLDS)
     app = FastAPI(
         title="DTM Geo",
         version="0.1.0",
