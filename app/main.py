@@ -51,11 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     url, wait = settings.effective_database_url, settings.write_lock_timeout
-    primary = get_sessionmaker(url, timeouts(settings, write=False), wait)
+    primary = get_sessionmaker(url, timeouts(settings, write=False), wait, reads=True)
     app.state.primary_sessionmaker = primary  # keys and the data-version check
     app.state.sessionmaker = primary  # reads
     if settings.database_replica_url:
-        replica = get_sessionmaker(settings.database_replica_url, timeouts(settings, write=False))
+        replica = get_sessionmaker(
+            settings.database_replica_url, timeouts(settings, write=False), reads=True
+        )
         app.state.sessionmaker = ReadSessions(primary, replica, settings.data_version_ttl)
     app.state.write_sessionmaker = get_sessionmaker(url, timeouts(settings), wait)
     app.state.response_cache = ResponseCache(settings.response_cache_bytes)
