@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--only", default="", help="run the cases whose label has this text")
     args = parser.parse_args()
 
     from sqlalchemy import text
@@ -182,6 +183,8 @@ def main() -> None:
         with serve(url) as one, serve(url, workers=args.workers) as many:
             tipg_rates: dict[str, float] = {}
             for label, ours, theirs, _ in CASES:
+                if args.only not in label:
+                    continue
                 first = ours.replace("{x}", "1131").replace("{y}", "820")
                 warm(one + (first if "{x}" in ours else first + "999"))
                 if theirs:
