@@ -11,6 +11,9 @@ from starlette.datastructures import URL
 from app.services.paging import Page
 
 
+LARGE_BODY = 128 * 1024
+
+
 @dataclass
 class Rendered:
     body: bytes
@@ -21,8 +24,11 @@ class Rendered:
 
     def gzipped(self) -> bytes:
         if self._gzipped is None:
-            # level 1: a distinct URL is compressed once, and large bodies cost little
-            self._gzipped = gzip.compress(self.body, compresslevel=1)
+            # Small bodies get the usual level 6; large ones level 1, which is 3-4 times
+            # faster and 10-20% larger: a first answer of the mantika polygons (280 KB)
+            # would otherwise spend more time compressing than everything else together.
+            level = 6 if len(self.body) < LARGE_BODY else 1
+            self._gzipped = gzip.compress(self.body, compresslevel=level)
         return self._gzipped
 
     @property
