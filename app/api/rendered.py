@@ -10,7 +10,6 @@ from starlette.datastructures import URL
 
 from app.services.paging import Page
 
-
 LARGE_BODY = 128 * 1024
 
 
