@@ -75,7 +75,11 @@ async def send_problem(send, status: int, detail: str, headers: dict | None = No
 
 def _parameter_status(request: Request) -> int:
     """OGC API - Features answers bad parameters with 400; the rest of the API with 422."""
-    return 400 if request.url.path.startswith("/ogc") else 422
+    return parameter_status(request.url.path)
+
+
+def parameter_status(path: str) -> int:
+    return 400 if path.startswith("/ogc") else 422
 
 
 def _describe(error: dict) -> dict:
@@ -143,7 +147,8 @@ def install(app: FastAPI) -> None:
 
 
 class RejectNulCharacters:
-    """422 for NUL characters in the path or query, which PostgreSQL cannot store or compare.
+    """422 (400 under /ogc) for NUL characters in the path or query, which PostgreSQL cannot
+    store or compare.
 
     Checked at the edge (pure ASGI) so no handler ever passes one to the database.
     """
@@ -168,7 +173,7 @@ class RejectNulCharacters:
                 message = "must not contain a NUL character"
                 await send_problem(
                     send,
-                    422,
+                    parameter_status(scope["path"]),
                     f"invalid request: {name}: {message}",
                     errors=[{"parameter": name, "in": where, "message": message}],
                 )

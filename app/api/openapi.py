@@ -55,13 +55,55 @@ def _rewrite(spec: dict) -> dict:
                     if bad == "400" or "422" not in responses
                     else responses["422"].get("description", "Invalid request")
                 )
+            if path.startswith(("/v2/", "/v3/")):  # DTM API's own envelope, as DTM answers
+                responses["400"] = {
+                    "description": "A bad or missing parameter, in the DTM API's envelope "
+                    "(isSuccess false, errorMessages)",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
             for status, answer in responses.items():
+                if status == "400" and path.startswith(("/v2/", "/v3/")):
+                    continue
                 if status.startswith(("4", "5")):
                     answer["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
             responses.setdefault(
                 "500", _problem("A fault of the service; the body has an incident id")
             )
             responses.setdefault("503", _problem("The database is unavailable"))
+    _content_types(spec)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     return spec
+
+
+# Answers served in more than one content type, as the routes write them (`f=html` for
+# browsers on the OGC pages; the OGC API's own definitions have their media types).
+_ALTERNATIVES = {
+    "/ogc": ["text/html"],
+    "/ogc/conformance": ["text/html"],
+    "/ogc/collections": ["text/html"],
+    "/ogc/collections/{collection_id}": ["text/html"],
+    "/ogc/collections/{collection_id}/items": ["application/geo+json", "text/csv", "text/html"],
+    "/ogc/collections/{collection_id}/items/{feature_id}": ["application/geo+json", "text/html"],
+    "/ogc/collections/{collection_id}/queryables": ["application/schema+json"],
+    "/ogc/api": ["application/vnd.oai.openapi+json;version=3.0"],
+    "/ogc/tiles/{layer}/tilejson.json": ["application/json"],
+}
+
+
+def _content_types(spec: dict) -> None:
+    for path, types in _ALTERNATIVES.items():
+        operation = spec.get("paths", {}).get(path, {}).get("get")
+        if operation is None:
+            continue
+        ok = operation["responses"].setdefault("200", {"description": "Successful Response"})
+        content = ok.setdefault("content", {})
+        for media in types:
+            content.setdefault(
+                media,
+                {
+                    "schema": {"type": "string"}
+                    if "html" in media or "csv" in media
+                    else {"type": "object"}
+                },
+            )
