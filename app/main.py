@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 
 from fastapi import FastAPI
@@ -36,10 +37,26 @@ from app.settings import Settings, get_settings
 GC_THRESHOLDS = (20_000, 20, 20)
 
 
+def _tune_malloc() -> None:
+    """Answers of a few hundred KB are made and dropped all the time. glibc raises its mmap
+    threshold after each such free, after which they come from the heap and leave it
+    fragmented: a 64 MB response cache then held ~100 MB above the baseline. A fixed
+    threshold keeps them mmapped, so freeing one returns it to the system, and two arenas
+    bound what the worker threads keep."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    m_mmap_threshold, m_arena_max = -3, -8
+    libc.mallopt(m_mmap_threshold, 128 * 1024)
+    libc.mallopt(m_arena_max, 2)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: the environment's)."""
     settings = settings or get_settings()
     gc.set_threshold(*GC_THRESHOLDS)
+    _tune_malloc()
     app = FastAPI(
         title="DTM Geo",
         version="0.1.0",
