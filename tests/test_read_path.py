@@ -314,3 +314,11 @@ def test_no_answer_is_parsed_back():
                 continue
             source = path.read_text()
             assert "json.loads(" not in source and "to_json(" not in source, path.name
+
+
+def test_a_wrong_method_is_405_listing_every_allowed_one(client):
+    response = client.request("OPTIONS", "/api/v1/rounds/R54")
+    assert response.status_code == 405
+    assert {"GET", "PUT", "DELETE"} <= set(response.headers["allow"].split(", "))
+    history = client.post("/api/v1/rounds/R54/history")  # not a dataset: no key asked
+    assert history.status_code == 405 and "GET" in history.headers["allow"]

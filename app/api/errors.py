@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.auth import KeyCache
 from app.errors import DtmGeoError, InvalidParameter
@@ -121,8 +122,21 @@ async def precondition_failed(_: Request, exc: PreconditionFailed) -> Response:
     return problem(412, str(exc))
 
 
-async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-    return problem(exc.status_code, str(exc.detail), exc.headers)
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed(request))
+    return problem(exc.status_code, str(exc.detail), headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route answers at this path (routes are registered per method)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def database_unavailable(_: Request, exc: OperationalError) -> Response:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.deps import KeyInfo, SessionDep, require
 from app.api.writes import run_write
@@ -269,8 +270,24 @@ async def post_file(
     return _json(body, status)
 
 
+class _Dataset(Convertor):
+    """Only the three datasets match the path, so /rounds/{code}/history is not taken for
+    one (a POST there is 405, not a request for a dataset called 'history')."""
+
+    regex = "observations|flows|nationalities"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("dataset", _Dataset())
+
+
 @router.post(
-    "/rounds/{code}/{dataset}",
+    "/rounds/{code}/{dataset:dataset}",
     summary="Post observations, flows or nationalities as JSON (scope: ingest)",
     description='Body: {"source": "...", "source_url": "...", "quality": "published", '
     '"rows": [{"pcode": "LY010102", "population_type": "idp", "individuals": 120, ...}]}. '
