@@ -56,22 +56,30 @@ CASES = [
     ("stats JSON, 100 baladiyas R54", "/api/v1/stats?level=2&round=R54&limit=", None, "limit"),
 ]
 
-# A new URL per request: limit counts up from 1,000 (every page still holds every
-# feature); tiles walk z11 columns and rows over Libya (x 1090-1171, y 775-866).
+# A new URL per request, never repeated across wrk's threads: request n of thread t asks
+# for n * 2 + t. Pages vary `limit` from 1,000 to 9,999 (every page still holds every
+# feature), then `offset`; tiles walk the z11 tiles over Libya (x 1090-1171, y 775-866),
+# then z12's.
 LUA = """
 local counter = 0
-local thread_offset = 0
-function setup(thread) thread:set("thread_offset", math.random(0, 1000000)) end
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads - 1)
+end
 request = function()
   counter = counter + 1
-  local n = thread_offset + counter
+  local n = counter * 2 + id
   local path = "%s"
   if path:find("{x}") then
-    local x = 1090 + (n %% 82)
-    local y = 775 + (math.floor(n / 82) %% 92)
+    local z, x, y = 11, 1090 + (n %% 82), 775 + (math.floor(n / 82) %% 92)
+    if n >= 82 * 92 then
+      z, x, y = 12, 2180 + (n %% 164), 1550 + (math.floor(n / 164) %% 184)
+      path = path:gsub("/11/", "/12/")
+    end
     path = path:gsub("{x}", tostring(x)):gsub("{y}", tostring(y))
   else
-    path = path .. tostring(1000 + n)
+    path = path .. tostring(1000 + (n %% 9000)) .. "&offset=" .. tostring(math.floor(n / 9000))
   end
   return wrk.format("GET", path)
 end
