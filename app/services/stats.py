@@ -119,7 +119,7 @@ SELECT r.code AS round_code, r.number AS round_number, r.kind AS round_kind,
        CASE WHEN pa.complete THEN pa.population END AS population,
        CASE WHEN pa.complete THEN pa.population_year END AS population_year,
        CASE WHEN pa.complete AND pa.population > 0
-            THEN round(res.individuals * 1000.0 / pa.population, 3) END AS per_1000
+            THEN round(res.individuals * 1000.0 / pa.population, 3)::float8 END AS per_1000
 FROM l{level} res
 JOIN admin_areas a ON a.pcode = res.pcode
 JOIN rounds r ON r.id = res.round_id
@@ -210,7 +210,7 @@ SELECT r.code AS round_code, r.number AS round_number, r.reporting_date,
        a.level, a.pcode, a.name_en, a.name_ar, a.parent_pcode,
        res.nationality, res.individuals, res.quality, res.complete,
        round(100.0 * res.individuals / nullif(sum(res.individuals) OVER (
-           PARTITION BY res.round_id, res.pcode), 0), 2) AS share_percent,
+           PARTITION BY res.round_id, res.pcode), 0), 2)::float8 AS share_percent,
        (SELECT array_agg(DISTINCT n.source ORDER BY n.source) FROM migrant_nationalities n
         WHERE n.id = ANY(res.ids)) AS sources
 FROM l{level} res
