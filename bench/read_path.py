@@ -58,8 +58,8 @@ CASES = [
 
 # A new URL per request, never repeated across wrk's threads: request n of thread t asks
 # for n * 2 + t. Pages vary `limit` from 1,000 to 9,999 (every page still holds every
-# feature), then `offset`; tiles walk the z11 tiles over Libya (x 1090-1171, y 775-866),
-# then z12's.
+# feature), then `offset`; tiles walk the z11 tiles over Libya's extent (x 1078-1167,
+# y 812-911; most hold land), then z12's.
 LUA = """
 local counter = 0
 local threads = 0
@@ -72,9 +72,9 @@ request = function()
   local n = counter * 2 + id
   local path = "%s"
   if path:find("{x}") then
-    local z, x, y = 11, 1090 + (n %% 82), 775 + (math.floor(n / 82) %% 92)
-    if n >= 82 * 92 then
-      z, x, y = 12, 2180 + (n %% 164), 1550 + (math.floor(n / 164) %% 184)
+    local z, x, y = 11, 1078 + (n %% 90), 812 + (math.floor(n / 90) %% 100)
+    if n >= 90 * 100 then
+      z, x, y = 12, 2156 + (n %% 180), 1624 + (math.floor(n / 180) %% 200)
       path = path:gsub("/11/", "/12/")
     end
     path = path:gsub("{x}", tostring(x)):gsub("{y}", tostring(y))
@@ -193,10 +193,10 @@ def main() -> None:
             for label, ours, theirs, _ in CASES:
                 if args.only not in label:
                     continue
-                first = ours.replace("{x}", "1131").replace("{y}", "820")
+                first = ours.replace("{x}", "1131").replace("{y}", "850")
                 warm(one + (first if "{x}" in ours else first + "999"))
                 if theirs:
-                    sample = theirs.replace("{x}", "1131").replace("{y}", "820")
+                    sample = theirs.replace("{x}", "1131").replace("{y}", "850")
                     warm(tipg_base + (sample if "{x}" in theirs else sample + "999"))
                     r = drive_distinct(tipg_base, theirs, args.connections, args.seconds)
                     tipg_rates[label] = r["rps"]
