@@ -20,31 +20,8 @@ from sqlalchemy.orm import Session
 V = TypeVar("V")
 
 
-class Memo:
-    """An LRU of at most `size` values, keyed by the session's database and data version."""
-
-    def __init__(self, size: int):
-        self._items: LRUCache = LRUCache(maxsize=size)
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
-        full = (database_key(session), data_version(session), key)
-        with self._lock:
-            found = self._items.get(full)
-        if found is not None:
-            return found
-        value = compute()  # outside the lock: computing may take a while
-        with self._lock:
-            self._items[full] = value
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
 class Lru:
-    """A plain bounded LRU (for values that depend on their key alone)."""
+    """A bounded least-recently-used cache (for values that depend on their key alone)."""
 
     def __init__(self, size: int):
         self._items: LRUCache = LRUCache(maxsize=size)
@@ -55,7 +32,7 @@ class Lru:
             found = self._items.get(key)
         if found is not None:
             return found
-        value = compute()
+        value = compute()  # outside the lock: computing may take a while
         with self._lock:
             self._items[key] = value
         return value
@@ -63,6 +40,14 @@ class Lru:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class Memo(Lru):
+    """An LRU of at most `size` values, keyed by the session's database and data version."""
+
+    def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
+        full = (database_key(session), data_version(session), key)
+        return self.get_or_compute(full, compute)
 
 
 def database_key(session: Session) -> str:
