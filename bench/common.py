@@ -110,3 +110,40 @@ def warm(url: str) -> tuple[int, float]:
     with urllib.request.urlopen(request, timeout=60) as response:
         size = len(response.read())
     return size, (time.perf_counter() - started) * 1000
+
+
+def start_tipg(url: str) -> tuple[subprocess.Popen, str]:
+    """tipg (installed in .venv-bench) on a free loopback port, serving schema tipg_bench."""
+    from sqlalchemy.engine import make_url
+
+    python = os.path.join(ROOT, ".venv-bench", "bin", "python")
+    if not os.path.exists(python):
+        sys.exit(
+            "install tipg first: python3 -m venv .venv-bench && "
+            ".venv-bench/bin/pip install tipg uvicorn"
+        )
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "uvicorn",
+            "tipg.main:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, "DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["tipg_bench"]'},
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/collections", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return process, base

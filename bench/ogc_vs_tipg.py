@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import drive, free_port, serve, warm  # noqa: E402
+from bench.common import drive, serve, start_tipg, warm  # noqa: E402
 
 VIEWS = {
     "mantikas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
@@ -59,15 +56,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    tipg_python = os.path.join(ROOT, ".venv-bench", "bin", "python")
-    if not os.path.exists(tipg_python):
-        sys.exit(
-            "install tipg first: python3 -m venv .venv-bench && "
-            ".venv-bench/bin/pip install tipg uvicorn"
-        )
-
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
     from app.cli import database_up
     from app.db import get_engine
@@ -82,31 +71,8 @@ def main() -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE; CREATE SCHEMA tipg_bench"))
         for name, sql in VIEWS.items():
             conn.execute(text(f"CREATE VIEW tipg_bench.{name} AS {sql}"))
-    plain_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    port = free_port()
-    tipg = subprocess.Popen(
-        [
-            tipg_python,
-            "-m",
-            "uvicorn",
-            "tipg.main:app",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["tipg_bench"]'},
-    )
-    tipg_base = f"http://127.0.0.1:{port}"
+    tipg, tipg_base = start_tipg(url)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(tipg_base + "/collections", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         with serve(url) as ours:
             print(
                 f"{'case':<22} {'server':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}  "

@@ -17,13 +17,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import _ms, ensure_wrk, free_port, serve, warm  # noqa: E402
+from bench.common import _ms, ensure_wrk, serve, start_tipg, warm  # noqa: E402
 from bench.ogc_vs_tipg import VIEWS  # noqa: E402
 
 # (label, DTM Geo path, tipg path or None, how a request varies: "limit" or "tile")
@@ -114,42 +112,6 @@ def drive_distinct(base: str, path: str, connections: int, seconds: int) -> dict
     }
 
 
-def _start_tipg(url: str) -> tuple[subprocess.Popen, str]:
-    from sqlalchemy.engine import make_url
-
-    python = os.path.join(ROOT, ".venv-bench", "bin", "python")
-    if not os.path.exists(python):
-        sys.exit(
-            "install tipg first: python3 -m venv .venv-bench && "
-            ".venv-bench/bin/pip install tipg uvicorn"
-        )
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "uvicorn",
-            "tipg.main:app",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["tipg_bench"]'},
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/collections", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    return process, base
-
-
 def _line(label: str, server: str, r: dict, note: str = "") -> None:
     errors = f" ({r['errors']} errors)" if r["errors"] else ""
     print(
@@ -182,7 +144,7 @@ def main() -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE; CREATE SCHEMA tipg_bench"))
         for name, sql in VIEWS.items():
             conn.execute(text(f"CREATE VIEW tipg_bench.{name} AS {sql}"))
-    tipg, tipg_base = _start_tipg(url)
+    tipg, tipg_base = start_tipg(url)
     print(
         f"{'case (a new URL each request)':<34} {'server':<14} {'req/s':>8} {'p50 ms':>7} "
         f"{'p99 ms':>8}   c={args.connections}, {args.seconds} s"
