@@ -117,7 +117,7 @@ def flow_filter(
 FlowFilterDep = Annotated[FlowFilter, Depends(flow_filter)]
 FORMATS = {
     200: {
-        "model": schemas.Flows,
+        "model": schemas.Flows | schemas.Flowmap,
         "description": "JSON (or the flowmap layout); GeoJSON lines; CSV with HXL tags",
         "content": {
             "text/csv": schemas.CSV_CONTENT,

@@ -23,6 +23,8 @@ from app.vocabulary import POPULATION_TYPES
 FILTER_LANGS = ("cql2-text", "cql2-json")
 MAX_LIMIT = ogc.MAX_ITEMS
 CollectionId = Annotated[str, Path(description="Collection id.", examples=["mantikas"])]
+# items' examples are read together: a collection that every other example applies to
+LayerId = Annotated[str, Path(description="Collection id.", examples=["stats-admin2"])]
 
 
 def collection_of(collection_id: str) -> ogc.Collection:
@@ -189,7 +191,7 @@ Round = Annotated[
     _text("Round code for the statistics collections (default: the latest with figures).", "R54"),
 ]
 PopulationTypeParam = Annotated[
-    str | None, _text(f"{', '.join(POPULATION_TYPES)} (statistics, flows).", "idp")
+    str | None, _text(f"{', '.join(POPULATION_TYPES)} (statistics, flows).", "migrant")
 ]
 Pcode = Annotated[
     str | None, _text("Features whose pcode property is this one (flows: either end).", "LY010102")
@@ -207,7 +209,7 @@ Filter = Annotated[
     _text(
         "CQL2 filter on the collection's queryables, e.g. idps > 1000 AND name_en LIKE 'Der%' "
         "or S_INTERSECTS(geometry, BBOX(20,30,25,33)).",
-        "idps > 1000",
+        "migrants > 1000",
     ),
 ]
 FilterLang = Annotated[
@@ -308,7 +310,7 @@ def _items_request(
 def items_params(
     request: Request,
     session: SessionDep,
-    collection_id: CollectionId,
+    collection_id: LayerId,
     bbox: Bbox = None,
     bbox_crs: BboxCrs = None,
     crs: Crs = None,
@@ -333,7 +335,7 @@ def items_params(
 def item_params(
     request: Request,
     session: SessionDep,
-    collection_id: CollectionId,
+    collection_id: LayerId,
     feature_id: Annotated[str, Path(description="Feature id.", examples=["10102"])],
     crs: Crs = None,
     round: Round = None,

@@ -71,6 +71,7 @@ def _rewrite(spec: dict) -> dict:
             )
             responses.setdefault("503", _problem("The database is unavailable"))
     _content_types(spec)
+    _writes(spec)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     return spec
@@ -107,3 +108,30 @@ def _content_types(spec: dict) -> None:
                     else {"type": "object"}
                 },
             )
+
+
+_WRITE_ANSWERS = {
+    "401": "No valid API key (send it in X-API-Key)",
+    "403": "The key lacks the scope",
+    "404": "No such round",
+    "409": "Another write holds the round; retry after Retry-After",
+    "412": "If-Match names a revision that is no longer current",
+    "413": "The body is larger than MAX_UPLOAD_BYTES",
+    "415": "The body's content type is not one this endpoint reads",
+}
+
+
+def _writes(spec: dict) -> None:
+    """Writes need an API key (declared as a security scheme) and answer the statuses of
+    the ingest path; a round's history and a submission may be unknown (404)."""
+    schemes = spec["components"].setdefault("securitySchemes", {})
+    schemes["ApiKey"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if method in ("post", "put", "delete", "patch"):
+                operation["security"] = [{"ApiKey": []}]
+                for status, description in _WRITE_ANSWERS.items():
+                    responses.setdefault(status, _problem(description))
+            elif path.startswith(("/api/v1/rounds/{code}", "/api/v1/submissions/")):
+                responses.setdefault("404", _problem("No such round or submission"))

@@ -267,6 +267,26 @@ class Flows(BaseModel):
     meta: dict[str, Any]
 
 
+class FlowmapLocation(_Open):
+    id: str
+    name: str
+    lat: float
+    lon: float
+
+
+class FlowmapFlow(_Open):
+    origin: str
+    dest: str
+    count: int
+
+
+class Flowmap(BaseModel):
+    """`format=flowmap`: the flowmap.blue / flowmap.gl layout."""
+
+    locations: list[FlowmapLocation]
+    flows: list[FlowmapFlow]
+
+
 class FlowBalance(_Open):
     round_code: str
     population_type: PopulationType
