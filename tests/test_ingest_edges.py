@@ -288,3 +288,15 @@ def test_a_bad_nationality_count_is_one_error_at_its_cell(client, headers):
     [error] = response.json()["errors"]
     assert error["row"] == 4 and error["message"] == "is not a number"
     assert error["cell"] == "sheet 'Nationalities', column 'Migrant Individuals'"
+
+
+def test_round_dates_are_dates_not_numbers(client, headers):
+    """A number is not a date (pydantic would read 0 as 1970-01-01): 422 naming the field,
+    before any precondition is looked at."""
+    response = client.put(
+        "/api/v1/rounds/T-DATES",
+        json={"kind": "mobility_tracking", "title": "t", "source": "s", "collection_start": 0},
+        headers={**headers, "If-Match": '"round-T-DATES-r9"'},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "collection_start"

@@ -20,6 +20,7 @@ from app.ingest.cancel import cancellable
 from app.ingest.pipeline import Submission, round_etag
 from app.ingest.specs import QUALITIES, SPECS
 from app.serialize import dumps
+from app.vocabulary import RoundKind
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -83,9 +84,10 @@ async def _body(request: Request, allowed: tuple[str, ...], max_bytes: int | Non
 class RoundIn(BaseModel):
     """Round metadata."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: a date is a YYYY-MM-DD string, never a number read as a Unix time
+    model_config = ConfigDict(extra="forbid", strict=True)
     number: int | None = Field(None, ge=1, le=10_000, examples=[55])
-    kind: Literal["mobility_tracking", "flash_update", "event_tracking"]
+    kind: RoundKind
     event_slug: str | None = Field(
         None, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64, examples=["storm-daniel-2023"]
     )
