@@ -34,7 +34,7 @@ def assert_one_line_error(result, fragment: str) -> None:
 def test_load_shows_progress_and_a_summary(db_url, first_load, data_dir):
     result = run_cli("load", "--data-dir", str(data_dir), DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
-    assert "[1/4]" in result.stderr and "[4/4]" in result.stderr
+    assert "[1/5]" in result.stderr and "[5/5]" in result.stderr
     assert "no changes" in result.stdout
 
 

@@ -18,7 +18,7 @@ from app.vocabulary import DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
 MAX_LIMIT = 10_000
 MAX_ROUND = 10_000
 MAX_OFFSET = 1_000_000_000
-PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6})$"
+PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6}|LY\d{8})$"
 
 
 MAX_LIST = 200  # values in one list parameter: more than Libya has areas or rounds
@@ -157,8 +157,8 @@ def stats_filter(
         int,
         Query(
             ge=0,
-            le=2,
-            description="DTM admin level: 0 country, 1 mantika, 2 baladiya.",
+            le=3,
+            description="DTM admin level: 0 country, 1 mantika, 2 baladiya, 3 muhalla.",
             examples=[1],
         ),
     ] = 0,
