@@ -348,3 +348,66 @@ def test_areas_at_level_3(client):
     assert body["data"] and all(a["level"] == 3 for a in body["data"])
     one = client.get("/api/v1/areas/LY01010101").json()["data"]
     assert one["level"] == 3 and one["ocha_pcode"] is None
+
+
+def test_flows_take_level_3(client):
+    balances = client.get("/api/v1/flows/areas?round=storm-daniel-2023-10-31&level=3")
+    assert balances.status_code == 200
+    flows = client.get("/api/v1/flows?round=storm-daniel-2023-10-31&origin_level=3")
+    assert flows.status_code == 200
+    # baladiya flows stay at their stored level when a finer one is asked for
+    assert {f["origin_level"] for f in flows.json()["data"]} <= {1, 2}
+    assert client.get("/api/v1/flows/areas?level=4").status_code == 422
+
+
+def test_dtm_compatible_admin3_is_an_addition(client):
+    body = client.get(
+        "/v3/displacement/admin3",
+        params={"CountryName": "Libya", "Admin2Pcode": "LY010304", "FromRoundNumber": "39"},
+    ).json()
+    records = body["result"]
+    assert records and {r["admin2Pcode"] for r in records} == {"LY010304"}
+    assert {r["admin1Pcode"] for r in records} == {"LY0103"}
+    assert sum(r["numPresentIdpInd"] for r in records if r["roundNumber"] == 39) == 36_490
+    assert all(len(r["admin3Pcode"]) == 10 for r in records)
+    by_mantika = client.get(
+        "/v2/IdpAdmin3Data", params={"CountryName": "Libya", "Admin1Pcode": "LY0101"}
+    ).json()["result"]
+    assert sum(r["numPresentIdpInd"] for r in by_mantika) == 3197  # Derna mantika, R39
+    # admin 2 records are unchanged in shape: no admin3 keys
+    admin2 = client.get("/v3/displacement/admin2", params={"CountryName": "Libya"}).json()
+    assert all("admin3Pcode" not in r for r in admin2["result"])
+
+
+def test_ogc_muhalla_points_with_their_latest_figures(client):
+    page = client.get("/ogc/collections/stats-admin3/items", params={"limit": 1000}).json()
+    assert page["numberMatched"] == 663
+    features = page["features"]
+    assert {f["properties"]["round"] for f in features} == {"R39"}
+    assert sum(f["properties"]["idps"] for f in features) == 179_047
+    assert sum(1 for f in features if f["geometry"] is None) == 19
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    import math
+
+    n = 2**z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return z, int((lon + 180) / 360 * n), int(y)
+
+
+def test_muhalla_tiles_only_close_up(client):
+    import mapbox_vector_tile
+
+    tilejson = client.get("/ogc/tiles/stats-admin3/tilejson.json").json()
+    assert tilejson["minzoom"] == 8
+    z, x, y = _tile_of(22.64, 32.76, 6)
+    assert client.get(f"/ogc/tiles/stats-admin3/{z}/{x}/{y}.pbf").status_code == 204
+    found = 0
+    for lon, lat in ((20.07, 32.1), (22.64, 32.76), (13.19, 32.88)):
+        z, x, y = _tile_of(lon, lat, 10)
+        response = client.get(f"/ogc/tiles/stats-admin3/{z}/{x}/{y}.pbf")
+        if response.status_code == 200:
+            tile = mapbox_vector_tile.decode(response.content)
+            found += len(tile["stats-admin3"]["features"])
+    assert found > 0

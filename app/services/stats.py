@@ -138,7 +138,7 @@ CROSS JOIN LATERAL (
     JOIN admin_areas x ON x.pcode = o.pcode
 ) stored
 WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-       OR 'LBY' = ANY(:areas))
+       OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))
 ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.population_type,
          res.reason NULLS FIRST
 """
