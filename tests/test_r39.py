@@ -411,3 +411,90 @@ def test_muhalla_tiles_only_close_up(client):
             tile = mapbox_vector_tile.decode(response.content)
             found += len(tile["stats-admin3"]["features"])
     assert found > 0
+
+
+# --- indicators -------------------------------------------------------------------------
+
+
+def test_indicators_are_stored_with_round_area_source_and_unit(engine):
+    with engine.connect() as conn:
+        units = dict(
+            conn.execute(
+                text(
+                    "SELECT indicator, unit FROM indicators WHERE indicator IN "
+                    "('in_informal_camp_setting_hh', 'deterioration_of_security_situation', "
+                    "'of_public_schools_operational', 'priority_need_1')"
+                )
+            ).all()
+        )
+        levels = conn.execute(
+            text(
+                "SELECT DISTINCT i.population_type, a.level FROM indicators i "
+                "JOIN admin_areas a USING (pcode) ORDER BY 1, 2"
+            )
+        ).all()
+    assert units == {
+        "in_informal_camp_setting_hh": "households",
+        "deterioration_of_security_situation": "flag",
+        "of_public_schools_operational": "percent",
+        "priority_need_1": "text",
+    }
+    # details per muhalla; access to services per baladiya
+    assert [tuple(r) for r in levels] == [("idp", 3), ("returnee", 3), (None, 2)]
+
+
+def test_partner_example_baladiyas_with_idps_in_camps_or_abandoned_buildings(client):
+    body = client.get(
+        "/api/v1/indicators",
+        params={
+            "round": "R39",
+            "level": 2,
+            "population_type": "idp",
+            "indicator": "in_informal_camp_setting_hh,abondoned_buildings_hh",
+            "min_share": 0.2,
+        },
+    ).json()
+    rows = body["data"]
+    assert rows
+    shares: dict[str, float] = {}
+    for r in rows:
+        assert r["unit"] == "households" and r["aggregation"] == "sum"
+        shares[r["pcode"]] = shares.get(r["pcode"], 0) + r["value"] / r["base"]
+        assert r["name_ar"] and r["name_en"]
+    for pcode, share in shares.items():
+        assert share > 0.2
+        assert abs(share - next(r for r in rows if r["pcode"] == pcode)["combined_share"]) < 1e-3
+    # Albrayga: 25 of its 96 IDP households live in an informal camp
+    assert "LY010506" in shares
+    # the same question by Arabic name, as CSV with HXL
+    csv_text = client.get(
+        "/api/v1/indicators",
+        params={
+            "round": "R39",
+            "level": 2,
+            "indicator": "in_informal_camp_setting_hh",
+            "name": "بنغازي",
+            "population_type": "idp",
+            "format": "csv",
+        },
+    ).text
+    header, tags, row = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    assert tags[header.index("share")] == "#indicator+share+pct"
+    assert row[header.index("pcode")] == "LY010304" and row[header.index("name_ar")] == "بنغازي"
+
+
+def test_indicator_roll_up_sums_households_and_shares_flags(client):
+    rows = client.get(
+        "/api/v1/indicators?round=R39&level=0&population_type=idp"
+        "&indicator=in_informal_camp_setting_hh,deterioration_of_security_situation"
+    ).json()["data"]
+    by = {r["indicator"]: r for r in rows}
+    camp = by["in_informal_camp_setting_hh"]
+    assert camp["base"] == 36_309 and camp["share"] == round(camp["value"] / 36_309, 4)
+    flag = by["deterioration_of_security_situation"]
+    assert flag["aggregation"] == "share_of_areas" and flag["reported_areas"] == 663
+    assert flag["value"] == round(flag["yes_areas"] / 663, 4)
+    unknown = client.get("/api/v1/indicators?round=R39&indicator=nope")
+    assert unknown.status_code == 422 and "nope" in unknown.text
+    listed = client.get("/api/v1/indicators?round=R39").json()["data"]
+    assert any(i["indicator"] == "water_network_available" for i in listed)

@@ -36,6 +36,7 @@ from app.models import (
     ApproximateBoundary,
     DatasetLoad,
     DataVersion,
+    Indicator,
     MigrantNationality,
     Observation,
     Population,
@@ -133,6 +134,7 @@ def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list
         o for o in figs["observations"] if (o["round_code"], o["population_type"]) not in covered
     ]
     staged["observations"] = r54["observations"] + r39["observations"] + transcribed
+    staged["indicators"] = r39["indicators"]
     staged["populations"] = populations.population_rows(data_dir, baladiyas)
     progress("      modelling Storm Daniel's flows from the published figures")
     staged["flows"] = event_flows.flow_rows(staged)
@@ -211,6 +213,7 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
         ),
         ("migrant_nationalities", MigrantNationality, ["round_id", "pcode", "nationality"]),
         ("published_figures", PublishedFigure, ["dataset", "row_number"]),
+        ("indicators", Indicator, ["round_id", "pcode", "population_type", "indicator"]),
     ]
     for table, model, key in linked:
         rows = _with_round_ids(session, staged[table])

@@ -28,6 +28,7 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 
 from app.errors import LoadError
+from app.loaders import dtm_indicators
 from app.names import match_key
 
 FILE = "dtm_libya_r39_idps_returnees/hdx_dtm-libya-r39-public-idps-returnees-dataset.xlsx"
@@ -105,17 +106,42 @@ def is_baseline_workbook(sheet_names: list[str]) -> bool:
 
 
 def read_workbook(
-    book, name: str, baladiyas: dict[str, set[str]], round_number: int | None = None
+    book, name: str, baladiyas: dict[str, set[str]] | None, round_number: int | None = None
 ) -> Workbook:
     """Validate and read the workbook. `baladiyas` maps each known baladiya pcode to the
-    match keys of its names; `round_number`, when given, is the round every row must be."""
+    match keys of its names (None: taken from the sheet itself, each baladiya name's pcode
+    being the prefix most of its muhallas share); `round_number`, when given, is the round
+    every row must be."""
     if SHEET not in book.sheetnames:
         raise LoadError(name, f"expected a sheet named '{SHEET}'; found {book.sheetnames}")
+    if baladiyas is None:
+        baladiyas = _baladiyas_of_sheet(book[SHEET])
     muhallas, number = _muhallas(book[SHEET], f"{name} [{SHEET}]", baladiyas, round_number)
     result = Workbook(number, muhallas)
     if SUMMARY in book.sheetnames:
         _summary(book[SUMMARY], f"{name} [{SUMMARY}]", result)
     return result
+
+
+def _baladiyas_of_sheet(sheet) -> dict[str, set[str]]:
+    from collections import Counter
+
+    rows = sheet.iter_rows(values_only=True)
+    header = [_text(h) for h in next(rows, ())]
+    if "Muhalla_pcode" not in header or "ADM3_Baladiya_EN" not in header:
+        return {}  # the full check names the missing column
+    at_pcode, at_name = header.index("Muhalla_pcode"), header.index("ADM3_Baladiya_EN")
+    prefixes: dict[str, Counter] = {}
+    for values in rows:
+        if max(at_pcode, at_name) >= len(values):
+            continue
+        pcode, name = _text(values[at_pcode]), _text(values[at_name])
+        if PCODE.match(pcode) and name:
+            prefixes.setdefault(match_key(name), Counter())[pcode[:8]] += 1
+    out: dict[str, set[str]] = {}
+    for key, counts in prefixes.items():
+        out.setdefault(counts.most_common(1)[0][0], set()).add(key)
+    return out
 
 
 def _text(value: Any) -> str:
@@ -445,9 +471,12 @@ def default_rows(
     book = open_workbook(path, FILE)
     try:
         read = read_workbook(book, FILE, baladiyas, round_number=39)
+        known = {m.pcode for m in read.muhallas} | set(baladiyas)
+        indicators = dtm_indicators.indicator_rows(book, FILE, ROUND_CODE, known, SOURCE)
     finally:
         book.close()
     rows = muhalla_rows(read, ROUND_CODE, regions, SOURCE, SOURCE_URL)
+    rows["indicators"] = indicators
     rows["observations"] += previous_round_rows(read, round_codes, SOURCE, SOURCE_URL)
     notes = list(read.notes)
     for kind, published in sorted(read.summary_totals.items()):
