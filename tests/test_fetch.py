@@ -169,3 +169,54 @@ def test_cli_refuses_an_altered_file_from_the_mirror(tmp_path, data_dir):
     assert "checksum mismatch" in result.stderr and altered in result.stderr
     assert not (tmp_path / altered).exists()
     assert not (tmp_path / (altered + ".part")).exists()
+
+
+def test_make_run_on_a_machine_without_shared_data_serves_round_39(tmp_path, data_dir, scratch_url):
+    """`dtm-geo run` (what `make run` runs) with an empty data directory and a mirror URL:
+    it fetches every file, loads them and serves Round 39."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    files = {row.path: (data_dir / row.path).read_bytes() for row in manifest_rows()}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with Mirror(files) as mirror:
+        env = {
+            **os.environ,
+            "DATA_DIR": str(tmp_path / "data"),
+            "DATA_MIRROR_URL": mirror.url,
+            "DATABASE_URL": scratch_url,
+            "WORKERS": "1",
+            "ACCESS_LOG": "false",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "run", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/api/v1/stats?level=0&round=R39&population_type=idp"
+            body = None
+            for _ in range(600):  # polled until it answers, or the process ends
+                if process.poll() is not None:
+                    break
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as response:
+                        body = json.loads(response.read())
+                        break
+                except OSError:
+                    time.sleep(0.5)
+        finally:
+            process.terminate()
+            _, stderr = process.communicate(timeout=60)
+    assert body is not None, stderr
+    assert body["data"][0]["individuals"] == 179_047
+    assert f"{len(files)} file(s) downloaded" in stderr
