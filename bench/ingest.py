@@ -1,5 +1,6 @@
-"""Ingest throughput: the Round 54 workbook end to end, and a bulk synthetic CSV beside a
-raw COPY of the same rows into a bare table, in the same run.
+"""Ingest throughput: the Round 54 and Round 39 workbooks end to end (parse, validate,
+write), and a bulk synthetic CSV beside a raw COPY of the same rows into a bare table, in
+the same run.
 
 Usage: .venv/bin/python bench/ingest.py [--rows 1000000]
 
