@@ -498,3 +498,12 @@ def test_indicator_roll_up_sums_households_and_shares_flags(client):
     assert unknown.status_code == 422 and "nope" in unknown.text
     listed = client.get("/api/v1/indicators?round=R39").json()["data"]
     assert any(i["indicator"] == "water_network_available" for i in listed)
+
+
+def test_time_series_at_level_3(client):
+    body = client.get(
+        "/api/v1/stats/timeseries?level=3&pcode=LY01010201&population_type=returnee"
+    ).json()
+    (series,) = body["data"]
+    assert series["pcode"] == "LY01010201" and series["level"] == 3
+    assert [(p["round_code"], p["individuals"]) for p in series["points"]] == [("R39", 15_000)]

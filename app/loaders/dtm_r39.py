@@ -529,8 +529,15 @@ def reconcile(read: Workbook, other: dict[str, tuple[str, str]], provider: str) 
         if match_key(ours[p].name_en) != match_key(other[p][0])
         and match_key(ours[p].name_ar) != match_key(other[p][1])
     )
+    spelled = sum(
+        1
+        for p in set(ours) & set(other)
+        if match_key(ours[p].name_en) != match_key(other[p][0])
+        or match_key(ours[p].name_ar) != match_key(other[p][1])
+    )
     notes = [
-        f"muhallas vs {provider}: {len(set(ours) & set(other))} pcodes in both; "
+        f"muhallas vs {provider}: {len(set(ours) & set(other))} pcodes in both "
+        f"({spelled} spelled differently in one language; both spellings kept); "
         f"only in R{read.round_number}: {', '.join(only_ours) or 'none'}; "
         f"only in {provider}: {', '.join(only_theirs) or 'none'}"
     ]
