@@ -173,3 +173,14 @@ def test_bad_workbooks_are_422_naming_sheet_row_and_column(
     detail = response.text
     assert f"sheet '{dtm_r39.SHEET}', row {row}, column '{column}'" in detail, detail
     assert _stored(engine, "T-R9041") == 0
+
+
+def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path, published, db_url):
+    from tests.test_cli import assert_one_line_error, run_cli
+
+    rows = [list(r) for r in published]
+    rows[4][rows[0].index("IDP Indiv")] = "many"
+    path = tmp_path / "r39.xlsx"
+    path.write_bytes(_workbook(rows))
+    result = run_cli("import", str(path), "--round", "R39", "--dry-run", DATABASE_URL=db_url)
+    assert_one_line_error(result, f"sheet '{dtm_r39.SHEET}', row 5, column 'IDP Indiv'")
