@@ -148,6 +148,67 @@ def data_check(
         raise DtmGeoError(f"{len(bad)} expected file(s) missing from {folder}")
 
 
+def fetch_data(settings: Settings, data_dir: Path | None = None, mirror: str | None = None):
+    """Download the manifest's missing files into the data directory, with a progress bar."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    from app.loaders.fetch import fetch_missing
+
+    folder = data_dir or settings.data_dir
+    tasks: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+
+        def progress(path: str, done: int, total: int) -> None:
+            if path not in tasks:
+                tasks[path] = bar.add_task(f"fetching {path}", total=total or None)
+            bar.update(tasks[path], completed=done, total=total or None)
+
+        results = fetch_missing(
+            folder,
+            mirror or settings.data_mirror_url,
+            progress=progress,
+            attempts=settings.data_fetch_attempts,
+        )
+    fetched = [r for r in results if r.status == "downloaded"]
+    changed = [r for r in results if r.status == "changed"]
+    for r in changed:
+        _say(f"note: {r.path} differs from the manifest (kept as is: a newer copy?)")
+    _say(
+        f"data: {len(fetched)} file(s) downloaded into {folder}, "
+        f"{len(results) - len(fetched)} already there"
+    )
+    return results
+
+
+@data_cli.command("fetch")
+@_one_line_errors
+def data_fetch(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder of source data (default: DATA_DIR).")
+    ] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option(help="Base URL of a mirror (default: DATA_MIRROR_URL, else publishers)."),
+    ] = None,
+) -> None:
+    """Download the missing source files, verify every checksum, keep nothing that fails."""
+    fetch_data(get_settings(), data_dir, mirror)
+
+
 @cli.command("load")
 @_one_line_errors
 def load(
@@ -289,10 +350,12 @@ def serve(
 def run(
     port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8000).")] = None,
 ) -> None:
-    """Everything `make run` promises: database up, migrated, default data loaded, serving."""
+    """Everything `make run` promises: missing data fetched, database up, migrated, default
+    data loaded, serving."""
     from app.loaders.default_data import load_default_data
 
     settings = get_settings()
+    fetch_data(settings)
     url = database_up(settings)
     report = load_default_data(url, settings.data_dir, progress=_say)
     _say(report.summary())

@@ -36,6 +36,10 @@ class LoadError(DtmGeoError):
         super().__init__(f"{where}: {message}")
 
 
+class FetchError(DtmGeoError):
+    """A source file could not be downloaded, or failed its checksum (nothing kept)."""
+
+
 class InvalidParameter(DtmGeoError):
     """A request parameter that is malformed or makes no sense: 422, or 400 under the OGC
     API, whose standard asks for 400."""

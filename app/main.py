@@ -18,6 +18,7 @@ from app.api import (
     flows,
     health,
     hotspots,
+    indicators,
     ingest,
     ogc,
     openapi,
@@ -100,7 +101,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # Routing tries routers in order, and no two share a path: the busiest (tiles and
     # items, statistics) go first, which saved ~0.3 ms of each tile request.
-    for module in (ogc, stats, health, areas, rounds, ingest, flows, events, hotspots, dtm_compat):
+    for module in (
+        ogc,
+        stats,
+        health,
+        areas,
+        rounds,
+        ingest,
+        flows,
+        events,
+        hotspots,
+        indicators,
+        dtm_compat,
+    ):
         app.include_router(module.router)
     web.install(app)
     openapi.install(app)

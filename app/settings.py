@@ -31,6 +31,14 @@ class Settings(BaseSettings):
         "go there once it has replayed the latest data version.",
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
+    data_mirror_url: str | None = Field(
+        default=None,
+        description="Base URL of a mirror of the data directory: `dtm-geo data fetch` takes "
+        "each missing file from <mirror>/<path> instead of its publisher.",
+    )
+    data_fetch_attempts: int = Field(
+        default=5, ge=1, le=20, description="Tries per file (pauses of 1, 2, 4... s between)."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -64,9 +64,11 @@ class Weights(StrEnum):
     QUEEN_APPROXIMATE = "queen-approximate"
 
 
-# DTM's naming of Libya's admin levels
-ADMIN_LEVELS = (0, 1, 2)
-LEVEL_NAMES = {0: "country", 1: "mantika", 2: "baladiya"}
+# DTM's naming of Libya's admin levels; the muhalla (community) is DTM's own finest unit
+# (OCHA's COD has no such level): points where DTM gives coordinates, else no geometry.
+ADMIN_LEVELS = (0, 1, 2, 3)
+LEVEL_NAMES = {0: "country", 1: "mantika", 2: "baladiya", 3: "muhalla"}
+POINT_LEVELS = (2, 3)  # levels whose official geometry is a point
 
 POPULATION_TYPES = tuple(t.value for t in PopulationType)
 QUALITIES = tuple(q.value for q in Quality)

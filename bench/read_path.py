@@ -52,6 +52,19 @@ CASES = [
     ),
     ("stats JSON, 22 mantikas R54", "/api/v1/stats?level=1&round=R54&limit=", None, "limit"),
     ("stats JSON, 100 baladiyas R54", "/api/v1/stats?level=2&round=R54&limit=", None, "limit"),
+    ("stats JSON, 663 muhallas R39", "/api/v1/stats?level=3&round=R39&limit=", None, "limit"),
+    (
+        "stats GeoJSON, 663 muhallas R39",
+        "/api/v1/stats?level=3&round=R39&format=geojson&limit=",
+        None,
+        "limit",
+    ),
+    (
+        "OGC items, 663 muhalla points R39",
+        "/ogc/collections/stats-admin3/items?limit=",
+        None,
+        "limit",
+    ),
 ]
 
 # A new URL per request, never repeated across wrk's threads: request n of thread t asks

@@ -34,7 +34,7 @@ def assert_one_line_error(result, fragment: str) -> None:
 def test_load_shows_progress_and_a_summary(db_url, first_load, data_dir):
     result = run_cli("load", "--data-dir", str(data_dir), DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
-    assert "[1/4]" in result.stderr and "[4/4]" in result.stderr
+    assert "[1/5]" in result.stderr and "[5/5]" in result.stderr
     assert "no changes" in result.stdout
 
 
@@ -80,9 +80,9 @@ def test_local_cluster_is_reused_on_the_next_run(settings):
 def test_data_check_against_the_manifest(data_dir, tmp_path):
     result = run_cli("data", "check", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("ok ") == 8
+    assert result.stdout.count("ok ") == 9
     empty = run_cli("data", "check", "--data-dir", str(tmp_path))
-    assert_one_line_error(empty, "8 expected file(s) missing")
+    assert_one_line_error(empty, "9 expected file(s) missing")
 
 
 def test_import_errors_are_one_line_and_round_numbers_work(db_url, tmp_path):

@@ -72,15 +72,15 @@ def test_natural_key_is_unique_even_without_a_reason(engine):
     [
         (
             "INSERT INTO admin_areas (pcode, level, parent_pcode, region_pcode, ocha_pcode, "
-            "ocha_level, name_en, name_ar, geom, geom_source) VALUES ('LY01010201', 3, 'LY010102',"
-            " 'LY01', 'x', 4, 'x', 'x', ST_Point(22, 32, 4326), 'test')",
+            "ocha_level, name_en, name_ar, geom, geom_source) VALUES ('LY01010299', 4, 'LY010102',"
+            " 'LY01', NULL, NULL, 'x', 'x', ST_Point(22, 32, 4326), 'test')",
             "ck_admin_areas_level",
         ),
         (
             "INSERT INTO admin_areas (pcode, level, parent_pcode, region_pcode, ocha_pcode, "
             "ocha_level, name_en, name_ar, geom, geom_source) VALUES ('LY0199', 1, 'LBY', 'LY01', "
             "'x', 2, 'x', 'x', ST_Point(22, 32, 4326), 'test')",
-            "ck_admin_areas_points_only_for_baladiya",
+            "ck_admin_areas_points_only_for_baladiya_muhalla",
         ),
         (
             "INSERT INTO rounds (code, kind, title, collection_start, collection_end, source) "

@@ -77,7 +77,7 @@ def test_round_and_date_filters(client):
         FromRoundNumber="12",
         ToRoundNumber="50",
     )
-    assert [r["roundNumber"] for r in body["result"]] == [12, 22, 50]
+    assert [r["roundNumber"] for r in body["result"]] == [12, 22, 38, 39, 50]
     _, dated = envelope(
         client,
         "/v3/displacement/admin0",
@@ -91,7 +91,7 @@ def test_round_and_date_filters(client):
 def test_admin_names_in_any_spelling(client):
     for name in ("Benghazi", "Banghazi", "بنغازي"):
         _, body = envelope(client, "/v3/displacement/admin2", CountryName="Libya", Admin2Name=name)
-        assert [r["admin2Pcode"] for r in body["result"]] == ["LY010304"], name
+        assert {r["admin2Pcode"] for r in body["result"]} == {"LY010304"}, name
 
 
 def test_other_countries_have_no_records(client):

@@ -225,7 +225,7 @@ def test_storm_daniel_event_tells_the_story_with_sources(client):
     [
         ({"round": "R999"}, 404, "R999"),
         ({"origin": "Atlantis"}, 404, "Atlantis"),
-        ({"origin_level": 3}, 422, "origin_level"),
+        ({"origin_level": 4}, 422, "origin_level"),
         ({"quality": "guessed"}, 422, "quality"),
         ({"population_type": "tourist"}, 422, "population_type"),
         ({"top": 0}, 422, "top"),

@@ -29,7 +29,7 @@ def test_hierarchy_counts(engine):
         .execute(text("SELECT level, count(*) FROM admin_areas GROUP BY level"))
         .all()
     )
-    assert levels == {0: 1, 1: 22, 2: 100}
+    assert levels == {0: 1, 1: 22, 2: 100, 3: 663}
     assert scalar(engine, "SELECT count(*) FROM approximate_boundaries") == 100
     # every baladiya's parent is a mantika of the same region
     assert (

@@ -14,6 +14,8 @@ COUNTS = {
     "baladiyas-approximate": 100,
     "stats-admin1": 22,
     "stats-admin2": 100,
+    "muhallas": 663,  # Round 39's communities: 644 points, 19 without coordinates
+    "stats-admin3": 663,
     "hotspots": 100,
     "flows": 84,  # the latest round with flows: Storm Daniel's 31 October snapshot
 }
@@ -23,6 +25,8 @@ ONE_ITEM = {
     "baladiyas-approximate": 10102,
     "stats-admin1": 101,
     "stats-admin2": 10102,
+    "muhallas": 1010201,
+    "stats-admin3": 1010201,
     "hotspots": 10102,
 }
 

@@ -224,7 +224,7 @@ def test_nationalities_by_mantika(client):
         ({"date_from": "2024-13-01"}, 422, "date_from"),
         ({"date_from": "2024-02-01", "date_to": "2024-01-01"}, 422, "date_from"),
         ({"round_from": 54, "round_to": 50}, 422, "round_from"),
-        ({"level": 3}, 422, "level"),
+        ({"level": 4}, 422, "level"),
     ],
 )
 def test_bad_input_is_a_clear_4xx(client, params, status, fragment):

@@ -50,9 +50,10 @@ def test_ogc_pages_as_html(client):
     one = client.get("/ogc/collections/stats-admin2?f=html")
     assert "Extent" in one.text
     items = client.get("/ogc/collections/baladiyas/items?f=html&limit=5")
-    assert "5 of 100 features" in items.text and "Derna" in client.get(
-        "/ogc/collections/baladiyas/items/10102?f=html"
-    ).text
+    assert (
+        "5 of 100 features" in items.text
+        and "Derna" in client.get("/ogc/collections/baladiyas/items/10102?f=html").text
+    )
 
 
 def test_json_clients_are_untouched(client):

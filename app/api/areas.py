@@ -18,11 +18,14 @@ from app.vocabulary import GeometryChoice
 
 router = APIRouter(prefix="/api/v1", tags=["admin areas"], responses=schemas.READ_ERRORS)
 
-PCODE_PATTERN = r"^(LBY|LY\d{2,6})$"
+PCODE_PATTERN = r"^(LBY|LY\d{2,8})$"
 LevelQuery = Annotated[
     int,
     Query(
-        ge=0, le=2, description="DTM admin level: 0 country, 1 mantika, 2 baladiya.", examples=[2]
+        ge=0,
+        le=3,
+        description="DTM admin level: 0 country, 1 mantika, 2 baladiya, 3 muhalla.",
+        examples=[2],
     ),
 ]
 GEOJSON = "application/geo+json"

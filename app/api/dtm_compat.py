@@ -21,6 +21,7 @@ from app.api.rendered import Rendered
 from app.serialize import dumps
 from app.services import dtm_compat
 from app.services.dtm_compat import CompatError, CompatQuery
+from app.vocabulary import ADMIN_LEVELS
 
 router = APIRouter(tags=["DTM API compatibility"])
 
@@ -168,7 +169,8 @@ def _endpoint(level: int, version: int):
     return handler
 
 
-for _level in (0, 1, 2):
+# admin 0-2 as the DTM API has them; admin 3 (muhalla) is this service's addition
+for _level in ADMIN_LEVELS:
     router.add_api_route(
         f"/v3/displacement/admin{_level}",
         _endpoint(_level, 3),

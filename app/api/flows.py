@@ -33,8 +33,8 @@ LevelQuery = Annotated[
     int | None,
     Query(
         ge=0,
-        le=2,
-        description="Aggregate to this DTM level (0 country, 1 mantika, 2 baladiya); "
+        le=3,
+        description="Aggregate to this DTM level (0 country, 1 mantika, 2 baladiya, 3 muhalla); "
         "default: as stored. Flows stored coarser than asked stay at their stored level.",
         examples=[1],
     ),
@@ -211,7 +211,7 @@ def get_flow_balances(
     population_type: PopulationTypeQuery = None,
     quality: QualityFlowQuery = None,
     level: Annotated[
-        int, Query(ge=0, le=2, description="DTM level of the areas.", examples=[2])
+        int, Query(ge=0, le=3, description="DTM level of the areas.", examples=[2])
     ] = 2,
     pcode: Annotated[
         list[str] | None,

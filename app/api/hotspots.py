@@ -52,7 +52,8 @@ def get_hotspots(
         Query(description="Population type.", examples=["migrant"]),
     ],
     level: Annotated[
-        int, Query(ge=1, le=2, description="1 mantika, 2 baladiya.", examples=[2])
+        int,
+        Query(ge=1, le=3, description="1 mantika, 2 baladiya, 3 muhalla.", examples=[2]),
     ] = 2,
     metric: Annotated[
         HotspotMetric,
@@ -100,7 +101,7 @@ def get_hotspots(
 ) -> Response:
     if weights == "distance" and distance_km is None:
         raise InvalidParameter("distance_km", "required when weights=distance")
-    if weights == "queen-approximate" and level == 1:
+    if weights == "queen-approximate" and level != 2:
         raise InvalidParameter(
             "weights", "approximate polygons are for baladiyas (level 2); use queen", weights
         )
@@ -108,6 +109,8 @@ def get_hotspots(
         raise InvalidParameter(
             "weights", "baladiyas are points: use knn, distance or queen-approximate", weights
         )
+    if weights == "queen" and level == 3:
+        raise InvalidParameter("weights", "muhallas are points: use knn or distance", weights)
     if metric == "change" and base_round is None:
         raise InvalidParameter("base_round", "required when metric=change")
     if metric != "change" and base_round is not None:

@@ -341,7 +341,7 @@ def tilejson(
                 "name": found.title,
                 "description": found.description,
                 "tiles": [f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf{suffix}"],
-                "minzoom": ogc.MIN_ZOOM,
+                "minzoom": found.min_zoom,
                 "maxzoom": ogc.MAX_ZOOM,
                 "bounds": bbox,
                 "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 5],
@@ -350,7 +350,7 @@ def tilejson(
                     {
                         "id": layer,
                         "fields": {p: "" for p in found.properties},
-                        "minzoom": ogc.MIN_ZOOM,
+                        "minzoom": found.min_zoom,
                         "maxzoom": ogc.MAX_ZOOM,
                     }
                 ],

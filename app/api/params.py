@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query
 
 from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
-from app.services import areas, names, rounds
+from app.services import areas, indicators, names, rounds
+from app.services.indicators import IndicatorFilter
 from app.services.paging import Page
 from app.services.stats import StatsFilter
 from app.vocabulary import DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
@@ -18,7 +19,7 @@ from app.vocabulary import DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
 MAX_LIMIT = 10_000
 MAX_ROUND = 10_000
 MAX_OFFSET = 1_000_000_000
-PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6})$"
+PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6}|LY\d{8})$"
 
 
 MAX_LIST = 200  # values in one list parameter: more than Libya has areas or rounds
@@ -157,8 +158,8 @@ def stats_filter(
         int,
         Query(
             ge=0,
-            le=2,
-            description="DTM admin level: 0 country, 1 mantika, 2 baladiya.",
+            le=3,
+            description="DTM admin level: 0 country, 1 mantika, 2 baladiya, 3 muhalla.",
             examples=[1],
         ),
     ] = 0,
@@ -219,4 +220,59 @@ def stats_filter(
         reason=reason,
         any_reason=reason is None,
         qualities=tuple(qualities or ("published",)),
+    )
+
+
+def indicator_filter(
+    session: SessionDep,
+    indicator: Annotated[
+        list[str] | None,
+        Query(
+            description="Indicator codes; repeat or separate with commas (none: list them).",
+            examples=["in_informal_camp_setting_hh,abondoned_buildings_hh"],
+        ),
+    ] = None,
+    round: RoundQuery = None,
+    level: Annotated[
+        int,
+        Query(ge=0, le=3, description="0 country, 1 mantika, 2 baladiya, 3 muhalla.", examples=[2]),
+    ] = 2,
+    population_type: Annotated[
+        Literal["idp", "returnee"] | None,
+        Query(description="Only this population type.", examples=["idp"]),
+    ] = None,
+    min_share: Annotated[
+        float | None,
+        Query(
+            gt=0, lt=1, description="Keep areas whose combined share exceeds this.", examples=[0.2]
+        ),
+    ] = None,
+    pcode: PcodeQuery = None,
+    name: NameQuery = None,
+) -> IndicatorFilter:
+    """The indicators asked for (`indicators` empty: the round's list is wanted)."""
+    round_ids = resolve_rounds(session, round)
+    if round_ids is not None and len(round_ids) != 1:
+        raise InvalidParameter("round", "one round at a time", round)
+    round_id = round_ids[0] if round_ids else indicators.latest_round(session)
+    if round_id is None:
+        raise NotFound("no round has indicators; list rounds with GET /api/v1/rounds")
+    codes = tuple(sorted({c for c in split_list(indicator, "indicator") or ()}))
+    if codes:
+        known = {k["indicator"] for k in indicators.known_indicators(session, round_id)}
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            raise InvalidParameter(
+                "indicator",
+                f"unknown indicator(s) {', '.join(unknown)}; list them with "
+                "GET /api/v1/indicators?round=...",
+                unknown,
+            )
+    return IndicatorFilter(
+        round_id,
+        level,
+        codes,
+        (population_type,) if population_type else None,
+        resolve_areas(session, pcode, name, level),
+        min_share,
     )

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 _SQL = """
 SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
        p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
-       CASE WHEN a.level < 2 THEN 'official_polygon'
+       CASE WHEN a.geom IS NULL THEN 'none'
+            WHEN a.level < 2 THEN 'official_polygon'
             WHEN %(approximate)s AND ab.geom IS NOT NULL THEN 'approximate_polygon'
             ELSE 'official_point' END AS geometry_kind,
        -- RFC 7946: counter-clockwise exterior rings
@@ -26,7 +27,8 @@ ORDER BY a.pcode
 
 
 def area_frame(session: Session, level: int, approximate: bool = False) -> gpd.GeoDataFrame:
-    """Areas of one level with geometry (baladiyas: points, or approximate polygons)."""
+    """Areas of one level with geometry (baladiyas: points, or approximate polygons;
+    muhallas: points, or none where DTM publishes no coordinates)."""
     frame = gpd.read_postgis(
         _SQL,
         session.connection(),
@@ -36,6 +38,8 @@ def area_frame(session: Session, level: int, approximate: bool = False) -> gpd.G
     # 6 decimals (about 0.1 m), rounded so that coordinates print short
     frame["geom"] = shapely.transform(frame["geom"].values, lambda xy: np.round(xy, 6))
     frame["geometry_quality"] = frame["geometry_kind"].map(
-        lambda k: "approximate" if k == "approximate_polygon" else "official"
+        lambda k: (
+            "approximate" if k == "approximate_polygon" else None if k == "none" else "official"
+        )
     )
     return frame

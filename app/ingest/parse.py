@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 
 import openpyxl
 
-from app.errors import DtmGeoError
-from app.loaders import dtm_r54
+from app.errors import DtmGeoError, LoadError
+from app.loaders import dtm_r39, dtm_r54
 from app.loaders.dtm_r54 import NATIONALITY_NAMES
 
 
@@ -155,6 +155,11 @@ def xlsx_datasets(data: bytes) -> dict[str, Iterable[dict]]:
     except Exception as exc:  # openpyxl raises several types for a file that is not xlsx
         raise LayoutError(f"not a readable XLSX workbook ({type(exc).__name__})") from None
     sheets = {name.strip().lower(): name for name in book.sheetnames}
+    if dtm_r39.is_baseline_workbook(book.sheetnames):
+        try:
+            return {"observations": _muhalla_baseline(book)}
+        finally:
+            book.close()
     if dtm_r54.BALADIYA_SHEET.strip().lower() in sheets:
         return _migrant_baseline(book, sheets)
     for name in book.sheetnames:
@@ -295,6 +300,48 @@ def _nationalities(book, sheet: str, header: dict[str, int]) -> list[dict]:
         if (pcode, nat) not in bad
     ]
     return sorted(rows + problems, key=lambda r: r["line"])
+
+
+def _muhalla_baseline(book) -> list[dict]:
+    """The IDP and returnee baseline workbook as DTM Libya publishes it (Round 39's layout:
+    sheet 'IDPs_Returnees', one row per muhalla): validated whole with the default data
+    set's reader, each muhalla's baladiya checked against the pcode prefix the other
+    muhallas of the same baladiya share. Rows are muhalla (level 3) observations."""
+    try:
+        read = dtm_r39.read_workbook(book, "workbook", None)
+    except LoadError as exc:
+        where = f"sheet '{dtm_r39.SHEET}'"
+        if exc.row is not None:
+            where += f", row {exc.row}"
+        if exc.field is not None:
+            where += f", column '{exc.field}'"
+        raise LayoutError(f"{where}: {exc.reason}") from None
+    cells = {
+        kind: _cells(
+            dtm_r39.SHEET,
+            {
+                "pcode": "Muhalla_pcode",
+                "round": "AssessmentRound",
+                "individuals": "IDP Indiv" if kind == "idp" else "Returnee Indiv",
+                "households": "IDP HH" if kind == "idp" else "Returnee HH",
+            },
+        )
+        for kind in ("idp", "returnee")
+    }
+    return [
+        {
+            "line": m.row,
+            "pcode": m.pcode,
+            "level": "3",
+            "round": str(read.round_number),
+            "population_type": kind,
+            "individuals": str(individuals),
+            "households": str(households),
+            CELLS: cells[kind],
+        }
+        for m in read.muhallas
+        for kind, (households, individuals) in m.counts.items()
+    ]
 
 
 def _idp_returnee_sheet(book, sheet: str) -> Iterator[dict] | None:

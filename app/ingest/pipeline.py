@@ -229,7 +229,7 @@ def _without_nul(row: dict, problems: list[dict]) -> dict:
 def _pcode_for(session, row, memo, problems) -> str:
     """The pcode of the row's `name` (at its `level` when given), or '' and a problem."""
     name = str(row["name"])
-    level = int(row["level"]) if re.fullmatch(r"[0-2]", str(row.get("level", ""))) else None
+    level = int(row["level"]) if re.fullmatch(r"[0-3]", str(row.get("level", ""))) else None
     if (name, level) not in memo:
         memo[(name, level)] = names.resolve(session, name, level)
     found = memo[(name, level)]

@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.errors import LoadError
-from app.loaders import boundaries, catalog, dtm_r54, event_flows, figures, populations
+from app.loaders import (
+    boundaries,
+    catalog,
+    dtm_r39,
+    dtm_r54,
+    event_flows,
+    figures,
+    populations,
+)
+from app.loaders.manifest import expected_sha256
 from app.loaders.sources import sha256
 from app.loaders.upsert import Counts, TableCounts, upsert
 from app.models import (
@@ -27,6 +36,7 @@ from app.models import (
     ApproximateBoundary,
     DatasetLoad,
     DataVersion,
+    Indicator,
     MigrantNationality,
     Observation,
     Population,
@@ -34,11 +44,13 @@ from app.models import (
     Region,
     Round,
 )
+from app.vocabulary import ADMIN_LEVELS
 
 LOCK_KEY = 0x44544D47454F  # advisory lock: one loader at a time per database
 SOURCE_FILES = [
     *boundaries.SOURCE_FILES,
     dtm_r54.FILE,
+    dtm_r39.FILE,
     *(f.path for f in figures.FILES),
     populations.FILE,
 ]
@@ -49,6 +61,7 @@ class LoadReport:
     counts: TableCounts = field(default_factory=TableCounts)
     data_version: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -66,7 +79,8 @@ class LoadReport:
             if self.changed
             else f"no changes: the database already holds this data (version {self.data_version})"
         )
-        return "\n".join([*lines, f"{verdict} ({self.seconds:.1f} s)"])
+        notes = [f"  note: {n}" for n in self.notes]
+        return "\n".join([*lines, *notes, f"{verdict} ({self.seconds:.1f} s)"])
 
 
 def load_default_data(
@@ -77,7 +91,7 @@ def load_default_data(
     if not data_dir.is_dir():
         raise LoadError(str(data_dir), "data directory not found: set DATA_DIR")
     staged = _read_all(data_dir, progress)
-    report = LoadReport()
+    report = LoadReport(notes=staged.pop("_notes"))
     with session_scope(url) as session:
         session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
         _write_all(session, staged, report.counts, progress)
@@ -91,23 +105,36 @@ def load_default_data(
 
 
 def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list[dict]]:
-    progress("[1/4] reading OCHA COD-AB boundaries and deriving approximate baladiya polygons")
+    progress("[1/5] reading OCHA COD-AB boundaries and deriving approximate baladiya polygons")
     staged = boundaries.boundary_rows(data_dir)
     levels = {a["pcode"]: a["level"] for a in staged["admin_areas"]}
     baladiyas = {p for p, level in levels.items() if level == 2}
     staged["admin_area_names"] += catalog.alternative_name_rows(set(levels))
     staged["rounds"], round_keys = catalog.round_rows()
 
-    progress("[2/4] reading the DTM Round 54 migrant dataset (XLSX)")
+    progress("[2/5] reading the DTM Round 54 migrant dataset (XLSX)")
     r54 = dtm_r54.r54_rows(data_dir, baladiyas)
     staged["admin_area_names"] += r54["admin_area_names"]
     staged["migrant_nationalities"] = r54["migrant_nationalities"]
 
-    progress("[3/4] reading published figures and population denominators")
+    progress("[3/5] reading the DTM Round 39 IDP and returnee workbook (XLSX), per muhalla")
+    r39, notes = _r39(data_dir, staged)
+    staged["_notes"] = notes
+    staged["admin_areas"] += r39["admin_areas"]
+    staged["admin_area_names"] += r39["admin_area_names"]
+
+    progress("[4/5] reading published figures and population denominators")
     regions = {r["pcode"] for r in staged["regions"]}
     figs = figures.figure_rows(data_dir, round_keys, levels, regions)
     staged["published_figures"] = figs["published_figures"]
-    staged["observations"] = r54["observations"] + figs["observations"]
+    # A dataset's own figures of a round and population type replace a transcription of
+    # the same (which stays a published figure): no total stored twice.
+    covered = {(o["round_code"], o["population_type"]) for o in r39["observations"]}
+    transcribed = [
+        o for o in figs["observations"] if (o["round_code"], o["population_type"]) not in covered
+    ]
+    staged["observations"] = r54["observations"] + r39["observations"] + transcribed
+    staged["indicators"] = r39["indicators"]
     staged["populations"] = populations.population_rows(data_dir, baladiyas)
     progress("      modelling Storm Daniel's flows from the published figures")
     staged["flows"] = event_flows.flow_rows(staged)
@@ -116,6 +143,25 @@ def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list
         for name in SOURCE_FILES
     ]
     return staged
+
+
+def _r39(data_dir: Path, staged: dict) -> tuple[dict[str, list[dict]], list[str]]:
+    areas = staged["admin_areas"]
+    baladiyas: dict[str, set[str]] = {a["pcode"]: set() for a in areas if a["level"] == 2}
+    for n in staged["admin_area_names"]:
+        if n["pcode"] in baladiyas:
+            baladiyas[n["pcode"]].add(n["match_key"])
+    regions = {a["pcode"]: a["region_pcode"] for a in areas if a["level"] == 2}
+    round_codes = {r["number"]: r["code"] for r in staged["rounds"] if r["number"]}
+    return dtm_r39.default_rows(
+        data_dir,
+        expected_sha256(dtm_r39.FILE),
+        baladiyas,
+        regions,
+        round_codes,
+        dtm_r54.muhalla_names(data_dir),
+        dtm_r54.PROVIDER,
+    )
 
 
 def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
@@ -130,7 +176,7 @@ def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
 
 
 def _write_all(session, staged, counts: TableCounts, progress) -> None:
-    progress("[4/4] writing to the database in one transaction")
+    progress("[5/5] writing to the database in one transaction")
     plan = [
         ("regions", Region, ["pcode"], staged["regions"]),
         *(
@@ -140,7 +186,7 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
                 ["pcode"],
                 [a for a in staged["admin_areas"] if a["level"] == level],
             )
-            for level in (0, 1, 2)
+            for level in ADMIN_LEVELS
         ),
         (
             "approximate_boundaries",
@@ -167,6 +213,7 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
         ),
         ("migrant_nationalities", MigrantNationality, ["round_id", "pcode", "nationality"]),
         ("published_figures", PublishedFigure, ["dataset", "row_number"]),
+        ("indicators", Indicator, ["round_id", "pcode", "population_type", "indicator"]),
     ]
     for table, model, key in linked:
         rows = _with_round_ids(session, staged[table])

@@ -167,3 +167,42 @@ def _nationalities(frame: pd.DataFrame, known: set[str]) -> list[dict]:
         }
         for (pcode, nationality, provider), n in sorted(totals.items())
     ]
+
+
+MUHALLA_SHEET = "Muhalla Main"
+MUHALLA_HEADER_ROW = 2
+
+
+def muhalla_names(data_dir: Path) -> dict[str, tuple[str, str]]:
+    """{muhalla pcode: (English, Arabic name)} as Round 54's `Muhalla Main` spells them,
+    for reconciling with other rounds' muhallas (app.loaders.dtm_r39)."""
+    import openpyxl
+
+    path = data_dir / FILE
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise LoadError(FILE, f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    try:
+        if MUHALLA_SHEET not in book.sheetnames:
+            raise LoadError(FILE, f"expected a sheet named '{MUHALLA_SHEET}'")
+        rows = book[MUHALLA_SHEET].iter_rows(min_row=MUHALLA_HEADER_ROW, values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows)]
+        wanted = ("Muhalla_pcode", "ADM4_Muhalla_EN", "ADM4_Muhalla_AR")
+        for column in wanted:
+            if column not in header:
+                raise LoadError(
+                    f"{FILE} [{MUHALLA_SHEET}]",
+                    f"expected column '{column}'",
+                    row=MUHALLA_HEADER_ROW,
+                    field=column,
+                )
+        at = [header.index(c) for c in wanted]
+        names = {}
+        for values in rows:
+            pcode = str(values[at[0]] or "").strip()
+            if pcode:
+                names[pcode] = tuple(str(values[i] or "").strip() for i in at[1:])
+        return names
+    finally:
+        book.close()

@@ -33,3 +33,12 @@ def check_data_dir(data_dir: Path, manifest: Path = MANIFEST) -> list[FileCheck]
             status = "ok"
         checks.append(FileCheck(row["path"], status, row["licence"]))
     return checks
+
+
+def expected_sha256(path: str, manifest: Path = MANIFEST) -> str | None:
+    """The manifest's SHA-256 of a file (relative to the data directory), if listed."""
+    with manifest.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["path"] == path:
+                return row["sha256"]
+    return None

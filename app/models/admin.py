@@ -36,10 +36,13 @@ class Region(Base):
 
 
 class AdminArea(Base):
-    """Country (level 0), mantika (1) or baladiya (2), with its official geometry.
+    """Country (level 0), mantika (1), baladiya (2) or muhalla (3), with its official
+    geometry.
 
     Official geometry is a polygon for the country and mantikas and a point for the
-    baladiyas, because OCHA publishes that level only as points.
+    baladiyas, because OCHA publishes that level only as points. Muhallas are DTM's
+    communities: a point where DTM gives coordinates, else no geometry at all (never an
+    invented location); OCHA has no such level, so their OCHA pcode and level are empty.
     """
 
     __tablename__ = "admin_areas"
@@ -48,20 +51,26 @@ class AdminArea(Base):
     level: Mapped[int] = mapped_column(SmallInteger)
     parent_pcode: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.pcode"))
     region_pcode: Mapped[str | None] = mapped_column(ForeignKey("regions.pcode"))
-    ocha_pcode: Mapped[str] = mapped_column(String(10), comment="pcode as OCHA's COD spells it")
-    ocha_level: Mapped[int] = mapped_column(SmallInteger, comment="OCHA COD admin level")
+    ocha_pcode: Mapped[str | None] = mapped_column(
+        String(10), comment="pcode as OCHA's COD spells it"
+    )
+    ocha_level: Mapped[int | None] = mapped_column(SmallInteger, comment="OCHA COD admin level")
     name_en: Mapped[str] = mapped_column(Text)
     name_ar: Mapped[str] = mapped_column(Text)
-    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False)
+    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True)
     geom_source: Mapped[str] = mapped_column(Text)
     valid_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
         CheckConstraint(in_list("level", ADMIN_LEVELS), name="level"),
+        CheckConstraint("geom IS NOT NULL OR level = 3", name="geom_unless_muhalla"),
+        CheckConstraint("(level = 3) = (ocha_pcode IS NULL)", name="no_ocha_pcode_for_muhalla"),
+        CheckConstraint("(level = 3) = (ocha_level IS NULL)", name="no_ocha_level_for_muhalla"),
         CheckConstraint("(level = 0) = (parent_pcode IS NULL)", name="parent_unless_country"),
         CheckConstraint("(level = 0) = (region_pcode IS NULL)", name="region_unless_country"),
         CheckConstraint(
-            "(level = 2) = (GeometryType(geom) = 'POINT')", name="points_only_for_baladiya"
+            "(level IN (2, 3)) = (GeometryType(geom) = 'POINT')",
+            name="points_only_for_baladiya_muhalla",
         ),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
         Index("ix_admin_areas_geom", "geom", postgresql_using="gist"),

@@ -187,3 +187,45 @@ class DataVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class Indicator(Base):
+    """One published indicator of an area in a round (a shelter setting's households, a
+    reason for leaving, a priority need, a service's availability...), with its unit.
+
+    `unit` says how it may be summed up the hierarchy (app.services.indicators): `households`
+    and `individuals` add up; `flag` (1 yes, 0 no) and `rank` (1st, 2nd, 3rd priority) are
+    counted as a share of the areas below that report them."""
+
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode"))
+    population_type: Mapped[str | None] = mapped_column(String(10))
+    topic: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str] = mapped_column(Text)
+    value: Mapped[Decimal | None] = mapped_column(Numeric)
+    text_value: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    quality: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id",
+            "pcode",
+            "population_type",
+            "indicator",
+            name="uq_indicators_natural_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+        CheckConstraint(in_list("quality", QUALITIES), name="quality"),
+        CheckConstraint(
+            in_list("unit", ("households", "individuals", "flag", "percent", "count", "text")),
+            name="unit",
+        ),
+        CheckConstraint("value IS NULL OR value >= 0", name="value_non_negative"),
+        CheckConstraint("value IS NOT NULL OR text_value IS NOT NULL", name="has_value"),
+        Index("ix_indicators_indicator_round", "indicator", "round_id"),
+    )

@@ -19,7 +19,8 @@ WITH chosen AS (
            r.name_en AS region_name_en,
            CASE WHEN a.level = 2 AND :geometry = 'approximate' AND ab.geom IS NOT NULL
                 THEN ab.geom ELSE a.geom END AS geom,
-           CASE WHEN a.level < 2 THEN 'official_polygon'
+           CASE WHEN a.geom IS NULL THEN 'none'
+                WHEN a.level < 2 THEN 'official_polygon'
                 WHEN :geometry = 'approximate' AND ab.geom IS NOT NULL THEN 'approximate_polygon'
                 ELSE 'official_point' END AS geometry_kind,
            ST_X(ST_PointOnSurface(a.geom)) AS lon, ST_Y(ST_PointOnSurface(a.geom)) AS lat
@@ -35,14 +36,15 @@ WITH chosen AS (
 
 _PROPERTIES = """
     'pcode', pcode, 'level', level,
-    'level_name', CASE level WHEN 0 THEN 'country' WHEN 1 THEN 'mantika' ELSE 'baladiya' END,
+    'level_name', CASE level WHEN 0 THEN 'country' WHEN 1 THEN 'mantika' WHEN 2 THEN 'baladiya'
+                             ELSE 'muhalla' END,
     'name_en', name_en, 'name_ar', name_ar, 'parent_pcode', parent_pcode,
     'parent_name_en', parent_name_en, 'parent_name_ar', parent_name_ar,
     'region_pcode', region_pcode, 'region_name_en', region_name_en,
     'ocha_pcode', ocha_pcode, 'ocha_level', ocha_level,
     'geometry_kind', geometry_kind,
-    'geometry_quality', CASE WHEN geometry_kind = 'approximate_polygon'
-                             THEN 'approximate' ELSE 'official' END
+    'geometry_quality', CASE WHEN geometry_kind = 'approximate_polygon' THEN 'approximate'
+                             WHEN geometry_kind = 'none' THEN NULL ELSE 'official' END
 """
 
 

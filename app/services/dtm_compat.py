@@ -80,7 +80,8 @@ def _selectors(session: Session, q: CompatQuery) -> list[set[str]]:
 
 
 def records(session: Session, q: CompatQuery, level: int, version: int) -> list[dict]:
-    """DTM API records at admin `level` (0, 1 or 2) for API `version` (2 or 3)."""
+    """DTM API records at admin `level` (0, 1 or 2; 3, the muhalla, is this service's
+    addition) for API `version` (2 or 3)."""
     if not is_libya(q):
         return []
     selected = _selectors(session, q)
@@ -107,7 +108,7 @@ def records(session: Session, q: CompatQuery, level: int, version: int) -> list[
 
 
 def _admin_pcodes(row: dict) -> set[str]:
-    return {row["pcode"], row["parent_pcode"] or ""}
+    return {row["pcode"], row["parent_pcode"] or "", row.get("grandparent_pcode") or ""}
 
 
 def _record(row: dict, level: int, version: int) -> dict:
@@ -124,6 +125,15 @@ def _record(row: dict, level: int, version: int) -> dict:
             admin1Pcode=row["parent_pcode"],
             admin2Name=row["name_en"],
             admin2Pcode=row["pcode"],
+        )
+    if level == 3:
+        record.update(
+            admin1Name=row["grandparent_name_en"],
+            admin1Pcode=row["grandparent_pcode"],
+            admin2Name=row["parent_name_en"],
+            admin2Pcode=row["parent_pcode"],
+            admin3Name=row["name_en"],
+            admin3Pcode=row["pcode"],
         )
     record.update(
         numPresentIdpInd=row["individuals"],

@@ -52,10 +52,11 @@ class FlowFilter:
 _ANCESTORS = """
 anc AS (
     SELECT a.pcode, a.level,
-           CASE WHEN a.level = 2 THEN a.pcode END AS l2,
-           CASE a.level WHEN 2 THEN a.parent_pcode WHEN 1 THEN a.pcode END AS l1,
-           CASE a.level WHEN 0 THEN a.pcode WHEN 1 THEN a.parent_pcode
-                ELSE p.parent_pcode END AS l0
+           CASE WHEN a.level = 3 THEN a.pcode END AS l3,
+           CASE a.level WHEN 3 THEN a.parent_pcode WHEN 2 THEN a.pcode END AS l2,
+           CASE a.level WHEN 3 THEN p.parent_pcode WHEN 2 THEN a.parent_pcode
+                WHEN 1 THEN a.pcode END AS l1,
+           CASE a.level WHEN 0 THEN a.pcode ELSE 'LBY' END AS l0
     FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
 )"""
 
@@ -63,7 +64,7 @@ anc AS (
 def _at(alias: str, level_param: str) -> str:
     return (
         f"COALESCE(CASE CAST(:{level_param} AS int) WHEN 0 THEN {alias}.l0 WHEN 1 THEN {alias}.l1 "
-        f"WHEN 2 THEN {alias}.l2 END, {alias}.pcode)"
+        f"WHEN 2 THEN {alias}.l2 WHEN 3 THEN {alias}.l3 END, {alias}.pcode)"
     )
 
 
@@ -76,9 +77,9 @@ base AS (
     SELECT f.round_id, f.population_type,
            {_at("oa", "origin_level")} AS origin, {_at("da", "destination_level")} AS destination,
            f.individuals, f.households, f.quality, f.source, f.source_url,
-           (:any_origin OR ARRAY[oa.l0, oa.l1, oa.l2]::text[] && CAST(:origins AS text[]))
+           (:any_origin OR ARRAY[oa.l0, oa.l1, oa.l2, oa.l3]::text[] && CAST(:origins AS text[]))
            AND (:any_destination
-                OR ARRAY[da.l0, da.l1, da.l2]::text[] && CAST(:destinations AS text[]))
+                OR ARRAY[da.l0, da.l1, da.l2, da.l3]::text[] && CAST(:destinations AS text[]))
                AS selected
     FROM flows f
     JOIN anc oa ON oa.pcode = f.origin_pcode
@@ -158,7 +159,8 @@ FROM sides s
 JOIN rounds r ON r.id = s.round_id
 JOIN anc x ON x.pcode = s.pcode
 JOIN admin_areas a ON a.pcode = s.pcode
-WHERE (CAST(:areas AS text[]) IS NULL OR ARRAY[x.l0, x.l1, x.l2]::text[] && CAST(:areas AS text[]))
+WHERE (CAST(:areas AS text[]) IS NULL
+       OR ARRAY[x.l0, x.l1, x.l2, x.l3]::text[] && CAST(:areas AS text[]))
 GROUP BY r.code, s.population_type, s.pcode, a.level, a.name_en, a.name_ar
 ORDER BY r.code, s.population_type, s.pcode
 """

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from app.vocabulary import PLURAL
 
-LEVEL_PREFIX = {0: "admin0", 1: "admin1", 2: "admin2"}
+LEVEL_PREFIX = {0: "admin0", 1: "admin1", 2: "admin2", 3: "admin3"}
 
 # column -> HXL hashtag (HDX conventions; Arabic names carry +i_ar)
 HXL = {
@@ -22,6 +22,9 @@ HXL = {
     "admin2_pcode": "#adm2+code",
     "admin2_name_en": "#adm2+name+i_en",
     "admin2_name_ar": "#adm2+name+i_ar",
+    "admin3_pcode": "#adm3+code",
+    "admin3_name_en": "#adm3+name+i_en",
+    "admin3_name_ar": "#adm3+name+i_ar",
     "displacement_reason": "#cause+displacement",
     "idps": "#affected+idps",
     "idp_households": "#affected+idps+hh",
@@ -43,7 +46,7 @@ _WORST = {"published": 0, "modelled": 1, "synthetic": 2}
 
 
 def area_columns(row: dict) -> dict:
-    """The area of a row as DTM-named columns (admin0/1/2 pcode and names)."""
+    """The area of a row as DTM-named columns (admin0/1/2/3 pcode and names)."""
     level = row["level"]
     out = {"admin0_pcode": "LBY"}
     if level == 1:
@@ -58,6 +61,18 @@ def area_columns(row: dict) -> dict:
             admin2_pcode=row["pcode"],
             admin2_name_en=row["name_en"],
             admin2_name_ar=row["name_ar"],
+        )
+    if level == 3:
+        out.update(
+            admin1_pcode=row["grandparent_pcode"],
+            admin1_name_en=row["grandparent_name_en"],
+            admin1_name_ar=row["grandparent_name_ar"],
+            admin2_pcode=row["parent_pcode"],
+            admin2_name_en=row["parent_name_en"],
+            admin2_name_ar=row["parent_name_ar"],
+            admin3_pcode=row["pcode"],
+            admin3_name_en=row["name_en"],
+            admin3_name_ar=row["name_ar"],
         )
     return out
 
@@ -138,8 +153,10 @@ def _present_columns(rows: list[dict], level: int) -> set[str]:
     }
     if level >= 1:
         present |= {"admin1_pcode", "admin1_name_en", "admin1_name_ar"}
-    if level == 2:
+    if level >= 2:
         present |= {"admin2_pcode", "admin2_name_en", "admin2_name_ar"}
+    if level == 3:
+        present |= {"admin3_pcode", "admin3_name_en", "admin3_name_ar"}
     for row in rows:
         present |= {k for k in row if k in HXL}
     return present

@@ -1,6 +1,6 @@
 """Roll figures up the admin hierarchy without double counting.
 
-Figures may be stored at any level (a national total, mantika figures, baladiya
+Figures may be stored at any level (a national total, mantika, baladiya or muhalla
 figures). The value of an area is its own stored figure when there is one, otherwise
 the sum of its children's values, recursively. So a published national total is never
 added to the baladiya figures it already includes, and an area with no stored figure of
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 def rollup_sql(
     leaf_sql: str, dims: Sequence[str], measures: Sequence[str], optional: Sequence[str]
 ) -> str:
-    """CTEs `leaf`, `l2`, `l1`, `l0` over `leaf_sql`; each `lN` holds level-N values.
+    """CTEs `leaf`, `l3`, `l2`, `l1`, `l0` over `leaf_sql`; each `lN` holds level-N values.
 
     `leaf_sql` must select: id, level, pcode, parent_pcode, quality, the dims and measures.
     Stored rows sharing an area and dims (figures by reason with the reason collapsed)
@@ -50,22 +50,29 @@ def rollup_sql(
     FROM leaf s WHERE s.level = {n}
     GROUP BY {keys}, {stored_dims}"""
 
-    def level(n: int, child: str, parent_expr: str) -> str:
+    def level(n: int, child: str, parent_expr: str, keep_parent: bool = False) -> str:
+        # a baladiya summed from its muhallas keeps its own parent (for the mantika step)
+        grand = ", g.parent_pcode" if keep_parent else ""
+        join = f" JOIN admin_areas g ON g.pcode = {parent_expr}" if keep_parent else ""
+        group = "1, 2" if keep_parent else "1"
+        keys = "s.pcode, s.parent_pcode" if keep_parent else "s.pcode"
         return f"""
-l{n} AS ({stored(n)}
+l{n} AS ({stored(n, keys)}
     UNION ALL
-    SELECT {parent_expr} AS pcode, {stored_dims}, {summed},
+    SELECT {parent_expr} AS pcode{grand}, {stored_dims}, {summed},
            {worst_quality} AS quality, array_cat_agg(s.ids) AS ids,
            bool_and(s.complete) AND count(*) = (
                SELECT count(*) FROM admin_areas c WHERE c.parent_pcode = {parent_expr}
            ) AS complete
-    FROM {child} s
+    FROM {child} s{join}
     WHERE NOT EXISTS (
         SELECT 1 FROM leaf d WHERE d.level = {n} AND d.pcode = {parent_expr} AND {same_dims})
-    GROUP BY 1, {stored_dims}
+    GROUP BY {group}, {stored_dims}
 )"""
 
     return f"""
 leaf AS ({leaf_sql}),
-l2 AS ({stored(2, "s.pcode, s.parent_pcode")}
-),{level(1, "l2", "s.parent_pcode")},{level(0, "l1", "'LBY'")}"""
+l3 AS ({stored(3, "s.pcode, s.parent_pcode")}
+),{level(2, "l3", "s.parent_pcode", keep_parent=True)},{level(1, "l2", "s.parent_pcode")},{
+        level(0, "l1", "'LBY'")
+    }"""

@@ -103,8 +103,10 @@ def _read_inputs(session, level, round_id, population_type, metric, base_round_i
     frame = area_frame(session, level, approximate=approximate)
     frame = frame.set_index("pcode", drop=False)
     frame.index.name = None
-    no_data = tuple(sorted(set(frame.index) - set(values)))
-    frame = frame.loc[[p for p in frame.index if p in values]]
+    # muhallas without published coordinates have no location to analyse: no data
+    located = set(frame.index[frame.geometry.notna()])
+    no_data = tuple(sorted(set(frame.index) - (set(values) & located)))
+    frame = frame.loc[[p for p in frame.index if p in values and p in located]]
     if len(frame) < MIN_UNITS:
         raise InvalidParameter(
             "round",

@@ -79,6 +79,8 @@ class Collection:
     # where a feature's geometry comes from: the encoded area geometries of this kind,
     # joined by pcode (app.geo.encoded), or None for geometry built by the source's SQL
     geometry_kind: str | None = "official"
+    # vector tiles: the lowest zoom that draws the layer (muhallas only close up)
+    min_zoom: int = 0
 
 
 _AREA_PROPS = ("pcode", "name_en", "name_ar", "parent_pcode", "region_pcode")
@@ -140,6 +142,33 @@ COLLECTIONS = {
             "Point",
             stats=True,
             level=2,
+        ),
+        Collection(
+            "muhallas",
+            "Muhallas (DTM admin 3), official points",
+            "The 663 muhallas (communities) of DTM Libya's Round 39 as IOM DTM publishes them: "
+            "points where the workbook gives coordinates; the 19 without coordinates have no "
+            "geometry (never an invented location). OCHA's COD has no such level. "
+            f"{DTM} {COD_AB}",
+            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, "
+            "CASE WHEN a.geom IS NULL THEN 'none' ELSE 'official' END AS geometry_quality, "
+            "a.geom FROM admin_areas a WHERE a.level = 3",
+            (*_AREA_PROPS, "geometry_quality"),
+            "Point",
+            min_zoom=8,
+        ),
+        Collection(
+            "stats-admin3",
+            "DTM figures by muhalla (points)",
+            "Published IDP, returnee and migrant counts for each muhalla in a round "
+            "(`round`, default the latest round with muhalla figures); muhallas without "
+            f"coordinates have no geometry. {DTM} {COD_AB}",
+            _stats_source(3),
+            (*_AREA_PROPS, *_STATS_PROPS),
+            "Point",
+            stats=True,
+            level=3,
+            min_zoom=8,
         ),
         Collection(
             "hotspots",
@@ -487,6 +516,8 @@ TILE_LAYERS = (
     "baladiyas-approximate",
     "stats-admin1",
     "stats-admin2",
+    "muhallas",
+    "stats-admin3",
     "hotspots",
     "flows",
 )
@@ -497,7 +528,10 @@ EXTENT = 4096
 def tile(
     session: Session, collection: Collection, z: int, x: int, y: int, round_code: str | None
 ) -> bytes:
-    """One Mapbox vector tile (WebMercatorQuad), geometry simplified to the zoom."""
+    """One Mapbox vector tile (WebMercatorQuad), geometry simplified to the zoom; empty
+    below the layer's lowest zoom (663 muhalla points are drawn only close up)."""
+    if z < collection.min_zoom:
+        return b""
     props = ", ".join(collection.properties)
     # a tile pixel at this zoom, in metres; simplify to half of it
     tolerance = 40075016.68557849 / (2**z) / EXTENT / 2

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.memo import Memo
 from app.services.hierarchy import rollup_sql
-from app.vocabulary import POPULATION_TYPES
+from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ SELECT r.code AS round_code, r.number AS round_number, r.kind AS round_kind,
        r.event_slug, r.reporting_date,
        a.level, a.pcode, a.name_en, a.name_ar,
        a.parent_pcode, p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
+       p.parent_pcode AS grandparent_pcode, gp.name_en AS grandparent_name_en,
+       gp.name_ar AS grandparent_name_ar,
        res.population_type, res.reason AS displacement_reason,
        res.individuals, res.households, res.males, res.females, res.quality,
        cardinality(res.ids) AS units, res.complete,
@@ -124,6 +126,7 @@ FROM l{level} res
 JOIN admin_areas a ON a.pcode = res.pcode
 JOIN rounds r ON r.id = res.round_id
 LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+LEFT JOIN admin_areas gp ON gp.pcode = p.parent_pcode
 LEFT JOIN pop_area pa ON pa.pcode = a.pcode
 CROSS JOIN LATERAL (
     -- the stored figures summed: index look-ups by id, never a scan per row
@@ -135,13 +138,13 @@ CROSS JOIN LATERAL (
     JOIN admin_areas x ON x.pcode = o.pcode
 ) stored
 WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-       OR 'LBY' = ANY(:areas))
+       OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))
 ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.population_type,
          res.reason NULLS FIRST
 """
 
 
-_SQL = {level: _stats_sql(level) for level in (0, 1, 2)}
+_SQL = {level: _stats_sql(level) for level in ADMIN_LEVELS}
 
 
 _ROWS = Memo(256)
@@ -222,7 +225,7 @@ ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.individuals DESC, res
 """
 
 
-_NATIONALITY_SQL = {level: _nationalities_sql(level) for level in (0, 1, 2)}
+_NATIONALITY_SQL = {level: _nationalities_sql(level) for level in ADMIN_LEVELS}
 
 
 def nationalities(session: Session, flt: StatsFilter) -> list[dict]:

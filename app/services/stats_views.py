@@ -72,7 +72,8 @@ def statistics_table(session: Session, flt: StatsFilter, page: Page) -> Result:
 _AREAS = """
 SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
        p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
-       CASE WHEN a.level < 2 THEN 'official_polygon'
+       CASE WHEN a.geom IS NULL THEN 'none'
+            WHEN a.level < 2 THEN 'official_polygon'
             WHEN :approximate AND ab.pcode IS NOT NULL THEN 'approximate_polygon'
             ELSE 'official_point' END AS geometry_kind
 FROM admin_areas a
@@ -124,7 +125,11 @@ def _map(session: Session, flt: StatsFilter, approximate: bool) -> Result:
     features = []
     for area in areas:
         area["geometry_quality"] = (
-            "approximate" if area["geometry_kind"] == "approximate_polygon" else "official"
+            "approximate"
+            if area["geometry_kind"] == "approximate_polygon"
+            else None
+            if area["geometry_kind"] == "none"
+            else "official"
         )
         found = figures.get(area["pcode"], {})
         counts = {k: found.get(k) for k in _COUNT_KEYS}

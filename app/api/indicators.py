@@ -1,0 +1,62 @@
+"""Published indicators of a round (shelter settings, reasons, needs, access to services)
+at a DTM level, as JSON or CSV with HXL tags."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.api import schemas, writers
+from app.api.caching import answer
+from app.api.deps import SessionDep
+from app.api.params import indicator_filter
+from app.api.rendered import Rendered
+from app.services import indicators
+from app.services.indicators import IndicatorFilter
+
+router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=schemas.READ_ERRORS)
+
+
+@router.get(
+    "/indicators",
+    summary="Published indicators (shelter, reasons, needs, services) by area",
+    description=(
+        "Indicators of a round at a DTM level: households and individuals summed (with "
+        "`share`: of the area's households or individuals of that population type, so "
+        "household-weighted), Yes/No answers as the share of reporting areas answering yes, "
+        "percentages and text only where published. `min_share` keeps the areas where the "
+        "requested indicators together exceed that share, e.g. IDP households in informal "
+        "camps or abandoned buildings. Without `indicator`, lists the round's indicators."
+    ),
+    responses={200: {"content": {"text/csv": schemas.CSV_CONTENT}}},
+)
+async def get_indicators(
+    request: Request,
+    session: SessionDep,
+    flt: Annotated[IndicatorFilter, Depends(indicator_filter)],
+    format: Annotated[
+        Literal["json", "csv"], Query(description="Output format.", examples=["csv"])
+    ] = "json",
+) -> Response:
+    def render() -> Rendered:
+        if not flt.indicators:
+            listed = indicators.known_indicators(session, flt.round_id)
+            return Rendered(writers.json_body({"data": listed, "meta": {}}), writers.JSON)
+        rows = indicators.indicator_values(session, flt)
+        if format == "csv":
+            columns = [c for c in indicators.COLUMNS if flt.min_share or c != "combined_share"]
+            return Rendered(
+                writers.csv_body(columns, rows, indicators.HXL),
+                writers.CSV,
+                {"Content-Disposition": 'attachment; filename="dtm-libya-indicators.csv"'},
+            )
+        meta = {
+            "level": flt.level,
+            "rounds": sorted({r["round_code"] for r in rows}),
+            "total": len(rows),
+            "notes": indicators.__doc__.split("\n\n", 1)[1].strip(),
+        }
+        return Rendered(writers.json_body({"data": rows, "meta": meta}), writers.JSON)
+
+    return await answer(request, session, render)
