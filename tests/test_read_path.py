@@ -322,3 +322,9 @@ def test_a_wrong_method_is_405_listing_every_allowed_one(client):
     assert {"GET", "PUT", "DELETE"} <= set(response.headers["allow"].split(", "))
     history = client.post("/api/v1/rounds/R54/history")  # not a dataset: no key asked
     assert history.status_code == 405 and "GET" in history.headers["allow"]
+
+
+def test_openapi_has_no_inline_definitions(client):
+    """Every reference points into the components (ReDoc cannot follow `#/$defs/...`)."""
+    text_ = client.get("/openapi.json").text
+    assert '"$defs"' not in text_ and "#/$defs/" not in text_

@@ -72,6 +72,7 @@ def _rewrite(spec: dict) -> dict:
             responses.setdefault("503", _problem("The database is unavailable"))
     _content_types(spec)
     _writes(spec)
+    _hoist_definitions(spec, schemas)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     return spec
@@ -135,3 +136,19 @@ def _writes(spec: dict) -> None:
                     responses.setdefault(status, _problem(description))
             elif path.startswith(("/api/v1/rounds/{code}", "/api/v1/submissions/")):
                 responses.setdefault("404", _problem("No such round or submission"))
+
+
+def _hoist_definitions(node, schemas: dict) -> None:
+    """Schemas written inline by pydantic carry their own `$defs`: move them to the
+    components and point their references there (ReDoc cannot follow `#/$defs/...`)."""
+    if isinstance(node, dict):
+        for name, schema in node.pop("$defs", {}).items():
+            schemas.setdefault(name, schema)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for value in list(node.values()):
+            _hoist_definitions(value, schemas)
+    elif isinstance(node, list):
+        for value in node:
+            _hoist_definitions(value, schemas)
