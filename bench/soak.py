@@ -3,10 +3,12 @@ connections on cached and distinct URLs with all workers.
 
 Usage: .venv/bin/python bench/soak.py [--minutes 10] [--cache-mb 64] [--seconds 60]
 
-1. One worker with RESPONSE_CACHE_BYTES = --cache-mb; wrk asks for the mantika layer with
-   a new `limit` each request (a new 280 KB answer each time, gzip accepted) for
-   --minutes; the worker's RSS is sampled every 30 s. The bound holds if RSS levels off
-   at the process's baseline plus the cache size.
+1. One worker, wrk asking for the mantika layer with a new `limit` each request (a new
+   280 KB answer each time, gzip accepted) for --minutes, RSS sampled as it goes: first
+   with no response cache (the process's baseline under this load: its libraries, the
+   values it remembers per data version, the answers in flight), then with
+   RESPONSE_CACHE_BYTES = --cache-mb. The bound holds if the second plateau lies within
+   the cache size of the first.
 2. --workers (default: cores) workers; wrk at 64 connections for --seconds on a cached URL,
    then on distinct URLs (stats of 100 baladiyas, a new `limit` each request).
 """
@@ -65,6 +67,40 @@ def _serve(url: str, workers: int, env: dict) -> tuple[subprocess.Popen, str]:
     return process, base
 
 
+def _rss_under_load(url: str, cache_mb: int, minutes: float) -> float:
+    """RSS of one worker with a cache of `cache_mb` under distinct mantika pages (gzip);
+    prints the samples and returns the mean of the second half (the plateau)."""
+    process, base = _serve(url, 1, {"RESPONSE_CACHE_BYTES": str(cache_mb * 1024 * 1024)})
+    path = "/ogc/collections/mantikas/items?limit="
+    samples = []
+    try:
+        warm(base + path + "1")
+        print(f"RSS, one worker, cache {cache_mb} MB, distinct mantika pages with gzip")
+        print(f"{'minute':>6} {'RSS MB':>8}")
+        print(f"{0:>6.1f} {_rss_mb(process.pid):>8.0f}", flush=True)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(LUA % path)
+        wrk = subprocess.Popen(
+            [ensure_wrk(), "-t2", "-c8", f"-d{int(minutes * 60)}s", "-H",
+             "Accept-Encoding: gzip", "-s", script.name, base],
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        started = time.monotonic()
+        while wrk.poll() is None:
+            time.sleep(min(30, minutes * 60 / 4))
+            samples.append(_rss_mb(process.pid))
+            print(f"{(time.monotonic() - started) / 60:>6.1f} {samples[-1]:>8.0f}", flush=True)
+        total = next((x for x in wrk.stdout.read().splitlines() if "requests in" in x), "")
+        os.unlink(script.name)
+        print(f"wrk: {total.strip()}", flush=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    late = samples[len(samples) // 2 :] or samples
+    return sum(late) / len(late)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
@@ -81,36 +117,15 @@ def main() -> None:
     url = database_up(settings)
     load_default_data(url, settings.data_dir)
 
-    env = {"RESPONSE_CACHE_BYTES": str(args.cache_mb * 1024 * 1024)}
-    process, base = _serve(url, 1, env)
-    path = "/ogc/collections/mantikas/items?limit="
-    try:
-        warm(base + path + "1")
-        baseline = _rss_mb(process.pid)
-        print(f"RSS, one worker, cache {args.cache_mb} MB, distinct mantika pages with gzip")
-        print(f"{'minute':>6} {'RSS MB':>8} {'requests':>9}")
-        print(f"{0:>6.1f} {baseline:>8.0f} {0:>9}", flush=True)
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(LUA % path)
-        wrk = subprocess.Popen(
-            [ensure_wrk(), "-t2", "-c8", f"-d{int(args.minutes * 60)}s", "-H",
-             "Accept-Encoding: gzip", "-s", script.name, base],
-            stdout=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        started = time.monotonic()
-        while wrk.poll() is None:
-            time.sleep(30)
-            minute = (time.monotonic() - started) / 60
-            print(f"{minute:>6.1f} {_rss_mb(process.pid):>8.0f}", flush=True)
-        out = wrk.stdout.read()
-        os.unlink(script.name)
-        total = next((line for line in out.splitlines() if "requests in" in line), "").strip()
-        print(f"wrk: {total}; final RSS {_rss_mb(process.pid):.0f} MB, baseline "
-              f"{baseline:.0f} MB, bound {baseline + args.cache_mb:.0f} MB")  # fmt: skip
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    plateaus = {}
+    for cache_mb in (0, args.cache_mb):
+        plateaus[cache_mb] = _rss_under_load(url, cache_mb, args.minutes)
+    grown = plateaus[args.cache_mb] - plateaus[0]
+    print(
+        f"plateau with no cache {plateaus[0]:.0f} MB, with {args.cache_mb} MB "
+        f"{plateaus[args.cache_mb]:.0f} MB: the cache holds {grown:.0f} MB of its "
+        f"{args.cache_mb} MB bound\n"
+    )
 
     process, base = _serve(url, args.workers, {})
     try:
