@@ -147,3 +147,42 @@ def start_tipg(url: str) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.1)
     return process, base
+
+
+# tipg serves these views of the same tables (schema tipg_bench, dropped afterwards)
+VIEWS = {
+    "mantikas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
+    "geom::geometry(MultiPolygon, 4326) AS geom FROM public.admin_areas "
+    "WHERE level = 1",
+    "baladiyas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
+    "geom::geometry(Point, 4326) AS geom FROM public.admin_areas WHERE level = 2",
+}
+
+
+@contextmanager
+def beside_tipg():
+    """The database up with the default data, and tipg serving views of its tables:
+    yields (database URL, tipg's base URL); stops tipg and drops its views afterwards."""
+    from sqlalchemy import text
+
+    from app.cli import database_up
+    from app.db import get_engine
+    from app.loaders.default_data import load_default_data
+    from app.settings import get_settings
+
+    settings = get_settings()
+    url = database_up(settings)
+    load_default_data(url, settings.data_dir)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE; CREATE SCHEMA tipg_bench"))
+        for name, sql in VIEWS.items():
+            conn.execute(text(f"CREATE VIEW tipg_bench.{name} AS {sql}"))
+    tipg, base = start_tipg(url)
+    try:
+        yield url, base
+    finally:
+        tipg.terminate()
+        tipg.wait(timeout=10)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE"))

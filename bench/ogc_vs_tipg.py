@@ -17,15 +17,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import drive, serve, start_tipg, warm  # noqa: E402
+from bench.common import beside_tipg, drive, serve, warm  # noqa: E402
 
-VIEWS = {
-    "mantikas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
-    "geom::geometry(MultiPolygon, 4326) AS geom FROM public.admin_areas "
-    "WHERE level = 1",
-    "baladiyas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
-    "geom::geometry(Point, 4326) AS geom FROM public.admin_areas WHERE level = 2",
-}
 # (label, DTM Geo path, tipg path)
 CASES = [
     (
@@ -56,52 +49,28 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    from sqlalchemy import text
-
-    from app.cli import database_up
-    from app.db import get_engine
-    from app.loaders.default_data import load_default_data
-    from app.settings import get_settings
-
-    settings = get_settings()
-    url = database_up(settings)
-    load_default_data(url, settings.data_dir)
-    engine = get_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE; CREATE SCHEMA tipg_bench"))
-        for name, sql in VIEWS.items():
-            conn.execute(text(f"CREATE VIEW tipg_bench.{name} AS {sql}"))
-    tipg, tipg_base = start_tipg(url)
-    try:
-        with serve(url) as ours:
-            print(
-                f"{'case':<22} {'server':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}  "
-                f"c={args.connections}, {args.seconds} s"
-            )
-            for label, our_path, tipg_path in CASES:
-                results = {}
-                for server, base, path in (
-                    ("tipg", tipg_base, tipg_path),
-                    ("dtm-geo", ours, our_path),
-                ):
-                    warm(base + path)
-                    results[server] = drive(base + path, args.connections, args.seconds)
-                    r = results[server]
-                    errors = f" ({r.errors} errors)" if r.errors else ""
-                    print(
-                        f"{label:<22} {server:<8} {r.rps:>8.0f} {r.p50_ms:>7.2f} "
-                        f"{r.p99_ms:>7.2f}{errors}",
-                        flush=True,
-                    )
-                ratio = results["dtm-geo"].rps / max(results["tipg"].rps, 1e-9)
+    with beside_tipg() as (url, tipg_base), serve(url) as ours:
+        print(
+            f"{'case':<22} {'server':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}  "
+            f"c={args.connections}, {args.seconds} s"
+        )
+        for label, our_path, tipg_path in CASES:
+            results = {}
+            for server, base, path in (
+                ("tipg", tipg_base, tipg_path),
+                ("dtm-geo", ours, our_path),
+            ):
+                warm(base + path)
+                results[server] = drive(base + path, args.connections, args.seconds)
+                r = results[server]
+                errors = f" ({r.errors} errors)" if r.errors else ""
                 print(
-                    f"{label:<22} ratio: DTM Geo serves {ratio:.1f}x tipg's requests/s", flush=True
+                    f"{label:<22} {server:<8} {r.rps:>8.0f} {r.p50_ms:>7.2f} "
+                    f"{r.p99_ms:>7.2f}{errors}",
+                    flush=True,
                 )
-    finally:
-        tipg.terminate()
-        tipg.wait(timeout=10)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE"))
+            ratio = results["dtm-geo"].rps / max(results["tipg"].rps, 1e-9)
+            print(f"{label:<22} ratio: DTM Geo serves {ratio:.1f}x tipg's requests/s", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import _ms, ensure_wrk, serve, start_tipg, warm  # noqa: E402
-from bench.ogc_vs_tipg import VIEWS  # noqa: E402
+from bench.common import _ms, beside_tipg, ensure_wrk, serve, warm  # noqa: E402
 
 # (label, DTM Geo path, tipg path or None, how a request varies: "limit" or "tile")
 CASES = [
@@ -142,27 +141,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run the cases whose label has this text")
     args = parser.parse_args()
 
-    from sqlalchemy import text
-
-    from app.cli import database_up
-    from app.db import get_engine
-    from app.loaders.default_data import load_default_data
-    from app.settings import get_settings
-
-    settings = get_settings()
-    url = database_up(settings)
-    load_default_data(url, settings.data_dir)
-    engine = get_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE; CREATE SCHEMA tipg_bench"))
-        for name, sql in VIEWS.items():
-            conn.execute(text(f"CREATE VIEW tipg_bench.{name} AS {sql}"))
-    tipg, tipg_base = start_tipg(url)
-    print(
-        f"{'case (a new URL each request)':<34} {'server':<14} {'req/s':>8} {'p50 ms':>7} "
-        f"{'p99 ms':>8}   c={args.connections}, {args.seconds} s"
-    )
-    try:
+    with beside_tipg() as (url, tipg_base):
+        print(
+            f"{'case (a new URL each request)':<34} {'server':<14} {'req/s':>8} {'p50 ms':>7} "
+            f"{'p99 ms':>8}   c={args.connections}, {args.seconds} s"
+        )
         with serve(url) as one, serve(url, workers=args.workers) as many:
             tipg_rates: dict[str, float] = {}
             for label, ours, theirs, _ in CASES:
@@ -187,11 +170,6 @@ def main() -> None:
                 r = drive_distinct(many, ours, args.connections, args.seconds)
                 ratio = f"  {r['rps'] / reference:.1f}x tipg" if reference else ""
                 _line(label, f"DTM Geo, {args.workers}", r, ratio)
-    finally:
-        tipg.terminate()
-        tipg.wait(timeout=10)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS tipg_bench CASCADE"))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,9 @@ class Entry:
     created: float = field(default_factory=time.monotonic)
 
 
-ENTRY_OVERHEAD = 512  # bytes an entry costs beyond its bodies and key (objects, headers)
+# Bytes an entry costs beyond its bodies and key: its objects and headers, and the page
+# rounding of its two large buffers (mmapped, see app.main), measured at ~6 KB an entry.
+ENTRY_OVERHEAD = 8192
 
 
 class ResponseCache:
