@@ -45,35 +45,20 @@ HXL = {
 _WORST = {"published": 0, "modelled": 1, "synthetic": 2}
 
 
+_ANCESTRY = ("", "parent_", "grandparent_")  # the row's own columns, then its ancestors'
+
+
 def area_columns(row: dict) -> dict:
-    """The area of a row as DTM-named columns (admin0/1/2/3 pcode and names)."""
-    level = row["level"]
+    """The area of a row as DTM-named columns: admin0 to its own level, pcode and names
+    (a muhalla row carries its baladiya as parent and its mantika as grandparent)."""
     out = {"admin0_pcode": "LBY"}
-    if level == 1:
-        out.update(
-            admin1_pcode=row["pcode"], admin1_name_en=row["name_en"], admin1_name_ar=row["name_ar"]
-        )
-    if level == 2:
-        out.update(
-            admin1_pcode=row["parent_pcode"],
-            admin1_name_en=row["parent_name_en"],
-            admin1_name_ar=row["parent_name_ar"],
-            admin2_pcode=row["pcode"],
-            admin2_name_en=row["name_en"],
-            admin2_name_ar=row["name_ar"],
-        )
-    if level == 3:
-        out.update(
-            admin1_pcode=row["grandparent_pcode"],
-            admin1_name_en=row["grandparent_name_en"],
-            admin1_name_ar=row["grandparent_name_ar"],
-            admin2_pcode=row["parent_pcode"],
-            admin2_name_en=row["parent_name_en"],
-            admin2_name_ar=row["parent_name_ar"],
-            admin3_pcode=row["pcode"],
-            admin3_name_en=row["name_en"],
-            admin3_name_ar=row["name_ar"],
-        )
+    for up, prefix in enumerate(_ANCESTRY):
+        level = row["level"] - up
+        if level < 1:
+            break
+        out[f"admin{level}_pcode"] = row[f"{prefix}pcode"]
+        out[f"admin{level}_name_en"] = row[f"{prefix}name_en"]
+        out[f"admin{level}_name_ar"] = row[f"{prefix}name_ar"]
     return out
 
 
