@@ -31,21 +31,26 @@ def timeouts(settings: Settings, write: bool = True) -> str:
     return " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in values.items())
 
 
+READ_POOL = 16  # connections a read engine keeps per process (and 4 more at a peak)
+
+
 @lru_cache(maxsize=8)
-def get_engine(url: str, options: str | None = None, pre_ping: bool = True) -> Engine:
+def get_engine(url: str, options: str | None = None, reads: bool = False) -> Engine:
     """One pooled engine per database URL (and session options) for the life of the process.
 
-    Without `options`, the environment's timeouts for writes and the CLI apply.
+    Without `options`, the environment's timeouts for writes and the CLI apply. `reads`:
+    the read API's engine (see `get_sessionmaker`): connections in autocommit from the
+    start, so a checkout and a return cost no isolation-level change, and a pool as large
+    as the requests a worker runs at once, so busy moments do not open and close overflow
+    connections.
     """
     if options is None:
         options = timeouts(get_settings())
-    engine = create_engine(
-        url,
-        pool_pre_ping=pre_ping,
-        pool_size=10,
-        max_overflow=10,
-        connect_args={"options": options},
-    )
+    pool = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+    if reads:
+        pool = {"pool_size": READ_POOL, "max_overflow": 4, "pool_pre_ping": False}
+        pool |= {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+    engine = create_engine(url, connect_args={"options": options}, **pool)
     event.listen(engine, "connect", _check_client)
     return engine
 
@@ -76,9 +81,7 @@ def get_sessionmaker(
     empties the pool, and the next request connects afresh. Each answer is built from
     values that each come from one statement, keyed by the data version (app.memo), so
     it needs no snapshot across statements. Saves two of a tile's three round trips."""
-    engine = get_engine(url, options, pre_ping=not reads)
-    if reads:
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    engine = get_engine(url, options, reads)
     return sessionmaker(
         bind=engine,
         expire_on_commit=False,
