@@ -495,7 +495,7 @@ def test_indicator_roll_up_sums_households_and_shares_flags(client):
     assert flag["aggregation"] == "share_of_areas" and flag["reported_areas"] == 663
     assert flag["value"] == round(flag["yes_areas"] / 663, 4)
     unknown = client.get("/api/v1/indicators?round=R39&indicator=nope")
-    assert unknown.status_code == 422 and "nope" in unknown.text
+    assert unknown.status_code == 404 and "nope" in unknown.text
     listed = client.get("/api/v1/indicators?round=R39").json()["data"]
     assert any(i["indicator"] == "water_network_available" for i in listed)
 

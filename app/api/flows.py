@@ -18,6 +18,7 @@ from app.api.params import (
     resolve_areas,
     resolve_rounds,
     split_list,
+    word_list,
 )
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
@@ -54,6 +55,7 @@ QualityFlowQuery = Annotated[
         description="published, modelled, synthetic (default: published and modelled; "
         "every flow says which).",
         examples=["published,modelled"],
+        json_schema_extra=word_list(QUALITIES),
     ),
 ]
 

@@ -111,9 +111,9 @@ def _filter(
     lang = lang or "cql2-text"
     if lang not in FILTER_LANGS:
         raise InvalidParameter("filter-lang", "expected cql2-text or cql2-json", lang)
+    filter_crs = _crs("filter-crs", crs)  # checked with or without a filter
     if text is None:
         return None, ()
-    filter_crs = _crs("filter-crs", crs)
     try:
         sql, params = cql2.to_sql(
             cql2.parse(text, lang),
@@ -155,8 +155,16 @@ def _check_names(request: Request, collection: ogc.Collection) -> None:
             )
 
 
-def _text(description: str, example: str, alias: str | None = None):
-    return Query(alias=alias, description=description, examples=[example])
+def _text(description: str, example: str, alias: str | None = None, one_of=None, pattern=None):
+    """A text parameter; `one_of` (values, or nothing: the default) or `pattern` describe it
+    in OpenAPI only, so a bad value still gets this module's 400 naming the parameter."""
+    if one_of:
+        pattern = "^(" + "|".join(re.escape(value) for value in one_of) + ")?$"
+    extra = {"pattern": pattern} if pattern else None
+    return Query(alias=alias, description=description, examples=[example], json_schema_extra=extra)
+
+
+CRS_NAMES = (*SHORT_CRS, *CRS_URIS)
 
 
 Bbox = Annotated[
@@ -168,16 +176,21 @@ BboxCrs = Annotated[
         "CRS of bbox: CRS84, EPSG:4326 (lat,lon) or EPSG:3857, or their URIs.",
         "CRS84",
         "bbox-crs",
+        CRS_NAMES,
     ),
 ]
-Crs = Annotated[str | None, _text("CRS of the output geometry (same choices).", "EPSG:3857")]
+Crs = Annotated[
+    str | None, _text("CRS of the output geometry (same choices).", "EPSG:3857", None, CRS_NAMES)
+]
 Limit = Annotated[
     str | None,
     _text(
-        f"Features per page, 1 to {MAX_LIMIT} (default 100; more is served as {MAX_LIMIT}).", "100"
+        f"Features per page, 1 to {MAX_LIMIT} (default 100; more is served as {MAX_LIMIT}).",
+        "100",
+        pattern=r"^[1-9][0-9]{0,8}$",
     ),
 ]
-Offset = Annotated[str | None, _text("Features to skip.", "0")]
+Offset = Annotated[str | None, _text("Features to skip.", "0", pattern=r"^(0|[1-9][0-9]{0,8})$")]
 Datetime = Annotated[
     str | None,
     _text(
@@ -191,7 +204,8 @@ Round = Annotated[
     _text("Round code for the statistics collections (default: the latest with figures).", "R54"),
 ]
 PopulationTypeParam = Annotated[
-    str | None, _text(f"{', '.join(POPULATION_TYPES)} (statistics, flows).", "migrant")
+    str | None,
+    _text(f"{', '.join(POPULATION_TYPES)} (statistics, flows).", "migrant", None, POPULATION_TYPES),
 ]
 Pcode = Annotated[
     str | None, _text("Features whose pcode property is this one (flows: either end).", "LY010102")
@@ -202,7 +216,12 @@ Area = Annotated[
 ]
 Format = Annotated[
     str | None,
-    _text("json (GeoJSON, default), csv (properties and WKT geometry) or html.", "csv"),
+    _text(
+        "json (GeoJSON, default), csv (properties and WKT geometry) or html.",
+        "csv",
+        None,
+        ("json", "geojson", "csv", "html"),
+    ),
 ]
 Filter = Annotated[
     str | None,
@@ -213,7 +232,7 @@ Filter = Annotated[
     ),
 ]
 FilterLang = Annotated[
-    str | None, _text("cql2-text (default) or cql2-json.", "cql2-text", "filter-lang")
+    str | None, _text("cql2-text (default) or cql2-json.", "cql2-text", "filter-lang", FILTER_LANGS)
 ]
 FilterCrs = Annotated[
     str | None,
@@ -221,6 +240,7 @@ FilterCrs = Annotated[
         "CRS of the filter's geometries (same choices as bbox-crs; default CRS84).",
         "CRS84",
         "filter-crs",
+        CRS_NAMES,
     ),
 ]
 ITEM_PARAMETERS = (

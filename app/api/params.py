@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
@@ -23,6 +24,19 @@ PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6}|LY\d{8})$"
 
 
 MAX_LIST = 200  # values in one list parameter: more than Libya has areas or rounds
+DATE_SCHEMA = {"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
+def words(allowed: tuple[str, ...]) -> dict:
+    """OpenAPI for a parameter taking one of `allowed`, or nothing (the default)."""
+    return {"pattern": f"^({'|'.join(allowed)})?$"}
+
+
+def word_list(allowed: tuple[str, ...]) -> dict:
+    """OpenAPI for a repeatable parameter whose values are comma-separated `allowed` words
+    (or nothing: the default). The parser also takes spaces around the commas."""
+    one = "|".join(allowed)
+    return {"items": {"type": "string", "pattern": f"^(({one})(,({one}))*)?$"}}
 
 
 def split_list(values: list[str] | None, parameter: str | None = None) -> list[str] | None:
@@ -124,6 +138,7 @@ PopulationTypeQuery = Annotated[
     Query(
         description="One or several of idp, returnee, migrant (default: all).",
         examples=["idp,migrant"],
+        json_schema_extra=word_list(POPULATION_TYPES),
     ),
 ]
 PcodeQuery = Annotated[
@@ -148,11 +163,12 @@ QualityQuery = Annotated[
         description="published (default), modelled, synthetic; non-published figures are only "
         "returned when asked for, and are always labelled.",
         examples=["published"],
+        json_schema_extra=word_list(QUALITIES),
     ),
 ]
 
 
-def stats_filter(
+def area_round_filter(
     session: SessionDep,
     level: Annotated[
         int,
@@ -173,25 +189,26 @@ def stats_filter(
     ] = None,
     date_from: Annotated[
         str | None,
-        Query(description="Earliest reporting date (YYYY-MM-DD).", examples=["2023-01-01"]),
+        Query(
+            description="Earliest reporting date (YYYY-MM-DD).",
+            examples=["2023-01-01"],
+            json_schema_extra=DATE_SCHEMA,
+        ),
     ] = None,
     date_to: Annotated[
         str | None,
-        Query(description="Latest reporting date (YYYY-MM-DD).", examples=["2024-12-31"]),
+        Query(
+            description="Latest reporting date (YYYY-MM-DD).",
+            examples=["2024-12-31"],
+            json_schema_extra=DATE_SCHEMA,
+        ),
     ] = None,
     population_type: PopulationTypeQuery = None,
     pcode: PcodeQuery = None,
     name: NameQuery = None,
-    reason: Annotated[
-        str | None,
-        Query(
-            max_length=100,
-            description=f"Only this displacement reason: {', '.join(DISPLACEMENT_REASONS)}.",
-            examples=["conflict"],
-        ),
-    ] = None,
     quality: QualityQuery = None,
 ) -> StatsFilter:
+    """Rounds, dates, areas, population types and qualities (every figure has them)."""
     if round_from and round_to and round_from > round_to:
         raise InvalidParameter(
             "round_from", f"{round_from} is after round_to {round_to}", round_from
@@ -203,11 +220,6 @@ def stats_filter(
         )
     types = choices("population_type", population_type, POPULATION_TYPES)
     qualities = choices("quality", quality, QUALITIES)
-    reason = (reason or "").strip().lower() or None
-    if reason is not None and reason not in DISPLACEMENT_REASONS:
-        raise InvalidParameter(
-            "reason", f"'{reason}' is not one of {', '.join(DISPLACEMENT_REASONS)}", reason
-        )
     return StatsFilter(
         level=level,
         round_ids=resolve_rounds(session, round),
@@ -217,10 +229,29 @@ def stats_filter(
         date_to=date_to,
         population_types=tuple(types or POPULATION_TYPES),
         areas=resolve_areas(session, pcode, name, level),
-        reason=reason,
-        any_reason=reason is None,
         qualities=tuple(qualities or ("published",)),
     )
+
+
+def stats_filter(
+    base: Annotated[StatsFilter, Depends(area_round_filter)],
+    reason: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description=f"Only this displacement reason: {', '.join(DISPLACEMENT_REASONS)}.",
+            examples=["conflict"],
+            json_schema_extra=words(DISPLACEMENT_REASONS),
+        ),
+    ] = None,
+) -> StatsFilter:
+    """`area_round_filter` and a displacement reason (figures of displaced people)."""
+    reason = (reason or "").strip().lower() or None
+    if reason is not None and reason not in DISPLACEMENT_REASONS:
+        raise InvalidParameter(
+            "reason", f"'{reason}' is not one of {', '.join(DISPLACEMENT_REASONS)}", reason
+        )
+    return replace(base, reason=reason, any_reason=reason is None)
 
 
 def indicator_filter(
@@ -232,7 +263,15 @@ def indicator_filter(
             examples=["in_informal_camp_setting_hh,abondoned_buildings_hh"],
         ),
     ] = None,
-    round: RoundQuery = None,
+    round: Annotated[
+        list[str] | None,
+        Query(
+            description="One round, by code or DTM round number (default: the latest with "
+            "indicators).",
+            examples=["R39"],
+            json_schema_extra={"maxItems": 1, "items": {"type": "string", "pattern": "^[^,]*$"}},
+        ),
+    ] = None,
     level: Annotated[
         int,
         Query(ge=0, le=3, description="0 country, 1 mantika, 2 baladiya, 3 muhalla.", examples=[2]),
@@ -262,11 +301,9 @@ def indicator_filter(
         known = {k["indicator"] for k in indicators.known_indicators(session, round_id)}
         unknown = sorted(set(codes) - known)
         if unknown:
-            raise InvalidParameter(
-                "indicator",
+            raise NotFound(
                 f"unknown indicator(s) {', '.join(unknown)}; list them with "
-                "GET /api/v1/indicators?round=...",
-                unknown,
+                "GET /api/v1/indicators?round=..."
             )
     return IndicatorFilter(
         round_id,

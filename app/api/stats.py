@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.api import schemas, writers
 from app.api.caching import answer, cached_response
 from app.api.deps import SessionDep
-from app.api.params import Page, RoundQuery, page_params, resolve_rounds, stats_filter
+from app.api.params import (
+    Page,
+    area_round_filter,
+    page_params,
+    resolve_rounds,
+    stats_filter,
+)
 from app.api.rendered import Rendered, links
 from app.errors import InvalidParameter
 from app.services import formats, stats_views
@@ -19,6 +25,8 @@ from app.vocabulary import GeometryChoice
 router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=schemas.READ_ERRORS)
 
 FilterDep = Annotated[StatsFilter, Depends(stats_filter)]
+MigrantFilterDep = Annotated[StatsFilter, Depends(area_round_filter)]  # no reason
+ONE_ROUND = r"^[^,\s]+$"  # a code or a number: the round parameter's lists are not taken here
 PageDep = Annotated[Page, Depends(page_params)]
 CSV_AND_GEOJSON = {
     200: {
@@ -133,16 +141,28 @@ def get_change(
     session: SessionDep,
     flt: FilterDep,
     from_round: Annotated[
-        list[str], Query(description="Earlier round (code or number).", examples=["R50"])
+        str,
+        Query(
+            max_length=64,
+            pattern=ONE_ROUND,
+            description="Earlier round (code or number).",
+            examples=["R50"],
+        ),
     ],
     to_round: Annotated[
-        list[str], Query(description="Later round (code or number).", examples=["R54"])
+        str,
+        Query(
+            max_length=64,
+            pattern=ONE_ROUND,
+            description="Later round (code or number).",
+            examples=["R54"],
+        ),
     ],
     top: Annotated[
         int, Query(ge=1, le=100, description="How many top movers.", examples=[10])
     ] = 10,
 ) -> Response:
-    before, after = resolve_rounds(session, from_round), resolve_rounds(session, to_round)
+    before, after = resolve_rounds(session, [from_round]), resolve_rounds(session, [to_round])
     for name, ids in (("from_round", before), ("to_round", after)):
         if ids is None or len(ids) != 1:
             raise InvalidParameter(name, "give exactly one round")
@@ -160,7 +180,7 @@ def get_change(
     responses={200: {"model": schemas.Nationalities}},
 )
 def get_nationalities(
-    request: Request, session: SessionDep, flt: FilterDep, page: PageDep, round: RoundQuery = None
+    request: Request, session: SessionDep, flt: MigrantFilterDep, page: PageDep
 ) -> Response:
     asked = request.query_params
     if "population_type" in asked and flt.population_types != ("migrant",):
