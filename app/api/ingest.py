@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from http import HTTPStatus
 from typing import Annotated, Literal
 
 import orjson
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.deps import KeyInfo, SessionDep, require
+from app.api.errors import problem
 from app.api.writes import run_write
 from app.ingest import parse, service
 from app.ingest.cancel import cancellable
@@ -51,7 +53,52 @@ IfMatch = Annotated[
 ]
 
 
+# The bodies are read by hand, after the key and size checks; declared here for clients.
+FILE_BODY = {
+    "required": True,
+    "content": {
+        XLSX: {"schema": {"type": "string", "format": "binary"}},
+        "text/csv": {"schema": {"type": "string", "description": "Long CSV, one figure a row"}},
+    },
+}
+_COLUMNS = sorted({column for spec in SPECS.values() for column in spec.columns})
+ROWS_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["source", "rows"],
+                "properties": {
+                    "source": {"type": "string", "minLength": 1, "maxLength": 500},
+                    "source_url": {
+                        "anyOf": [{"type": "string", "maxLength": 2000}, {"type": "null"}]
+                    },
+                    "quality": {"enum": list(QUALITIES), "default": "published"},
+                    "rows": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "description": "One row; its columns, by dataset, as in the README: "
+                            + ", ".join(_COLUMNS),
+                        },
+                    },
+                },
+            },
+            "example": {
+                "source": "IOM DTM Libya",
+                "quality": "published",
+                "rows": [{"pcode": "LY010102", "population_type": "idp", "individuals": 120}],
+            },
+        }
+    },
+}
+
+
 def _json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    if status >= 400:  # a refused write, with every row's problem: a problem document
+        extra = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail")}
+        return problem(status, body.get("detail", HTTPStatus(status).phrase), headers, **extra)
     return Response(dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
@@ -213,6 +260,7 @@ def _check_mode(mode: str, key: KeyInfo) -> None:
         415: {"description": "Wrong content type"},
         422: {"description": "Unreadable file or invalid rows"},
     },
+    openapi_extra={"requestBody": FILE_BODY},
 )
 async def post_file(
     request: Request,
@@ -296,6 +344,7 @@ register_url_convertor("dataset", _Dataset())
     "Every problem is reported at once (row, column, value, message) and nothing is written "
     "when any row fails.",
     responses={422: {"description": "Invalid rows"}, 412: {"description": "Stale If-Match"}},
+    openapi_extra={"requestBody": ROWS_BODY},
 )
 async def post_rows(
     request: Request,

@@ -27,6 +27,15 @@ class ProblemItem(_Open):
     input: Any | None = None
 
 
+class RowProblem(_Open):
+    """A refused write's problem with one value of its body or file."""
+
+    row: int | None = Field(default=None, description="Row (1 = the first data row).")
+    column: str | None = None
+    value: Any | None = None
+    message: str
+
+
 class Problem(_Open):
     """RFC 9457 problem details (`application/problem+json`)."""
 
@@ -34,8 +43,9 @@ class Problem(_Open):
     title: str = Field(description="The HTTP status phrase.")
     status: int
     detail: str = Field(description="What went wrong and what is expected, for people.")
-    errors: list[ProblemItem] | None = Field(
-        default=None, description="Each bad parameter, with what it expects."
+    errors: list[ProblemItem | RowProblem] | None = Field(
+        default=None,
+        description="Each bad parameter, with what it expects; or each bad row of a write.",
     )
     incident: str | None = Field(default=None, description="500 only: an id in the log.")
 
