@@ -71,6 +71,7 @@ def _rewrite(spec: dict) -> dict:
             )
             responses.setdefault("503", _problem("The database is unavailable"))
     _content_types(spec)
+    _no_nul(spec)
     _writes(spec)
     _hoist_definitions(spec, schemas)
     schemas.pop("HTTPValidationError", None)
@@ -109,6 +110,30 @@ def _content_types(spec: dict) -> None:
                     else {"type": "object"}
                 },
             )
+
+
+NO_NUL = "^[^\\u0000]*$"  # PostgreSQL text cannot hold NUL: such values are refused
+
+
+def _no_nul(spec: dict) -> None:
+    """Free-text parameters say they take no NUL character (app.api.errors refuses it)."""
+
+    def text_schemas(schema: dict):
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "string":
+                yield branch
+            elif branch.get("type") == "array":
+                yield from text_schemas(branch.get("items", {}))
+
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if any(k in schema for k in ("pattern", "enum", "format")):
+                    continue
+                for text in text_schemas(schema):
+                    if not any(k in text for k in ("pattern", "enum", "format")):
+                        text["pattern"] = NO_NUL
 
 
 _WRITE_ANSWERS = {
