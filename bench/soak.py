@@ -1,14 +1,16 @@
 """Memory and load over time: RSS under sustained distinct-URL gzip requests, and 64
 connections on cached and distinct URLs with all workers.
 
-Usage: .venv/bin/python bench/soak.py [--minutes 10] [--cache-mb 64] [--seconds 60]
+Usage: .venv/bin/python bench/soak.py [--minutes 10] [--baseline-minutes M] [--cache-mb 64]
+                                      [--seconds 60]
 
 1. One worker, wrk asking for the mantika layer with a new `limit` each request (a new
    280 KB answer each time, gzip accepted) for --minutes, RSS sampled as it goes: first
    with no response cache (the process's baseline under this load: its libraries, the
    values it remembers per data version, the answers in flight), then with
    RESPONSE_CACHE_BYTES = --cache-mb. The bound holds if the second plateau lies within
-   the cache size of the first.
+   the cache size of the first. With no cache nothing accumulates, so its run may be
+   shorter (--baseline-minutes, default --minutes).
 2. --workers (default: cores) workers; wrk at 64 connections for --seconds on a cached URL,
    then on distinct URLs (stats of 100 baladiyas, a new `limit` each request).
 """
@@ -104,6 +106,7 @@ def _rss_under_load(url: str, cache_mb: int, minutes: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--baseline-minutes", type=float, default=None)
     parser.add_argument("--cache-mb", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -118,8 +121,9 @@ def main() -> None:
     load_default_data(url, settings.data_dir)
 
     plateaus = {}
-    for cache_mb in (0, args.cache_mb):
-        plateaus[cache_mb] = _rss_under_load(url, cache_mb, args.minutes)
+    baseline_minutes = args.baseline_minutes or args.minutes
+    for cache_mb, minutes in ((0, baseline_minutes), (args.cache_mb, args.minutes)):
+        plateaus[cache_mb] = _rss_under_load(url, cache_mb, minutes)
     grown = plateaus[args.cache_mb] - plateaus[0]
     print(
         f"plateau with no cache {plateaus[0]:.0f} MB, with {args.cache_mb} MB "
