@@ -163,6 +163,8 @@ def test_every_problem_is_reported_at_once_and_nothing_is_written(client, keys, 
     ]
     response = post(client, keys, "T-BAD", rows)
     assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Unprocessable Entity"
     found = {(e["row"], e["column"]): e["message"] for e in response.json()["errors"]}
     assert "unknown pcode" in found[(2, "pcode")]
     assert "expected level 2" in found[(3, "pcode")]

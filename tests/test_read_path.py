@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import re
 from pathlib import Path
 
 import orjson
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.api.ingest import XLSX
 from app.errors import NotFound
 from app.geo import encoded
 from app.memo import Memo
@@ -252,6 +254,32 @@ def test_openapi_documents_answers_and_problems(client):
     documented = {p["name"] for p in items["parameters"]}
     assert {"bbox", "bbox-crs", "filter", "filter-lang", "limit", "datetime"} <= documented
     assert "400" in items["responses"] and "422" not in items["responses"]
+
+
+def test_openapi_states_what_parameters_and_bodies_take(client):
+    """What one parameter or body can state is in the schema (schemathesis generates from
+    it, and a schema-valid request must be accepted)."""
+    spec = client.get("/openapi.json").json()
+
+    def schema(path, name):
+        found = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == name]
+        return found[0]["schema"] if found else None
+
+    types = schema("/api/v1/stats", "population_type")["items"]["pattern"]
+    assert re.fullmatch(types, "idp,migrant") and not re.fullmatch(types, "idps")
+    reason = schema("/api/v1/stats", "reason")["pattern"]
+    assert re.fullmatch(reason, "conflict") and not re.fullmatch(reason, "boredom")
+    assert schema("/api/v1/stats", "date_from")["format"] == "date"
+    assert schema("/api/v1/nationalities", "reason") is None  # refused there: not offered
+    assert client.get("/api/v1/nationalities?reason=conflict").status_code == 422
+    name = schema("/api/v1/areas", "name")["anyOf"][0]["pattern"]
+    assert re.fullmatch(name, "Darnah") and not re.fullmatch(name, "Dar\x00nah")
+    crs = schema("/ogc/collections/{collection_id}/items", "crs")["pattern"]
+    assert re.fullmatch(crs, "EPSG:3857") and not re.fullmatch(crs, "EPSG:9999")
+    rows = spec["paths"]["/api/v1/rounds/{code}/{dataset}"]["post"]["requestBody"]
+    files = spec["paths"]["/api/v1/rounds/{code}/files"]["post"]["requestBody"]
+    assert rows["required"] and "rows" in rows["content"]["application/json"]["schema"]["required"]
+    assert files["required"] and {"text/csv", XLSX} <= set(files["content"])
 
 
 def _outage(app) -> None:
