@@ -16,10 +16,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from tests.chromium import make_driver
+from tests.chromium import make_driver, viewport
 
 DERNA = "LY010102"
 BENGHAZI, BENGHAZI_AT = "LY010304", [20.07, 32.12]
+LIBYA_EXTENT = (9.39, 19.51, 25.15, 33.17)  # COD-AB outline, west south east north
 
 
 @pytest.fixture(scope="module")
@@ -395,3 +396,35 @@ def test_search_finds_muhallas_and_still_derna_first(browser, live_server):
     assert len(browser.execute_script("return document.getElementById('area').dataset.pcode")) == 8
     search(browser, "Ghat (Ghat)")  # the muhalla, as the list offers it
     wait_for(browser, "document.getElementById('area').dataset.pcode.length === 10")
+
+
+# --- the whole country in view, the legend clear of it ----------------------------------------
+
+LAND_UNDER = """
+const m = window.dtmMap, c = m.getContainer().getBoundingClientRect();
+const r = arguments[0] ? document.getElementById('legend').getBoundingClientRect() : null;
+const w = r ? r.width : 280, h = r ? r.height : 200;
+const x = r ? r.left - c.left : (c.width - w) / 2, y = r ? r.top - c.top : (c.height - h) / 2;
+return m.queryRenderedFeatures([[x, y], [x + w, y + h]], {layers: ['land']}).length;
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_desktop_legend_leaves_all_of_libya_visible(browser, live_server, lang):
+    viewport(browser, 1280, 800)
+    try:
+        for query in (f"lang={lang}", f"lang={lang}&round=R39", f"lang={lang}&view=hotspots"):
+            open_page(browser, live_server, query)
+            wait_for(browser, "document.getElementById('legend').offsetHeight > 150")
+            idle(browser)
+            assert browser.execute_script("return innerWidth") == 1280
+            west, south, east, north = browser.execute_script(
+                "const b = window.dtmMap.getBounds();"
+                "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]"
+            )
+            w, s, e, n = LIBYA_EXTENT
+            assert west < w and south < s and east > e and north > n, query
+            assert browser.execute_script(LAND_UNDER, False) > 0  # land at the map's middle
+            assert browser.execute_script(LAND_UNDER, True) == 0, query  # none under the legend
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -21,6 +21,12 @@
   const MUHALLA_ZOOM = 8;
   const MUHALLA_MAX_RADIUS = 18;
   const EMPTY = { type: "FeatureCollection", features: [] };
+  const LIBYA = [[9.3, 19.4], [25.2, 33.3]];
+  // Libya's southern edge: the lowest latitude of the country (COD-AB outline, rounded
+  // down) in each half degree of longitude from 9.25°E. South-west of it lie Algeria,
+  // Niger and Chad, where the desktop legend can sit without covering the country.
+  const SOUTH_EDGE = { from: 9.25, step: 0.5, lat: [25.7, 24.6, 24.4, 24.3, 23.9, 23.4, 23.3, 23.2, 23.0, 22.6, 22.6,
+    22.8, 23.1, 23.3, 23.1, 22.8, 22.6, 22.3, 22.1, 21.9, 21.6, 21.4, 21.1, 20.9, 20.6, 20.4, 20.1, 19.8, 19.6, 19.5, 20.0, 20.0] };
   const I18N = window.DTM_I18N;
   const $ = (id) => document.getElementById(id);
 
@@ -254,7 +260,7 @@
           { id: "land", type: "fill", source: "mantikas", "source-layer": "mantikas", paint: { "fill-color": "#fbfaf7" } },
         ],
       },
-      bounds: [[9.3, 19.4], [25.2, 33.3]],
+      bounds: LIBYA,
       fitBoundsOptions: { padding: 20 },
       attributionControl: false,
       dragRotate: false,
@@ -264,6 +270,10 @@
     placeControls();
     popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, maxWidth: "260px" });
     window.dtmMap = map;
+    map.on("movestart", () => { if (!fitting) home = false; });
+    const refit = () => requestAnimationFrame(() => { if (home) fitLibya(); });
+    new ResizeObserver(refit).observe($("legend"));
+    new ResizeObserver(refit).observe(map.getContainer());
     return new Promise((resolve) => map.on("load", () => {
       map.addSource("stats", { type: "geojson", data: { type: "FeatureCollection", features: [] }, promoteId: "pcode" });
       map.addSource("flows", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
@@ -293,13 +303,68 @@
   }
 
   let controls = [];
-  function placeControls() {  // on the side away from the panel, mirrored in Arabic
-    if (!map) return;
+  function placeControls() {  // zoom on the side away from the panel, mirrored in Arabic;
+    if (!map) return;  // the scale bottom right, clear of the legend (bottom left in both)
     for (const c of controls) map.removeControl(c);
     const side = state.lang === "ar" ? "left" : "right";
     controls = [new maplibregl.NavigationControl({ showCompass: false }), new maplibregl.ScaleControl()];
     map.addControl(controls[0], "top-" + side);
-    map.addControl(controls[1], "bottom-" + side);
+    map.addControl(controls[1], "bottom-right");
+  }
+
+  // --- the whole country in view, clear of the legend -----------------------------------
+
+  let home = true, fitting = false;  // home: the camera is still the one fitLibya chose
+
+  function projector(cam, w, h) {  // screen x/y of lon/lat (and back) for a camera
+    const size = 512 * 2 ** cam.zoom, c = maplibregl.LngLat.convert(cam.center);
+    const mx = (lon) => ((lon + 180) / 360) * size;
+    const my = (lat) => (0.5 - Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / (2 * Math.PI)) * size;
+    return {
+      x: (lon) => w / 2 + mx(lon) - mx(c.lng),
+      y: (lat) => h / 2 + my(lat) - my(c.lat),
+      lon: (x) => ((x - w / 2 + mx(c.lng)) / size) * 360 - 180,
+    };
+  }
+
+  function legendCovers(cam, w, h, rect) {  // does the legend hide any of Libya?
+    const p = projector(cam, w, h);
+    const west = p.lon(rect.left), east = p.lon(rect.right);
+    let lowest = Infinity;  // the southernmost land under the legend's width
+    SOUTH_EDGE.lat.forEach((lat, i) => {
+      const a = SOUTH_EDGE.from + i * SOUTH_EDGE.step;
+      if (a < east && a + SOUTH_EDGE.step > west) lowest = Math.min(lowest, lat);
+    });
+    return lowest !== Infinity && p.y(lowest) > rect.top - 6;
+  }
+
+  // Fit Libya in the map; on a desktop, where the legend floats over the map's bottom-left
+  // corner, slide the country away from it (within the spare width) and, if that is not
+  // enough, shrink it from below, until the legend covers only Algeria, Niger or Chad.
+  function fitLibya() {
+    const box = map.getContainer(), legend = $("legend");
+    const w = box.clientWidth, h = box.clientHeight;
+    if (!w || !h) return;
+    const canvas = map.getCanvas();
+    if (canvas.clientWidth !== w || canvas.clientHeight !== h) map.resize();
+    const pad = { top: 20, bottom: 20, left: 20, right: 20 };
+    let cam = map.cameraForBounds(LIBYA, { padding: pad });
+    if (getComputedStyle(legend).position === "absolute" && legend.offsetHeight) {
+      const m = box.getBoundingClientRect(), l = legend.getBoundingClientRect();
+      const rect = { left: l.left - m.left, right: l.right - m.left, top: l.top - m.top };
+      search: for (let below = 0; below < h - 100; below += 8) {
+        const base = map.cameraForBounds(LIBYA, { padding: { ...pad, bottom: pad.bottom + below } });
+        const p = projector(base, w, h);
+        const spare = Math.max(0, w - pad.left - pad.right - (p.x(LIBYA[1][0]) - p.x(LIBYA[0][0])));
+        for (let shift = 0; shift <= spare + 8; shift += 8) {
+          const c = map.cameraForBounds(LIBYA, { padding: { ...pad, bottom: pad.bottom + below, left: pad.left + Math.min(shift, spare) } });
+          if (c && !legendCovers(c, w, h, rect)) { cam = c; break search; }
+        }
+      }
+    }
+    fitting = true;
+    map.jumpTo(cam);
+    fitting = false;
   }
 
   // topmost first, as queryRenderedFeatures answers
