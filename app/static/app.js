@@ -528,7 +528,7 @@
     const v = values.filter((x) => x != null);
     const lo = Math.min(...v), hi = Math.max(...v);
     const digits = state.measure === "per_1000" ? 1 : 0;
-    const ul = el("ul", { class: "classes" });
+    const ul = el("ul", { class: "classes cols" });
     const edges = [lo, ...cuts, hi];
     for (let i = 0; i < edges.length - 1; i++) {
       const colour = cuts.length ? (i === 0 ? VIRIDIS[0] : VIRIDIS[Math.round((i * (VIRIDIS.length - 1)) / cuts.length)]) : VIRIDIS[2];
