@@ -382,12 +382,17 @@ def test_rounds_without_muhallas_draw_none_and_fail_nothing(browser, live_server
     no_console_errors(browser)
 
 
-def test_search_finds_muhallas_and_still_derna_first(browser, live_server):
+def test_search_finds_muhallas_and_still_derna_first(browser, live_server, api):
+    count = {level: len(api(f"/api/v1/areas?level={level}")["data"]) for level in (1, 2, 3)}
+    options = "return document.querySelectorAll('#area-names option').length"
     open_page(browser, live_server)
-    wait_for(browser, "document.querySelectorAll('#area-names option').length > 700")
+    assert browser.execute_script(options) == count[1] + count[2]
     for query in ("Derna", "Darnah", "درنة"):  # the baladiya, not a muhalla or the mantika
         search(browser, query)
         wait_for(browser, f"document.getElementById('area').dataset.pcode === '{DERNA}'")
+        browser.find_element(By.CSS_SELECTOR, "#area .close").click()
+    # the muhallas' names arrived with the first search
+    assert browser.execute_script(options) == count[1] + count[2] + count[3]
     search(browser, "Abu Mansour")  # a muhalla of Derna
     wait_for(browser, "document.getElementById('area').dataset.pcode === 'LY01010201'")
     assert text(browser, "[data-testid=area-parent]") == "Derna (baladiya)"

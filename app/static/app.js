@@ -42,7 +42,7 @@
     hsMetric: params.get("metric") || "count",
     stormRound: STORM_ROUND,
   };
-  const data = { rounds: [], byCode: {}, national: {}, areas: [], stats: null, storm: null, muhallas: [] };
+  const data = { rounds: [], byCode: {}, national: {}, areas: [], stats: null, storm: null, open: null };
   const cache = new Map();
   let map, chart, popup;
 
@@ -184,6 +184,16 @@
 
   function fillDatalist() {
     $("area-names").replaceChildren(...data.areas.map((a) => el("option", { value: searchLabel(a) })));
+  }
+
+  // the 663 muhalla names (23 KB) only once someone searches, not with the first map
+  let muhallaNames = null;
+  function loadMuhallaNames() {
+    muhallaNames = muhallaNames || api("/api/v1/areas?level=3").then((l3) => {
+      data.areas = [...data.areas.filter((a) => a.level !== 3), ...l3.data];
+      fillDatalist();
+    }).catch(() => { muhallaNames = null; });
+    return muhallaNames;
   }
 
   function chooseDefaults() {
@@ -519,7 +529,7 @@
   }
 
   function zoomToMuhallas(largest) {
-    const open = state.area && state.area.length >= 8 ? data.areas.find((a) => a.pcode === state.area) : null;
+    const open = data.open && data.open.pcode === state.area && data.open.level >= 2 ? data.open : null;
     const at = open && open.lon != null ? [open.lon, open.lat] : largest ? largest.geometry.coordinates : map.getCenter();
     map.easeTo({ center: at, zoom: Math.max(map.getZoom(), MUHALLA_ZOOM + 1.5) });
   }
@@ -563,6 +573,7 @@
       ]);
     } catch (err) { box.hidden = false; box.textContent = t("error", { msg: err.message }); return; }
     if (state.area !== pcode) return;
+    data.open = area;
     const props = (figures.features.find((f) => f.properties.pcode === pcode) || { properties: {} }).properties;
     const nats = data.byCode[state.round] && (data.byCode[state.round].population_types || []).includes("migrant") && area.level > 0
       ? await api(`/api/v1/nationalities?level=${area.level}&round=${encodeURIComponent(state.round)}&pcode=${pcode}`).catch(() => ({ data: [] }))
@@ -676,6 +687,7 @@
     if (!q) return;
     const msg = $("search-msg");
     msg.textContent = "";
+    await loadMuhallaNames();
     // a baladiya before the mantika of the same name (Derna the city, not the district),
     // and both before a muhalla of that name (Ghat the baladiya, not Ghat the muhalla)
     const rank = (a) => ({ 2: 0, 1: 1, 3: 2 })[a.level] ?? 3;
@@ -860,6 +872,7 @@
     $("level").addEventListener("change", (e) => { state.level = e.target.value; renderView(); syncUrl(); });
     $("hs-metric").addEventListener("change", (e) => { state.hsMetric = e.target.value; renderView(); });
     $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("search").value); });
+    $("search").addEventListener("focus", loadMuhallaNames);
     let timer;
     window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(renderChart, 200); });
   }
@@ -881,8 +894,6 @@
     await mapReady;
     renderAll();
     document.body.dataset.ready = "1";
-    // muhallas for search, after the first map: not needed to draw it
-    api("/api/v1/areas?level=3").then((l3) => { data.areas = [...l1.data, ...l2.data, ...l3.data]; fillDatalist(); }).catch(() => {});
   }
 
   main().catch((err) => setStatus(t("error", { msg: err.message })));
