@@ -11,13 +11,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from tests.chromium import make_driver
+from tests.chromium import make_driver, viewport
 
 DERNA = "LY010102"
+BENGHAZI, BENGHAZI_AT = "LY010304", [20.07, 32.12]
+LIBYA_EXTENT = (9.39, 19.51, 25.15, 33.17)  # COD-AB outline, west south east north
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +259,177 @@ def test_docs_and_ogc_pages_render_offline(browser, live_server, path, ready):
     ]
     assert [u for u in requested if u.startswith("http") and urlsplit(u).netloc != host] == []
     no_console_errors(browser)
+
+
+# --- muhallas (admin 3): points close up, for the rounds that have them ---------------------
+
+
+def zoom_to(driver, center, zoom: float) -> None:
+    driver.execute_script(
+        "window.dtmMap.jumpTo({center: arguments[0], zoom: arguments[1]})", center, zoom
+    )
+    idle(driver)
+
+
+def muhalla_features(driver) -> list[dict]:
+    """Rendered muhalla circles: properties, evaluated radius and colour, and position."""
+    return driver.execute_script(
+        "return window.dtmMap.queryRenderedFeatures({layers: ['muhalla-circle']}).map(f => ({"
+        "  props: f.properties, radius: f.layer.paint['circle-radius'],"
+        "  colour: f.layer.paint['circle-color'].toString(), at: f.geometry.coordinates}))"
+    )
+
+
+def test_muhalla_points_close_up_carry_the_apis_figures(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&round=R39&type=idp")
+    wait_for(browser, "Number(document.body.dataset.muhallas) > 600")
+    assert rendered(browser, "muhalla-circle") == []  # the whole country: too far out
+    assert "drawn from zoom 8" in text(browser, "#legend")
+    zoom_to(browser, BENGHAZI_AT, 10)
+    shown = {f["props"]["pcode"]: f for f in muhalla_features(browser)}
+    in_benghazi = {a["pcode"] for a in api(f"/api/v1/areas?parent={BENGHAZI}&level=3")["data"]}
+    assert len(shown.keys() & in_benghazi) >= 20
+    assert all(len(pcode) == 10 and pcode.startswith("LY") for pcode in shown)
+    # each point's figures are those the statistics API gives for that muhalla alone
+    for pcode, feature in list(shown.items())[:12]:
+        (row,) = api(f"/api/v1/stats?level=3&round=R39&pcode={pcode}&format=geojson")["features"]
+        figures = row["properties"]
+        assert feature["props"]["idps"] == figures["idps"]
+        assert feature["props"]["returnees"] == figures["returnees"]
+        assert feature["props"]["parent_pcode"] == figures["parent_pcode"]
+        assert feature["at"] == pytest.approx(row["geometry"]["coordinates"], abs=1e-4)
+    # circle area grows with the IDPs; people, not zero, in the IDP colour
+    by_value = sorted(shown.values(), key=lambda f: f["props"]["idps"])
+    assert by_value[0]["radius"] < by_value[-1]["radius"]
+    radii = [f["radius"] for f in by_value]
+    assert radii == sorted(radii)
+    assert "rgba(230,159,0" in by_value[-1]["colour"].replace(" ", "")
+    legend = text(browser, "#legend")
+    assert "Muhallas, IDPs, R39" in legend and "without a published location" in legend
+    # the same points sized by returnees when the population changes
+    Select(browser.find_element(By.ID, "ptype")).select_by_value("returnee")
+    wait_for(browser, "document.getElementById('legend').textContent.includes('Muhallas, Ret')")
+    idle(browser)
+    by_returnees = sorted(muhalla_features(browser), key=lambda f: f["props"]["returnees"])
+    radii = [f["radius"] for f in by_returnees]
+    assert radii[0] < radii[-1] and radii == sorted(radii)
+    assert "rgba(0,114,178" in by_returnees[-1]["colour"].replace(" ", "")
+    no_console_errors(browser)
+
+
+def test_clicking_a_muhalla_opens_its_figures_and_parent(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&round=R39&type=idp")
+    wait_for(browser, "Number(document.body.dataset.muhallas) > 600")
+    zoom_to(browser, BENGHAZI_AT, 10)
+    biggest = max(muhalla_features(browser), key=lambda f: f["props"]["idps"])
+    x, y = browser.execute_script(
+        "const p = window.dtmMap.project(arguments[0]); return [p.x, p.y]", biggest["at"]
+    )
+    # the muhalla drawn on top at that pixel (a larger circle may overlap a smaller one)
+    pcode = browser.execute_script(
+        "return window.dtmMap.queryRenderedFeatures([arguments[0], arguments[1]],"
+        " {layers: ['muhalla-circle']})[0].properties.pcode",
+        x,
+        y,
+    )
+    canvas = browser.find_element(By.CSS_SELECTOR, "#map canvas")
+    size = canvas.size
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(x - size["width"] / 2), int(y - size["height"] / 2)
+    ).click().perform()
+    wait_for(browser, f"document.getElementById('area').dataset.pcode === '{pcode}'")
+    area = api(f"/api/v1/areas/{pcode}")["data"]
+    (row,) = api(f"/api/v1/stats?level=3&round=R39&pcode={pcode}&format=geojson")["features"]
+    assert area["level"] == 3 and area["parent_pcode"] == BENGHAZI
+    assert text(browser, "#area-name") == area["name_en"]
+    assert text(browser, "[data-testid=area-idp]") == f"{row['properties']['idps']:,}"
+    assert text(browser, "[data-testid=area-returnee]") == f"{row['properties']['returnees']:,}"
+    assert text(browser, "[data-testid=area-parent]") == "Benghazi (baladiya)"
+    assert "drawn at the point DTM publishes" in text(browser, "#area")
+    # the parent: Benghazi, with its muhallas listed
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=area-parent]").click()
+    wait_for(browser, f"document.getElementById('area').dataset.pcode === '{BENGHAZI}'")
+    n = len(api(f"/api/v1/areas?parent={BENGHAZI}&level=3")["data"])
+    assert f"Muhallas within ({n})" in text(browser, "#area")
+    no_console_errors(browser)
+
+
+def test_rounds_without_muhallas_draw_none_and_fail_nothing(browser, live_server):
+    browser.get_log("performance")
+    open_page(browser, live_server, "lang=en&round=R39&type=idp")
+    wait_for(browser, "Number(document.body.dataset.muhallas) > 600")
+    zoom_to(browser, BENGHAZI_AT, 10)
+    assert rendered(browser, "muhalla-circle")
+    Select(browser.find_element(By.ID, "round")).select_by_value("R54")
+    wait_for(browser, "document.getElementById('national-h').textContent.includes('R54')")
+    wait_for(browser, "document.body.dataset.muhallas === '0'")
+    idle(browser)
+    assert browser.execute_script("return window.dtmMap.getZoom()") >= 8
+    assert rendered(browser, "muhalla-circle") == []
+    assert "Muhallas" not in text(browser, "#legend")
+    assert rendered(browser, "stats-fill", "stats-fill-multi")  # the baladiyas still are
+    # straight to R54 migrants close up: nothing asked for muhallas, nothing drawn
+    browser.get_log("performance")
+    open_page(browser, live_server, "lang=en&round=R54&type=migrant")
+    zoom_to(browser, BENGHAZI_AT, 10)
+    requested = [
+        json.loads(e["message"])["message"]["params"]["request"]["url"]
+        for e in browser.get_log("performance")
+        if '"Network.requestWillBeSent"' in e["message"]
+    ]
+    assert not [u for u in requested if "level=3&round" in u]
+    assert rendered(browser, "muhalla-circle") == []
+    no_console_errors(browser)
+
+
+def test_search_finds_muhallas_and_still_derna_first(browser, live_server, api):
+    count = {level: len(api(f"/api/v1/areas?level={level}")["data"]) for level in (1, 2, 3)}
+    options = "return document.querySelectorAll('#area-names option').length"
+    open_page(browser, live_server)
+    assert browser.execute_script(options) == count[1] + count[2]
+    for query in ("Derna", "Darnah", "درنة"):  # the baladiya, not a muhalla or the mantika
+        search(browser, query)
+        wait_for(browser, f"document.getElementById('area').dataset.pcode === '{DERNA}'")
+        browser.find_element(By.CSS_SELECTOR, "#area .close").click()
+    # the muhallas' names arrived with the first search
+    assert browser.execute_script(options) == count[1] + count[2] + count[3]
+    search(browser, "Abu Mansour")  # a muhalla of Derna
+    wait_for(browser, "document.getElementById('area').dataset.pcode === 'LY01010201'")
+    assert text(browser, "[data-testid=area-parent]") == "Derna (baladiya)"
+    search(browser, "Ghat")  # a baladiya, a mantika and a muhalla: the baladiya
+    wait_for(browser, "document.getElementById('area-name').textContent === 'Ghat'")
+    assert len(browser.execute_script("return document.getElementById('area').dataset.pcode")) == 8
+    search(browser, "Ghat (Ghat)")  # the muhalla, as the list offers it
+    wait_for(browser, "document.getElementById('area').dataset.pcode.length === 10")
+
+
+# --- the whole country in view, the legend clear of it ----------------------------------------
+
+LAND_UNDER = """
+const m = window.dtmMap, c = m.getContainer().getBoundingClientRect();
+const r = arguments[0] ? document.getElementById('legend').getBoundingClientRect() : null;
+const w = r ? r.width : 280, h = r ? r.height : 200;
+const x = r ? r.left - c.left : (c.width - w) / 2, y = r ? r.top - c.top : (c.height - h) / 2;
+return m.queryRenderedFeatures([[x, y], [x + w, y + h]], {layers: ['land']}).length;
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_desktop_legend_leaves_all_of_libya_visible(browser, live_server, lang):
+    viewport(browser, 1280, 800)
+    try:
+        for query in (f"lang={lang}", f"lang={lang}&round=R39", f"lang={lang}&view=hotspots"):
+            open_page(browser, live_server, query)
+            wait_for(browser, "document.getElementById('legend').offsetHeight > 150")
+            idle(browser)
+            assert browser.execute_script("return innerWidth") == 1280
+            west, south, east, north = browser.execute_script(
+                "const b = window.dtmMap.getBounds();"
+                "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]"
+            )
+            w, s, e, n = LIBYA_EXTENT
+            assert west < w and south < s and east > e and north > n, query
+            assert browser.execute_script(LAND_UNDER, False) > 0  # land at the map's middle
+            assert browser.execute_script(LAND_UNDER, True) == 0, query  # none under the legend
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

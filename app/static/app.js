@@ -16,6 +16,17 @@
     ["cold spot 90%", "#d1e5f0"], ["cold spot 95%", "#67a9cf"], ["cold spot 99%", "#2166ac"],
   ];
   const STORM_ROUND = "storm-daniel-2023-10-31";
+  // muhallas (DTM admin 3) are drawn close up only, from the zoom at which the service's
+  // own tiles start them (the stats-admin3 and muhallas tile layers' minzoom)
+  const MUHALLA_ZOOM = 8;
+  const MUHALLA_MAX_RADIUS = 18;
+  const EMPTY = { type: "FeatureCollection", features: [] };
+  const LIBYA = [[9.3, 19.4], [25.2, 33.3]];
+  // Libya's southern edge: the lowest latitude of the country (COD-AB outline, rounded
+  // down) in each half degree of longitude from 9.25°E. South-west of it lie Algeria,
+  // Niger and Chad, where the desktop legend can sit without covering the country.
+  const SOUTH_EDGE = { from: 9.25, step: 0.5, lat: [25.7, 24.6, 24.4, 24.3, 23.9, 23.4, 23.3, 23.2, 23.0, 22.6, 22.6,
+    22.8, 23.1, 23.3, 23.1, 22.8, 22.6, 22.3, 22.1, 21.9, 21.6, 21.4, 21.1, 20.9, 20.6, 20.4, 20.1, 19.8, 19.6, 19.5, 20.0, 20.0] };
   const I18N = window.DTM_I18N;
   const $ = (id) => document.getElementById(id);
 
@@ -31,7 +42,7 @@
     hsMetric: params.get("metric") || "count",
     stormRound: STORM_ROUND,
   };
-  const data = { rounds: [], byCode: {}, national: {}, areas: [], stats: null, storm: null };
+  const data = { rounds: [], byCode: {}, national: {}, areas: [], stats: null, storm: null, open: null };
   const cache = new Map();
   let map, chart, popup;
 
@@ -163,8 +174,26 @@
     );
   }
 
+  // a muhalla is listed with its baladiya: many share a name (with each other, or with
+  // the baladiya they are in)
+  function searchLabel(a, lang) {
+    const own = lang ? a["name_" + lang] || a.name_en : name(a);
+    if (a.level !== 3) return own;
+    return `${own} (${lang ? a["parent_name_" + lang] || a.parent_name_en : name(a, "parent_")})`;
+  }
+
   function fillDatalist() {
-    $("area-names").replaceChildren(...data.areas.map((a) => el("option", { value: name(a) })));
+    $("area-names").replaceChildren(...data.areas.map((a) => el("option", { value: searchLabel(a) })));
+  }
+
+  // the 663 muhalla names (23 KB) only once someone searches, not with the first map
+  let muhallaNames = null;
+  function loadMuhallaNames() {
+    muhallaNames = muhallaNames || api("/api/v1/areas?level=3").then((l3) => {
+      data.areas = [...data.areas.filter((a) => a.level !== 3), ...l3.data];
+      fillDatalist();
+    }).catch(() => { muhallaNames = null; });
+    return muhallaNames;
   }
 
   function chooseDefaults() {
@@ -241,7 +270,7 @@
           { id: "land", type: "fill", source: "mantikas", "source-layer": "mantikas", paint: { "fill-color": "#fbfaf7" } },
         ],
       },
-      bounds: [[9.3, 19.4], [25.2, 33.3]],
+      bounds: LIBYA,
       fitBoundsOptions: { padding: 20 },
       attributionControl: false,
       dragRotate: false,
@@ -251,48 +280,115 @@
     placeControls();
     popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, maxWidth: "260px" });
     window.dtmMap = map;
+    map.on("movestart", () => { if (!fitting) home = false; });
+    const refit = () => requestAnimationFrame(() => { if (home) fitLibya(); });
+    new ResizeObserver(refit).observe($("legend"));
+    new ResizeObserver(refit).observe(map.getContainer());
     return new Promise((resolve) => map.on("load", () => {
       map.addSource("stats", { type: "geojson", data: { type: "FeatureCollection", features: [] }, promoteId: "pcode" });
       map.addSource("flows", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
       map.addSource("points", { type: "geojson", data: { type: "FeatureCollection", features: [] }, promoteId: "pcode" });
+      map.addSource("muhallas", { type: "geojson", data: EMPTY, promoteId: "pcode" });
       map.addLayer({ id: "stats-fill", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
       map.addLayer({ id: "stats-fill-multi", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "MultiPolygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
       map.addLayer({ id: "stats-line", type: "line", source: "stats", filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": "#ffffff", "line-width": 0.6 } });
       map.addLayer({ id: "mantika-line", type: "line", source: "mantikas", "source-layer": "mantikas", paint: { "line-color": "#555", "line-width": 1 } });
       map.addLayer({ id: "flows-line", type: "line", source: "flows", layout: { "line-cap": "round" }, paint: { "line-color": "#d55e00", "line-opacity": 0.75, "line-width": 2 } });
       map.addLayer({ id: "points-circle", type: "circle", source: "points", paint: { "circle-color": NO_DATA, "circle-radius": 4, "circle-stroke-color": "#333", "circle-stroke-width": 0.7, "circle-opacity": 0.9 } });
+      map.addLayer({ id: "muhalla-circle", type: "circle", source: "muhallas", minzoom: MUHALLA_ZOOM, paint: { "circle-color": NO_DATA, "circle-radius": 3, "circle-stroke-color": "#333", "circle-stroke-width": 0.8, "circle-opacity": 0.85 } });
       map.addLayer({ id: "selected-line", type: "line", source: "stats", filter: ["==", ["get", "pcode"], ""], paint: { "line-color": "#000", "line-width": 3 } });
       map.addLayer({ id: "selected-point", type: "circle", source: "points", filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 10, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
-      map.on("mousemove", "flows-line", (e) => {
-        const p = e.features[0].properties;
-        const text = `${name(p, "origin_")} → ${name(p, "destination_")}: ${fmt(p.individuals)} (${t(p.quality)})`;
-        popup.setLngLat(e.lngLat).setHTML(`<span dir="auto">${esc(text)}</span>`).addTo(map);
+      map.addLayer({ id: "selected-muhalla", type: "circle", source: "muhallas", minzoom: MUHALLA_ZOOM, filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 9, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
+      // one handler for every layer, so that the topmost feature wins (a muhalla over its
+      // baladiya) instead of whichever layer's handler happens to run last
+      map.on("mousemove", (e) => hover(e, map.queryRenderedFeatures(e.point, { layers: HOVER })[0]));
+      map.on("mouseout", () => hover(null, null));
+      map.on("click", (e) => {
+        const f = map.queryRenderedFeatures(e.point, { layers: CLICK })[0];
+        if (f && f.properties.pcode && f.properties.pcode.length >= 6) openArea(f.properties.pcode, true);
       });
-      map.on("mouseleave", "flows-line", () => popup.remove());
-      for (const layer of ["stats-fill", "stats-fill-multi", "points-circle"]) {
-        map.on("mousemove", layer, (e) => hover(e));
-        map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; popup.remove(); });
-        map.on("click", layer, (e) => { const p = e.features[0].properties; if (p.pcode && p.pcode.length >= 6) openArea(p.pcode, true); });
-      }
+      map.on("zoomend", muhallaZoomNote);
       resolve();
     }));
   }
 
   let controls = [];
-  function placeControls() {  // on the side away from the panel, mirrored in Arabic
-    if (!map) return;
+  function placeControls() {  // zoom on the side away from the panel, mirrored in Arabic;
+    if (!map) return;  // the scale bottom right, clear of the legend (bottom left in both)
     for (const c of controls) map.removeControl(c);
     const side = state.lang === "ar" ? "left" : "right";
     controls = [new maplibregl.NavigationControl({ showCompass: false }), new maplibregl.ScaleControl()];
     map.addControl(controls[0], "top-" + side);
-    map.addControl(controls[1], "bottom-" + side);
+    map.addControl(controls[1], "bottom-right");
   }
 
-  function hover(e) {
-    const p = e.features[0].properties;
-    map.getCanvas().style.cursor = "pointer";
+  // --- the whole country in view, clear of the legend -----------------------------------
+
+  let home = true, fitting = false;  // home: the camera is still the one fitLibya chose
+
+  function projector(cam, w, h) {  // screen x/y of lon/lat (and back) for a camera
+    const size = 512 * 2 ** cam.zoom, c = maplibregl.LngLat.convert(cam.center);
+    const mx = (lon) => ((lon + 180) / 360) * size;
+    const my = (lat) => (0.5 - Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / (2 * Math.PI)) * size;
+    return {
+      x: (lon) => w / 2 + mx(lon) - mx(c.lng),
+      y: (lat) => h / 2 + my(lat) - my(c.lat),
+      lon: (x) => ((x - w / 2 + mx(c.lng)) / size) * 360 - 180,
+    };
+  }
+
+  function legendCovers(cam, w, h, rect) {  // does the legend hide any of Libya?
+    const p = projector(cam, w, h);
+    const west = p.lon(rect.left), east = p.lon(rect.right);
+    let lowest = Infinity;  // the southernmost land under the legend's width
+    SOUTH_EDGE.lat.forEach((lat, i) => {
+      const a = SOUTH_EDGE.from + i * SOUTH_EDGE.step;
+      if (a < east && a + SOUTH_EDGE.step > west) lowest = Math.min(lowest, lat);
+    });
+    return lowest !== Infinity && p.y(lowest) > rect.top - 6;
+  }
+
+  // Fit Libya in the map; on a desktop, where the legend floats over the map's bottom-left
+  // corner, slide the country away from it (within the spare width) and, if that is not
+  // enough, shrink it from below, until the legend covers only Algeria, Niger or Chad.
+  function fitLibya() {
+    const box = map.getContainer(), legend = $("legend");
+    const w = box.clientWidth, h = box.clientHeight;
+    if (!w || !h) return;
+    const canvas = map.getCanvas();
+    if (canvas.clientWidth !== w || canvas.clientHeight !== h) map.resize();
+    const pad = { top: 20, bottom: 20, left: 20, right: 20 };
+    let cam = map.cameraForBounds(LIBYA, { padding: pad });
+    if (getComputedStyle(legend).position === "absolute" && legend.offsetHeight) {
+      const m = box.getBoundingClientRect(), l = legend.getBoundingClientRect();
+      const rect = { left: l.left - m.left, right: l.right - m.left, top: l.top - m.top };
+      search: for (let below = 0; below < h - 100; below += 8) {
+        const base = map.cameraForBounds(LIBYA, { padding: { ...pad, bottom: pad.bottom + below } });
+        const p = projector(base, w, h);
+        const spare = Math.max(0, w - pad.left - pad.right - (p.x(LIBYA[1][0]) - p.x(LIBYA[0][0])));
+        for (let shift = 0; shift <= spare + 8; shift += 8) {
+          const c = map.cameraForBounds(LIBYA, { padding: { ...pad, bottom: pad.bottom + below, left: pad.left + Math.min(shift, spare) } });
+          if (c && !legendCovers(c, w, h, rect)) { cam = c; break search; }
+        }
+      }
+    }
+    fitting = true;
+    map.jumpTo(cam);
+    fitting = false;
+  }
+
+  // topmost first, as queryRenderedFeatures answers
+  const CLICK = ["muhalla-circle", "points-circle", "stats-fill", "stats-fill-multi"];
+  const HOVER = ["muhalla-circle", "points-circle", "flows-line", "stats-fill", "stats-fill-multi"];
+
+  function hover(e, f) {
+    map.getCanvas().style.cursor = f && f.layer.id !== "flows-line" ? "pointer" : "";
+    if (!f) { popup.remove(); return; }
+    const p = f.properties;
     let text;
-    if (state.view === "hotspots") text = `${name(p)}: ${t(p.class)} (${fmt(p.value, 1)})`;
+    if (f.layer.id === "flows-line") text = `${name(p, "origin_")} → ${name(p, "destination_")}: ${fmt(p.individuals)} (${t(p.quality)})`;
+    else if (f.layer.id === "muhalla-circle") text = `${name(p)} (${name(p, "parent_")}): ${fmt(p[PLURAL[state.type]])} ${t(state.type)}`;
+    else if (state.view === "hotspots") text = `${name(p)}: ${t(p.class)} (${fmt(p.value, 1)})`;
     else if (state.view === "storm") text = `${name(p)}: ${fmt(p.individuals)} (${t(p.quality)})`;
     else text = `${name(p)}: ${fmt(p[valueKey()], state.measure === "per_1000" ? 1 : 0)}`;
     popup.setLngLat(e.lngLat).setHTML(`<span dir="auto">${esc(text)}</span>`).addTo(map);
@@ -321,7 +417,8 @@
 
   function clearLayers() {
     const empty = { type: "FeatureCollection", features: [] };
-    for (const s of ["stats", "points", "flows"]) map.getSource(s).setData(empty);
+    for (const s of ["stats", "points", "flows", "muhallas"]) map.getSource(s).setData(empty);
+    document.body.dataset.muhallas = "0";
     document.body.dataset.flows = "0";
   }
 
@@ -370,15 +467,78 @@
     legend.append(el("p", { class: "q", text: t("quality_published") + (qualities.has("modelled") ? " " + t("quality_modelled") : "") }));
     if (state.level === "2") legend.append(el("p", { class: "q approx", text: t("approx_note") }));
     if (state.level === "2p") legend.append(el("p", { class: "q", text: t("points_note") }));
+    legend.append(el("div", { id: "legend-muhallas", class: "mh", hidden: "" }));
     legend.append(el("p", { class: "attr", text: t("attribution") }));
     setStatus("");
+    await drawMuhallas();
+  }
+
+  // --- muhallas (admin 3): points close up, for the rounds that have them ---------------
+
+  function hasMuhallas(code) { return ((data.byCode[code] || {}).admin_levels || []).includes(3); }
+  function muhallaUrl(code) { return `/api/v1/stats?level=3&round=${encodeURIComponent(code)}&format=geojson&limit=10000`; }
+  function niceBelow(x) {  // the largest 1, 2 or 5 x 10^k not above x
+    const p = 10 ** Math.floor(Math.log10(x));
+    return [5, 2, 1].map((m) => m * p).find((v) => v <= x) || p;
+  }
+
+  async function drawMuhallas() {
+    const source = map.getSource("muhallas");
+    // close up, the areas' colours give way to the muhalla points over them
+    const opacity = hasMuhallas(state.round) ? ["interpolate", ["linear"], ["zoom"], MUHALLA_ZOOM - 1, 0.9, MUHALLA_ZOOM + 1, 0.5] : 0.9;
+    for (const id of ["stats-fill", "stats-fill-multi"]) map.setPaintProperty(id, "fill-opacity", opacity);
+    if (!hasMuhallas(state.round)) { source.setData(EMPTY); document.body.dataset.muhallas = "0"; return; }
+    const round = state.round, type = state.type;
+    let fc;
+    try { fc = await api(muhallaUrl(round)); } catch (err) { setStatus(t("error", { msg: err.message })); return; }
+    if (state.round !== round || state.type !== type || !["map", "downloads"].includes(state.view)) return;
+    const key = PLURAL[type];
+    const located = fc.features.filter((f) => f.geometry);  // 19 have no published location
+    const values = located.map((f) => f.properties[key]).filter((v) => v != null);
+    const max = Math.max(1, ...values);
+    const v = ["get", key];
+    source.setData({ type: "FeatureCollection", features: located });
+    map.setPaintProperty("muhalla-circle", "circle-color", ["case", ["==", v, null], NO_DATA, [">", v, 0], SERIES[type], "#ffffff"]);
+    const size = ["case", ["==", v, null], 2.5, [">", v, 0], ["interpolate", ["linear"], ["sqrt", v], 0, 3, Math.sqrt(max), MUHALLA_MAX_RADIUS], 2.5];
+    map.setPaintProperty("muhalla-circle", "circle-radius", size);
+    map.setPaintProperty("selected-muhalla", "circle-radius", ["+", size, 3]);
+    document.body.dataset.muhallas = String(located.length);
+    highlight();
+
+    const box = $("legend-muhallas");
+    if (!box) return;
+    const radius = (x) => 3 + ((MUHALLA_MAX_RADIUS - 3) * Math.sqrt(x)) / Math.sqrt(max);
+    const samples = [...new Set([niceBelow(max), niceBelow(max / 10), niceBelow(max / 100)])].filter((x) => x >= 1);
+    const circle = (r, colour, label) => el("li", {},
+      el("span", { class: "sw circ", style: `width:${2 * r}px;height:${2 * r}px;background:${colour}` }), el("span", { text: label }));
+    const largest = located.reduce((a, f) => ((f.properties[key] || 0) > (a ? a.properties[key] || 0 : -1) ? f : a), null);
+    box.replaceChildren(
+      el("h4", { text: t("muhalla_legend", { type: t(type), round: roundLabel(round) }) }),
+      el("p", { class: "q mh-zoom" }, t("muhalla_zoom", { n: fmt(located.length), z: MUHALLA_ZOOM }) + " ",
+        el("button", { type: "button", class: "link", onclick: () => zoomToMuhallas(largest), text: t("zoom_in") })),
+      el("ul", { class: "classes sizes mh-detail" }, ...samples.map((x) => circle(radius(x), SERIES[type], fmt(x))),
+        values.includes(0) ? circle(2.5, "#ffffff", fmt(0)) : null, values.length < located.length ? circle(2.5, NO_DATA, t("no_data")) : null),
+      el("p", { class: "q mh-detail", text: t("muhalla_points", { n: fmt(fc.features.length - located.length) }) }));
+    box.hidden = false;
+    muhallaZoomNote();
+  }
+
+  function muhallaZoomNote() {  // close up: the sizes; far out: how to see them
+    const box = $("legend-muhallas");
+    if (box && map) box.classList.toggle("far", map.getZoom() < MUHALLA_ZOOM);
+  }
+
+  function zoomToMuhallas(largest) {
+    const open = data.open && data.open.pcode === state.area && data.open.level >= 2 ? data.open : null;
+    const at = open && open.lon != null ? [open.lon, open.lat] : largest ? largest.geometry.coordinates : map.getCenter();
+    map.easeTo({ center: at, zoom: Math.max(map.getZoom(), MUHALLA_ZOOM + 1.5) });
   }
 
   function classList(cuts, values) {
     const v = values.filter((x) => x != null);
     const lo = Math.min(...v), hi = Math.max(...v);
     const digits = state.measure === "per_1000" ? 1 : 0;
-    const ul = el("ul", { class: "classes" });
+    const ul = el("ul", { class: "classes cols" });
     const edges = [lo, ...cuts, hi];
     for (let i = 0; i < edges.length - 1; i++) {
       const colour = cuts.length ? (i === 0 ? VIRIDIS[0] : VIRIDIS[Math.round((i * (VIRIDIS.length - 1)) / cuts.length)]) : VIRIDIS[2];
@@ -393,6 +553,7 @@
     const f = ["==", ["get", "pcode"], state.area || ""];
     map.setFilter("selected-line", f);
     map.setFilter("selected-point", f);
+    map.setFilter("selected-muhalla", f);
   }
 
   // --- area panel ----------------------------------------------------------------------
@@ -408,10 +569,11 @@
       [series, figures, children] = await Promise.all([
         api(`/api/v1/stats/timeseries?level=${lv}&pcode=${pcode}`),
         api(`/api/v1/stats?level=${lv}&pcode=${pcode}&round=${encodeURIComponent(state.round)}&format=geojson`),
-        lv < 2 ? api(`/api/v1/areas?parent=${pcode}`) : Promise.resolve({ data: [] }),
+        lv < 3 ? api(`/api/v1/areas?parent=${pcode}&level=${lv + 1}`) : Promise.resolve({ data: [] }),
       ]);
     } catch (err) { box.hidden = false; box.textContent = t("error", { msg: err.message }); return; }
     if (state.area !== pcode) return;
+    data.open = area;
     const props = (figures.features.find((f) => f.properties.pcode === pcode) || { properties: {} }).properties;
     const nats = data.byCode[state.round] && (data.byCode[state.round].population_types || []).includes("migrant") && area.level > 0
       ? await api(`/api/v1/nationalities?level=${area.level}&round=${encodeURIComponent(state.round)}&pcode=${pcode}`).catch(() => ({ data: [] }))
@@ -422,8 +584,22 @@
       el("h2", { id: "area-name", text: name(area) }),
       el("button", { type: "button", class: "close", "aria-label": t("close"), text: "×", onclick: closeArea })));
     if (area.parent_pcode && area.parent_pcode !== "LBY") {
-      parts.push(el("p", { class: "meta" }, t("parent") + ": ",
-        el("button", { type: "button", class: "link", onclick: () => openArea(area.parent_pcode, true), text: name(area, "parent_") })));
+      const up = [el("button", { type: "button", class: "link", "data-testid": "area-parent", onclick: () => openArea(area.parent_pcode, true), text: name(area, "parent_") })];
+      const baladiya = area.level === 3 ? data.areas.find((a) => a.pcode === area.parent_pcode) : null;
+      if (baladiya) {  // a muhalla: its baladiya, then the baladiya's mantika
+        up[0].textContent += ` (${t("baladiya")})`;
+        up.push(" · ", el("button", { type: "button", class: "link", onclick: () => openArea(baladiya.parent_pcode, true), text: `${name(baladiya, "parent_")} (${t("mantika")})` }));
+      }
+      parts.push(el("p", { class: "meta" }, t("parent") + ": ", ...up));
+    }
+    if (area.level === 3) {
+      parts.push(el("p", { class: "meta", text: area.lon != null ? t("muhalla_note") : t("muhalla_no_location") }));
+      const rounds = data.rounds.filter((r) => hasMuhallas(r.code));
+      if (!hasMuhallas(state.round) && rounds.length) {
+        const last = rounds[rounds.length - 1];
+        parts.push(el("p", { class: "meta" }, t("muhalla_rounds", { rounds: rounds.map((r) => roundLabel(r.code)).join(", ") }) + " ",
+          el("button", { type: "button", class: "link", onclick: () => { state.round = last.code; onRoundChange(); }, text: t("show_round", { round: roundLabel(last.code) }) })));
+      }
     }
     parts.push(el("h3", { text: t("this_round", { round: roundLabel(state.round) }) }));
     const dl = el("dl", { class: "figures" });
@@ -478,10 +654,12 @@
     }
 
     if (children.data.length) {
-      parts.push(el("h3", { text: t("children") }));
       const ul = el("ul", { class: "children" });
       for (const c of children.data) ul.append(el("li", {}, el("button", { type: "button", class: "link", onclick: () => openArea(c.pcode, true), text: name(c) })));
-      parts.push(ul);
+      if (area.level === 2) {  // muhallas: up to 39 in a baladiya, folded when many
+        parts.push(el("details", { class: "children", open: children.data.length <= 12 ? "" : null },
+          el("summary", { text: t("muhallas_within", { n: fmt(children.data.length) }) }), ul));
+      } else parts.push(el("h3", { text: t("children") }), ul);
     }
 
     const q = `/api/v1/stats?level=${area.level}&pcode=${pcode}&round=${encodeURIComponent(state.round)}`;
@@ -492,7 +670,8 @@
     box.hidden = false;
     box.dataset.pcode = pcode;
     highlight();
-    if (fly && map && area.lon != null) map.easeTo({ center: [area.lon, area.lat], zoom: Math.max(map.getZoom(), area.level === 2 ? 6 : 5) });
+    const zoom = { 1: 5, 2: 6, 3: MUHALLA_ZOOM + 2 }[area.level] || 5;
+    if (fly && map && area.lon != null) map.easeTo({ center: [area.lon, area.lat], zoom: Math.max(map.getZoom(), zoom) });
   }
 
   function closeArea() {
@@ -508,14 +687,19 @@
     if (!q) return;
     const msg = $("search-msg");
     msg.textContent = "";
-    // a baladiya before the mantika of the same name (Derna the city, not the district)
-    const exact = data.areas.filter((a) => a.name_en.toLowerCase() === q.toLowerCase() || a.name_ar === q)
-      .sort((a, b) => b.level - a.level)[0];
+    await loadMuhallaNames();
+    // a baladiya before the mantika of the same name (Derna the city, not the district),
+    // and both before a muhalla of that name (Ghat the baladiya, not Ghat the muhalla)
+    const rank = (a) => ({ 2: 0, 1: 1, 3: 2 })[a.level] ?? 3;
+    const lower = q.toLowerCase();
+    const exact = data.areas.filter((a) => ["en", "ar"].some((l) => [a["name_" + l], searchLabel(a, l)].some((s) => s && s.toLowerCase() === lower)))
+      .sort((a, b) => rank(a) - rank(b))[0];
     let hit = exact;
-    if (!hit) {
-      const res = await fetch(`/api/v1/areas?name=${encodeURIComponent(q)}`, { headers: { Accept: "application/json" } });
+    for (const level of [2, 3]) {  // then any known spelling: baladiyas first, then muhallas
+      if (hit) break;
+      const res = await fetch(`/api/v1/areas?name=${encodeURIComponent(q)}&level=${level}`, { headers: { Accept: "application/json" } });
       const body = res.ok ? await res.json() : { data: [] };
-      hit = body.data.sort((a, b) => b.level - a.level)[0];
+      hit = body.data[0];
     }
     if (!hit) { msg.textContent = t("not_found", { q }); return; }
     if (state.view !== "map") setView("map");
@@ -688,6 +872,7 @@
     $("level").addEventListener("change", (e) => { state.level = e.target.value; renderView(); syncUrl(); });
     $("hs-metric").addEventListener("change", (e) => { state.hsMetric = e.target.value; renderView(); });
     $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("search").value); });
+    $("search").addEventListener("focus", loadMuhallaNames);
     let timer;
     window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(renderChart, 200); });
   }

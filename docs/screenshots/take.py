@@ -16,13 +16,27 @@ sys.path.insert(0, str(ROOT))
 
 from tests.chromium import make_driver, viewport  # noqa: E402
 
+# name, width, height, query, and where to move the map after it has loaded (or None)
 SHOTS = [
-    ("map-en-1280x800.png", 1280, 800, "lang=en&area=LY010102"),
-    ("map-ar-1280x800.png", 1280, 800, "lang=ar&area=LY010102"),
-    ("storm-en-1280x800.png", 1280, 800, "lang=en&view=storm"),
-    ("map-en-390x844.png", 390, 844, "lang=en"),
-    ("map-ar-390x844.png", 390, 844, "lang=ar&view=hotspots"),
+    ("map-en-1280x800.png", 1280, 800, "lang=en&area=LY010102", None),
+    ("map-ar-1280x800.png", 1280, 800, "lang=ar&area=LY010102", None),
+    ("storm-en-1280x800.png", 1280, 800, "lang=en&view=storm", None),
+    # muhalla points close up: Benghazi at R39, its muhalla with the most IDPs open
+    (
+        "muhallas-en-1280x800.png",
+        1280,
+        800,
+        "lang=en&round=R39&type=idp&area=LY01030409",
+        {"center": [20.0, 32.06], "zoom": 10.2},
+    ),
+    ("map-en-390x844.png", 390, 844, "lang=en", None),
+    ("map-ar-390x844.png", 390, 844, "lang=ar&view=hotspots", None),
 ]
+IDLE = (
+    "const done = arguments[0], m = window.dtmMap;"
+    "const ok = () => setTimeout(done, 400);"
+    "if (m.loaded() && m.areTilesLoaded()) ok(); else m.once('idle', ok);"
+)
 
 
 def main() -> None:
@@ -31,18 +45,17 @@ def main() -> None:
     args = parser.parse_args()
     driver = make_driver()
     try:
-        for name, width, height, query in SHOTS:
+        for name, width, height, query, camera in SHOTS:
             viewport(driver, width, height)
             driver.get(f"{args.url.rstrip('/')}/?{query}")
             deadline = time.monotonic() + 30
             while driver.execute_script("return document.body.dataset.ready") != "1":
                 assert time.monotonic() < deadline, "the page did not load"
                 time.sleep(0.1)
-            driver.execute_async_script(
-                "const done = arguments[0], m = window.dtmMap;"
-                "const ok = () => setTimeout(done, 400);"
-                "if (m.loaded() && m.areTilesLoaded()) ok(); else m.once('idle', ok);"
-            )
+            driver.execute_async_script(IDLE)
+            if camera:
+                driver.execute_script("window.dtmMap.jumpTo(arguments[0])", camera)
+                driver.execute_async_script(IDLE)
             time.sleep(0.6)
             path = Path(__file__).parent / name
             driver.save_screenshot(str(path))
