@@ -25,6 +25,7 @@ from app.api import (
     openapi,
     rounds,
     stats,
+    tiles,
 )
 from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
 from app.api.responses import JSON
@@ -104,9 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(errors.RejectNulCharacters)
     errors.install(app)
-    # Routing tries routers in order, and no two share a path: the busiest (tiles and
-    # items, statistics) go first, which saved ~0.3 ms of each tile request.
+    # Routing tries routers in order, and no two share a path: the busiest (tiles, then
+    # items and statistics) go first.
     for module in (
+        tiles,
         ogc,
         stats,
         health,
