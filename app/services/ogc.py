@@ -8,9 +8,10 @@ geometry to the requested CRS; the stored columns are never transformed for filt
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
@@ -532,10 +533,27 @@ def tile(
     below the layer's lowest zoom (663 muhalla points are drawn only close up)."""
     if z < collection.min_zoom:
         return b""
-    props = ", ".join(collection.properties)
     # a tile pixel at this zoom, in metres; simplify to half of it
     tolerance = 40075016.68557849 / (2**z) / EXTENT / 2
-    sql = f"""
+    params = {
+        **source_params(session, collection, round_code),
+        "z": z,
+        "x": x,
+        "y": y,
+        "tolerance": tolerance,
+        "layer": collection.id,
+        "margin": tolerance * 2 * 64,
+    }
+    return bytes(session.execute(_tile_sql(collection.id), params).scalar() or b"")
+
+
+@cache
+def _tile_sql(collection_id: str) -> TextClause:
+    """A layer's tile query, built once (a statement's text is parsed for its parameters
+    each time one is made)."""
+    collection = COLLECTIONS[collection_id]
+    props = ", ".join(collection.properties)
+    return text(f"""
         WITH bounds AS (
             SELECT env, ST_Transform(ST_Expand(env, :margin), 4326)::box2d AS query
             FROM ST_TileEnvelope(:z, :x, :y) AS env
@@ -553,14 +571,4 @@ def tile(
         )
         SELECT ST_AsMVT(features.*, :layer, {EXTENT}, 'geom', 'fid') FROM features
         WHERE geom IS NOT NULL
-    """
-    params = {
-        **source_params(session, collection, round_code),
-        "z": z,
-        "x": x,
-        "y": y,
-        "tolerance": tolerance,
-        "layer": collection.id,
-        "margin": tolerance * 2 * 64,
-    }
-    return bytes(session.execute(text(sql), params).scalar() or b"")
+    """)
