@@ -382,6 +382,22 @@ def test_rounds_without_muhallas_draw_none_and_fail_nothing(browser, live_server
     no_console_errors(browser)
 
 
+def test_downloads_offer_muhallas_in_rounds_that_have_them(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&round=R39&type=idp")
+    browser.find_element(By.CSS_SELECTOR, "[data-view=downloads]").click()
+    links = browser.find_elements(By.CSS_SELECTOR, "#dl-muhallas a")
+    assert [a.text for a in links] == ["CSV (HXL)", "GeoJSON"]
+    fetched = browser.execute_async_script(
+        "fetch(arguments[0]).then(r => r.json()).then(j => arguments[1](j.features.length))",
+        links[1].get_attribute("href"),
+    )
+    assert fetched == api("/api/v1/stats?level=3&round=R39&format=geojson&limit=10000")["total"]
+    assert fetched == 663
+    Select(browser.find_element(By.ID, "round")).select_by_value("R54")
+    wait_for(browser, "!document.getElementById('dl-muhallas')")
+    no_console_errors(browser)
+
+
 def test_search_finds_muhallas_and_still_derna_first(browser, live_server, api):
     count = {level: len(api(f"/api/v1/areas?level={level}")["data"]) for level in (1, 2, 3)}
     options = "return document.querySelectorAll('#area-names option').length"
