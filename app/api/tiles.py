@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.api import schemas, writers
-from app.api.caching import answer, cached_response
+from app.api.caching import answer_in_session, cached_response
 from app.api.deps import SessionDep
 from app.api.ogc_params import known_round
 from app.api.rendered import Rendered
@@ -33,7 +34,6 @@ MVT = "application/vnd.mapbox-vector-tile"
 )
 async def vector_tile(
     request: Request,
-    session: SessionDep,
     layer: Annotated[str, Path(description="Layer.", examples=["mantikas"])],
     z: Annotated[int, Path(ge=ogc.MIN_ZOOM, le=ogc.MAX_ZOOM, description="Zoom.", examples=[5])],
     x: Annotated[int, Path(ge=0, description="Column.", examples=[18])],
@@ -50,12 +50,12 @@ async def vector_tile(
             where="path",
         )
 
-    def render() -> Rendered:
+    def render(session: Session) -> Rendered:
         code = ogc.round_for(session, found, round)  # 404 for an unknown round
         body = ogc.tile(session, found, z, x, y, code)
         return Rendered(body, MVT, status=200 if body else 204)
 
-    return await answer(request, session, render)
+    return await answer_in_session(request, render)
 
 
 def _tile_layer(layer: str) -> ogc.Collection:
