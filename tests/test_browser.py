@@ -141,6 +141,9 @@ def test_arabic_switch_rtl_names_and_persistence(browser, live_server, api):
     search(browser, "درنة")
     wait_for(browser, f"document.getElementById('area').dataset.pcode === '{DERNA}'")
     assert text(browser, "#area-name") == name_ar
+    nationalities = api(f"/api/v1/nationalities?level=2&round=R54&pcode={DERNA}")["data"]
+    first = nationalities[0]["nationality_ar"]
+    wait_for(browser, f"document.getElementById('area').textContent.includes('{first}')")
     browser.get(live_server + "/")  # no ?lang: the choice survives from localStorage
     wait_for(browser, "document.body.dataset.ready === '1'")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl"

@@ -211,6 +211,9 @@ def test_nationalities_by_mantika(client):
     assert sum(r["share_percent"] for r in body["data"]) == pytest.approx(100, abs=0.1)
     national = get(client, "/api/v1/nationalities", level=0, round="R54").json()["data"]
     assert sum(r["individuals"] for r in national) == R54_TOTAL
+    # every nationality Round 54 reports has its Arabic name
+    assert {r["nationality"]: r["nationality_ar"] for r in national}["Sudan"] == "السودان"
+    assert [r["nationality"] for r in national if not r["nationality_ar"]] == []
 
 
 @pytest.mark.parametrize(

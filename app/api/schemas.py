@@ -196,6 +196,7 @@ class NationalityRow(_Open):
     name_ar: str | None
     parent_pcode: str | None
     nationality: str
+    nationality_ar: str | None = Field(description="Arabic name, where one is known.")
     individuals: int
     quality: Quality
     complete: bool

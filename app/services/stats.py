@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app import nationalities as nationalities_ar
 from app.memo import Memo
 from app.services.hierarchy import rollup_sql
 from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES
@@ -231,4 +232,4 @@ _NATIONALITY_SQL = {level: _nationalities_sql(level) for level in ADMIN_LEVELS}
 def nationalities(session: Session, flt: StatsFilter) -> list[dict]:
     """Migrants by nationality per area and round, largest first within each area."""
     rows = session.execute(text(_NATIONALITY_SQL[flt.level]), flt.params()).mappings().all()
-    return [dict(r) for r in rows]
+    return [{**r, "nationality_ar": nationalities_ar.arabic(r["nationality"])} for r in rows]

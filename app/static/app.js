@@ -649,7 +649,7 @@
     if (nats.data.length) {
       parts.push(el("h3", { text: t("nationalities", { round: roundLabel(state.round) }) }));
       const ul = el("ul", { class: "nats" });
-      for (const n of nats.data.filter((n) => n.pcode === pcode).slice(0, 8)) ul.append(el("li", {}, el("span", { text: n.nationality }), el("span", { text: `${fmt(n.individuals)} (${fmt(n.share_percent, 1)}%)` })));
+      for (const n of nats.data.filter((n) => n.pcode === pcode).slice(0, 8)) ul.append(el("li", {}, el("span", { text: (state.lang === "ar" && n.nationality_ar) || n.nationality }), el("span", { text: `${fmt(n.individuals)} (${fmt(n.share_percent, 1)}%)` })));
       parts.push(ul);
     }
 
