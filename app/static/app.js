@@ -357,7 +357,10 @@
     if (!w || !h) return;
     const canvas = map.getCanvas();
     if (canvas.clientWidth !== w || canvas.clientHeight !== h) map.resize();
+    // clear of the zoom buttons (top right, top left in Arabic) and the scale (bottom right)
     const pad = { top: 20, bottom: 20, left: 20, right: 20 };
+    pad[state.lang === "ar" ? "left" : "right"] = 50;
+    if (w < 700) pad.bottom = 36;  // on a phone the scale sits on the country's south-east
     let cam = map.cameraForBounds(LIBYA, { padding: pad });
     if (getComputedStyle(legend).position === "absolute" && legend.offsetHeight) {
       const m = box.getBoundingClientRect(), l = legend.getBoundingClientRect();
