@@ -32,6 +32,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, seconds: float = 15) -> None:
+    """Poll `url` until a starting server answers it; RuntimeError after `seconds`."""
+    for _ in range(int(seconds * 10)):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"no server answered {url} within {seconds:.0f} s")
+
+
 @contextmanager
 def serve(database_url: str, workers: int = 1, extra_env: dict | None = None):
     """Run `dtm-geo serve` on a free loopback port until the block ends."""
@@ -51,14 +62,7 @@ def serve(database_url: str, workers: int = 1, extra_env: dict | None = None):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+        wait_until_up(base + "/healthz")
         yield base
     finally:
         process.terminate()
@@ -140,12 +144,7 @@ def start_tipg(url: str) -> tuple[subprocess.Popen, str]:
         env={**os.environ, "DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["tipg_bench"]'},
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/collections", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_up(base + "/collections", seconds=30)
     return process, base
 
 

@@ -21,14 +21,12 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import ensure_wrk, free_port  # noqa: E402
+from bench.common import ensure_wrk, free_port, wait_until_up  # noqa: E402
 from bench.read_path import LUA  # noqa: E402
 
 
@@ -62,12 +60,7 @@ def main() -> None:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_up(base + "/healthz")
         wrk = [ensure_wrk(), "-t2", "-c16", "-H", "Accept-Encoding: gzip"]
         subprocess.run([*wrk, "-d2s", "-s", _script(args.path, 0), base], capture_output=True)
         for run in range(args.runs):

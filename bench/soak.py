@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import drive, ensure_wrk, free_port, warm  # noqa: E402
+from bench.common import drive, ensure_wrk, free_port, wait_until_up, warm  # noqa: E402
 from bench.read_path import LUA, drive_distinct  # noqa: E402
 
 
@@ -60,12 +60,7 @@ def _serve(url: str, workers: int, env: dict) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            warm(base + "/healthz")
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_up(base + "/healthz")
     return process, base
 
 
