@@ -32,6 +32,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def scratch_database():
+    """A database of its own beside the one `make run` uses (its name plus `_bench`),
+    migrated and holding the default data; dropped when the block ends. Yields its URL."""
+    from sqlalchemy.engine import make_url
+
+    from app import db
+    from app.cli import database_up
+    from app.loaders.default_data import load_default_data
+    from app.settings import get_settings
+
+    settings = get_settings()
+    server = make_url(database_up(settings, migrate=False))
+    url = server.set(database=f"{server.database}_bench").render_as_string(hide_password=False)
+    db.create_database(url, drop_first=True)
+    try:
+        db.migrate(url)
+        load_default_data(url, settings.data_dir)
+        yield url
+    finally:
+        db.drop_database(url)
+
+
 def wait_until_up(url: str, seconds: float = 15) -> None:
     """Poll `url` until a starting server answers it; RuntimeError after `seconds`."""
     for _ in range(int(seconds * 10)):

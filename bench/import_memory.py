@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.common import scratch_database
+
 NATIONALITIES = [f"Nationality {n:02d}" for n in range(40)]
 
 
@@ -48,20 +50,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
     from app import db
-    from app.cli import database_up
-    from app.loaders.default_data import load_default_data
-    from app.settings import get_settings
 
-    settings = get_settings()
-    server = make_url(database_up(settings, migrate=False))
-    url = server.set(database=f"{server.database}_bench").render_as_string(hide_password=False)
-    db.create_database(url, drop_first=True)
-    try:
-        db.migrate(url)
-        load_default_data(url, settings.data_dir)
+    with scratch_database() as url:
         with db.get_engine(url).connect() as conn:
             baladiyas = list(
                 conn.execute(
@@ -91,8 +83,6 @@ def main() -> None:
             print(
                 f"dtm-geo import: exit {done.returncode}, {seconds:.1f} s, peak RSS {peak:.0f} MB"
             )
-    finally:
-        db.drop_database(url)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.common import scratch_database
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,24 +32,16 @@ def main() -> None:
     args = parser.parse_args()
 
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
     from app import db
-    from app.cli import database_up
     from app.db import get_sessionmaker
     from app.ingest import parse, service
     from app.ingest.pipeline import Submission
     from app.ingest.specs import SPECS
-    from app.loaders.default_data import load_default_data
     from app.settings import get_settings
 
     settings = get_settings()
-    server = make_url(database_up(settings, migrate=False))
-    url = server.set(database=f"{server.database}_bench").render_as_string(hide_password=False)
-    db.create_database(url, drop_first=True)
-    try:
-        db.migrate(url)
-        load_default_data(url, settings.data_dir)
+    with scratch_database() as url:
         sessions = get_sessionmaker(url)
 
         workbook = (
@@ -151,8 +145,6 @@ def main() -> None:
         data = synthetic_csv(pcodes, args.rows, change=0)[0]
         floors(engine, written, copy_seconds)
         partition_ceiling(engine, data, written, copy_seconds)
-    finally:
-        db.drop_database(url)
 
 
 def r39_workbook(settings, sessions, parse, service, submission, specs) -> None:

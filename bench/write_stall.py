@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.common import scratch_database
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -71,22 +73,12 @@ def main() -> None:
 
     import httpx
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
     from app import db
     from app.auth import create_key
-    from app.cli import database_up
-    from app.loaders.default_data import load_default_data
-    from app.settings import get_settings
     from tests.conftest import serve
 
-    settings = get_settings()
-    server = make_url(database_up(settings, migrate=False))
-    url = server.set(database=f"{server.database}_bench").render_as_string(hide_password=False)
-    db.create_database(url, drop_first=True)
-    try:
-        db.migrate(url)
-        load_default_data(url, settings.data_dir)
+    with scratch_database() as url:
         with db.session_scope(url) as session:
             key = create_key(session, "bench", ["admin"])
         headers = {"X-API-Key": key}
@@ -140,8 +132,6 @@ def main() -> None:
             f"{answer.status_code} in {seconds:.1f} s",
         )
         next(running, None)  # stops the server
-    finally:
-        db.drop_database(url)
 
 
 if __name__ == "__main__":
