@@ -214,10 +214,7 @@ async def answer_in_session(request: Request, render: Callable[[Session], Render
     too, rather than by a dependency (each costs the request about 0.1 ms)."""
 
     def work() -> Response:
-        with request.app.state.sessionmaker() as session:
-            known = request.app.state.version_clock.fresh()
-            if known is not None:
-                session.info["data_version"] = known[0]
+        with request.app.state.sessionmaker() as session:  # cached_response sets its version
             return cached_response(request, session, lambda: render(session))
 
     return await anyio.to_thread.run_sync(work)
