@@ -29,7 +29,7 @@ from app.errors import DtmGeoError, NotFound
 from app.ingest.parse import CELLS
 from app.ingest.specs import DISPLACEMENT_REASONS, POPULATION_TYPES, Spec
 from app.serialize import dumps
-from app.services import names
+from app.services import names, rollup
 
 MAX_ERRORS = 200
 WORK_MEM = "128MB"
@@ -657,7 +657,7 @@ def bump_revision(session: Session, round_id: int) -> None:
         text("UPDATE rounds SET revision = revision + 1, updated_at = now() WHERE id = :id"),
         {"id": round_id},
     )
-    session.execute(text("UPDATE data_version SET version = version + 1, changed_at = now()"))
+    rollup.data_changed(session, [round_id])
 
 
 def record_submission(

@@ -25,6 +25,7 @@ from app.ingest.pipeline import (
     run,
 )
 from app.ingest.specs import SPECS
+from app.services import rollup
 
 
 def replay(session: Session, sub: Submission):
@@ -251,9 +252,7 @@ def put_round(
         if current is not None:
             bump_revision(session, round_row["id"])
         else:
-            session.execute(
-                text("UPDATE data_version SET version = version + 1, changed_at = now()")
-            )
+            rollup.data_changed(session, [round_row["id"]])
     view = round_view(session, code)
     counts = {
         "rows": 1,
@@ -313,7 +312,7 @@ def delete_round(
         {"sid": sid, "r": round_row["id"]},
     )
     session.execute(text("DELETE FROM rounds WHERE id = :r"), {"r": round_row["id"]})
-    session.execute(text("UPDATE data_version SET version = version + 1, changed_at = now()"))
+    rollup.data_changed(session, [])  # its roll-up went with it (ON DELETE CASCADE)
     body = {"round": code, "deleted": True, "removed": removed, "submission_id": sid}
     finish_submission(session, sid, 200, body)
     return body

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ from app.models import (
     Region,
     Round,
 )
+from app.services import rollup
 from app.vocabulary import ADMIN_LEVELS
 
 LOCK_KEY = 0x44544D47454F  # advisory lock: one loader at a time per database
@@ -96,9 +97,8 @@ def load_default_data(
         session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
         _write_all(session, staged, report.counts, progress)
         if report.changed:
-            session.execute(
-                update(DataVersion).values(version=DataVersion.version + 1, changed_at=func.now())
-            )
+            progress("      rolling the figures up the admin hierarchy")
+            rollup.data_changed(session)
         report.data_version = session.execute(select(DataVersion.version)).scalar_one()
     report.seconds = time.perf_counter() - started
     return report

@@ -12,6 +12,7 @@ from app.models.stats import (
     MigrantNationality,
     Observation,
     PublishedFigure,
+    RolledUpFigure,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Population",
     "PublishedFigure",
     "Region",
+    "RolledUpFigure",
     "Round",
     "RowHistory",
     "Submission",

@@ -4,17 +4,23 @@ Every stored number carries its source and a quality label (published, modelled,
 synthetic) so that modelled or synthetic numbers are never passed off as published ones.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -228,4 +234,77 @@ class Indicator(Base):
         CheckConstraint("value IS NULL OR value >= 0", name="value_non_negative"),
         CheckConstraint("value IS NOT NULL OR text_value IS NOT NULL", name="has_value"),
         Index("ix_indicators_indicator_round", "indicator", "round_id"),
+    )
+
+
+class RolledUpFigure(Base):
+    """Observations rolled up the admin hierarchy (app.services.hierarchy), stored.
+
+    Derived data: app.services.rollup rebuilds the rows of every round a write touches
+    (of every round when areas change), in the write's transaction, so statistics are
+    read and paged by SQL from this one table instead of rolled up per request.
+
+    One row per selection of qualities (in vocabulary order), reason handling
+    (`reasons_collapsed`: one total per area instead of one row per reason), level,
+    round, area, population type and reason."""
+
+    __tablename__ = "rolled_up_figures"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    qualities: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    reasons_collapsed: Mapped[bool] = mapped_column(Boolean)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode", ondelete="CASCADE"))
+    # copies of the round's and the area's columns, so a page is read from one table
+    round_code: Mapped[str] = mapped_column(String(64))
+    round_number: Mapped[int | None] = mapped_column(Integer)
+    round_kind: Mapped[str] = mapped_column(String(20))
+    event_slug: Mapped[str | None] = mapped_column(String(64))
+    reporting_date: Mapped[date | None] = mapped_column(Date)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_ar: Mapped[str] = mapped_column(Text)
+    parent_pcode: Mapped[str | None] = mapped_column(String(10))
+    parent_name_en: Mapped[str | None] = mapped_column(Text)
+    parent_name_ar: Mapped[str | None] = mapped_column(Text)
+    grandparent_pcode: Mapped[str | None] = mapped_column(String(10))
+    grandparent_name_en: Mapped[str | None] = mapped_column(Text)
+    grandparent_name_ar: Mapped[str | None] = mapped_column(Text)
+    population_type: Mapped[str] = mapped_column(String(10))
+    displacement_reason: Mapped[str | None] = mapped_column(Text)
+    individuals: Mapped[int] = mapped_column(BigInteger)
+    households: Mapped[int | None] = mapped_column(BigInteger)
+    males: Mapped[int | None] = mapped_column(BigInteger)
+    females: Mapped[int | None] = mapped_column(BigInteger)
+    quality: Mapped[str] = mapped_column(String(10), comment="the worst of its parts")
+    units: Mapped[int] = mapped_column(Integer, comment="stored figures summed")
+    complete: Mapped[bool] = mapped_column(Boolean)
+    record_id: Mapped[int] = mapped_column(BigInteger, comment="the first stored figure")
+    stored_levels: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))
+    sources: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    population: Mapped[int | None] = mapped_column(BigInteger)
+    population_year: Mapped[int | None] = mapped_column(Integer)
+    per_1000: Mapped[float | None] = mapped_column(Float)
+    encoded: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="the row as the API's JSON object (app.serialize), once per write"
+    )
+
+    __table_args__ = (
+        UniqueConstraint(
+            "qualities",
+            "reasons_collapsed",
+            "level",
+            "round_id",
+            "pcode",
+            "population_type",
+            "displacement_reason",
+            name="uq_rolled_up_figures_natural_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+        CheckConstraint("level IN (0, 1, 2, 3)", name="level"),
+        CheckConstraint(in_list("quality", QUALITIES), name="quality"),
+        CheckConstraint(in_list("population_type", POPULATION_TYPES), name="population_type"),
+        CheckConstraint(
+            "NOT reasons_collapsed OR displacement_reason IS NULL", name="collapsed_no_reason"
+        ),
     )
