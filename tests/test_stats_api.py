@@ -8,6 +8,9 @@ import io
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.services import rollup
 
 R54_TOTAL = 787_326
 
@@ -90,15 +93,15 @@ def test_filter_by_parent_pcode_round_range_and_dates(client):
 
 
 def test_quality_defaults_to_published_and_labels_others(client, engine):
-    with engine.begin() as conn:
-        conn.execute(
+    with Session(engine) as session, session.begin():
+        r54 = session.execute(
             text("""
             INSERT INTO observations (round_id, pcode, population_type, individuals, source,
                                       quality)
             SELECT id, 'LY010304', 'returnee', 1000, 'test model', 'modelled'
-            FROM rounds WHERE code = 'R54'""")
-        )
-        conn.execute(text("UPDATE data_version SET version = version + 1"))
+            FROM rounds WHERE code = 'R54' RETURNING round_id""")
+        ).scalar_one()
+        rollup.data_changed(session, [r54])
     try:
         published = get(
             client, "/api/v1/stats", level=2, round="R54", population_type="returnee"
@@ -114,9 +117,9 @@ def test_quality_defaults_to_published_and_labels_others(client, engine):
         ).json()["data"]
         assert [(r["pcode"], r["quality"]) for r in both] == [("LY010304", "modelled")]
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM observations WHERE source = 'test model'"))
-            conn.execute(text("UPDATE data_version SET version = version + 1"))
+        with Session(engine) as session, session.begin():
+            session.execute(text("DELETE FROM observations WHERE source = 'test model'"))
+            rollup.data_changed(session, [r54])
 
 
 def test_paging_is_deterministic_with_total_and_next_link(client):

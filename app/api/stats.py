@@ -95,8 +95,12 @@ async def get_stats(
 
 
 def _envelope(result: stats_views.Result, request: Request, page: Page) -> Rendered:
-    meta = {**result.meta, **links(request.url, page, result.total, len(result.rows))}
-    return Rendered(writers.json_body({"data": result.rows, "meta": meta}), writers.JSON)
+    if result.encoded is None:
+        rows, returned = result.rows, len(result.rows)
+    else:
+        rows, returned = writers.encoded_array(result.encoded), result.returned
+    meta = {**result.meta, **links(request.url, page, result.total, returned)}
+    return Rendered(writers.json_body({"data": rows, "meta": meta}), writers.JSON)
 
 
 def _geojson_order(members: dict) -> dict:

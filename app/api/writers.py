@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from app.serialize import dumps
 
 JSON = "application/json"
@@ -30,6 +32,12 @@ GPKG = "application/geopackage+sqlite3"
 
 def json_body(content: Any) -> bytes:
     return dumps(content)
+
+
+def encoded_array(items: bytes) -> orjson.Fragment:
+    """A JSON array of values encoded already (`items`: their JSON, comma-separated), for
+    `json_body` to write as it is."""
+    return orjson.Fragment(b"[" + items + b"]")
 
 
 def feature(fid: Any, geometry: bytes | None, properties: dict | bytes) -> bytes:

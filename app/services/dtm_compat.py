@@ -99,7 +99,9 @@ def records(session: Session, q: CompatQuery, level: int, version: int) -> list[
         date_from=q.from_date,
         date_to=q.to_date,
     )
-    rows = [r for r in stats.statistics(session, flt) if r["round_kind"] == "mobility_tracking"]
+    rows = [
+        r for r in stats.statistics(session, flt).rows if r["round_kind"] == "mobility_tracking"
+    ]
     if selected and level > 0:
         # The DTM API filters on the record's own admin columns, not on ancestors, and
         # each parameter narrows the others (Admin1Pcode and Admin2Pcode must agree).

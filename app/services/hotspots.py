@@ -30,7 +30,7 @@ def _values(session: Session, level: int, round_id: int, population_type: str) -
             population_types=(population_type,),
             collapse_reasons=True,
         ),
-    )
+    ).rows
     return {r["pcode"]: r for r in rows if r["displacement_reason"] is None}
 
 

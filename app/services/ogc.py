@@ -20,8 +20,6 @@ from app.geo import encoded
 from app.geo.hotspots import MIN_UNITS, Options
 from app.memo import Memo
 from app.services import cql2, hotspots, rounds
-from app.services.hierarchy import rollup_sql
-from app.services.stats import reason_total
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS_URIS = {
@@ -36,31 +34,20 @@ SHORT_CRS = {
     "EPSG:3857": "http://www.opengis.net/def/crs/EPSG/0/3857",
 }
 
-_STATS_LEAF = f"""
-    SELECT o.id, a.level, a.pcode, a.parent_pcode, o.quality, o.round_id, o.population_type,
-           o.individuals
-    FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
-    JOIN rounds r ON r.id = o.round_id
-    WHERE r.code = :round AND o.quality = 'published'
-      AND {reason_total("t.quality = 'published'")}
-"""
-
 
 def _stats_source(level: int) -> str:
-    """Counts per population type for each area of `level` in round :round, rolled up the
-    hierarchy as the statistics API does (stored figure, else the sum of the level below)."""
-    rollup = rollup_sql(
-        _STATS_LEAF, dims=("round_id", "population_type"), measures=("individuals",), optional=()
-    )
+    """Published counts per population type for each area of `level` in round :round,
+    one total per area across reasons: the stored roll-up the statistics API reads."""
     return f"""
-        WITH {rollup}
         SELECT {_FID} AS fid, {_AREA_COLUMNS}, r.code AS round, r.reporting_date,
                sum(s.individuals) FILTER (WHERE s.population_type = 'idp') AS idps,
                sum(s.individuals) FILTER (WHERE s.population_type = 'returnee') AS returnees,
                sum(s.individuals) FILTER (WHERE s.population_type = 'migrant') AS migrants,
                bool_and(s.complete) AS complete, 'published' AS quality, a.geom
-        FROM l{level} s JOIN admin_areas a ON a.pcode = s.pcode
+        FROM rolled_up_figures s JOIN admin_areas a ON a.pcode = s.pcode
         JOIN rounds r ON r.id = s.round_id
+        WHERE s.qualities = '{{published}}' AND s.reasons_collapsed AND s.level = {level}
+          AND r.code = :round
         GROUP BY a.pcode, r.code, r.reporting_date
     """
 

@@ -1,4 +1,4 @@
-"""A page of results: limit and offset, as services apply them."""
+"""A page of results: limit and offset, as services apply them in SQL."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Page:
-    limit: int
-    offset: int
+    limit: int | None  # None: no limit
+    offset: int = 0
 
-    def slice(self, rows: list) -> list:
-        return rows[self.offset : self.offset + self.limit]
+
+EVERY_ROW = Page(None, 0)
+
+
+@dataclass
+class Paged:
+    """The rows of one page and how many rows match in all."""
+
+    rows: list[dict]
+    total: int

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from app import nationalities as nationalities_ar
 from app.memo import Memo
+from app.services import rollup
 from app.services.hierarchy import rollup_sql
+from app.services.paging import EVERY_ROW, Page, Paged
 from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES
 
 
@@ -32,6 +35,11 @@ class StatsFilter:
     collapse_reasons: bool = False  # one total per area instead of one row per reason
     extra: dict = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.collapse_reasons and not self.any_reason:
+            # the stored roll-up collapses every reason, never one chosen reason
+            raise ValueError("collapse_reasons is for all reasons, not a chosen one")
+
     def params(self) -> dict:
         return {
             "level": self.level,
@@ -46,122 +54,259 @@ class StatsFilter:
             "areas": list(self.areas or ()),
             "any_reason": self.any_reason,
             "reason": self.reason,
-            "qualities": list(self.qualities),
+            "qualities": rollup.selection(self.qualities),
             "collapse": self.collapse_reasons,
         }
 
 
-def reason_total(quality_condition: str) -> str:
-    """SQL condition on observation `o`: it counts towards its area's total across reasons.
-    An area's total is its reason-less figure when it has one, else the sum of its figures
-    by reason."""
-    return f"""(o.displacement_reason IS NULL OR NOT EXISTS (
-          SELECT 1 FROM observations t
-          WHERE t.round_id = o.round_id AND t.pcode = o.pcode
-            AND t.population_type = o.population_type AND t.displacement_reason IS NULL
-            AND {quality_condition}))"""
+# each optional filter's condition on the stored roll-up `s`; a statement is built (once)
+# for the filters a request uses, which keeps planning short
+_CONDITIONS = {
+    "types": "s.population_type = ANY(:types)",
+    "reason": "s.displacement_reason IS NOT DISTINCT FROM :reason",
+    "rounds": "s.round_id = ANY(:round_ids)",
+    "round_from": "s.round_number >= :round_from",
+    "round_to": "s.round_number <= :round_to",
+    "date_from": "s.reporting_date >= :date_from",
+    "date_to": "s.reporting_date <= :date_to",
+    "areas": "(s.pcode = ANY(:areas) OR s.parent_pcode = ANY(:areas) "
+    "OR s.grandparent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))",
+}
 
 
-_LEAF = f"""
-    SELECT o.id, a.level, a.pcode, a.parent_pcode, o.quality, o.round_id, o.population_type,
-           CASE WHEN :collapse THEN NULL ELSE o.displacement_reason END AS reason,
-           o.individuals, o.households, o.males, o.females
-    FROM observations o
-    JOIN admin_areas a ON a.pcode = o.pcode
-    JOIN rounds r ON r.id = o.round_id
-    WHERE o.quality = ANY(:qualities)
-      AND o.population_type = ANY(:types)
-      AND (:any_reason OR o.displacement_reason IS NOT DISTINCT FROM :reason)
-      -- collapsing reasons (done here, before rolling up)
-      AND (NOT :collapse OR {reason_total("t.quality = ANY(:qualities)")})
-      AND (:all_rounds OR r.id = ANY(:round_ids))
-      AND (CAST(:round_from AS int) IS NULL OR r.number >= :round_from)
-      AND (CAST(:round_to AS int) IS NULL OR r.number <= :round_to)
-      AND (CAST(:date_from AS date) IS NULL OR r.reporting_date >= :date_from)
-      AND (CAST(:date_to AS date) IS NULL OR r.reporting_date <= :date_to)
-"""
-
-_POPULATIONS = """
-latest_pop AS (
-    SELECT DISTINCT ON (pcode) pcode, population, year
-    FROM populations ORDER BY pcode, year DESC, source
-),
-pop_area AS MATERIALIZED (
-    -- denominators summed from baladiyas; complete only if every baladiya has one
-    SELECT a.pcode, sum(lp.population) AS population, max(lp.year) AS population_year,
-           count(lp.pcode) = count(*) AS complete
-    FROM admin_areas a
-    JOIN admin_areas b ON b.level = 2
-         AND (b.pcode = a.pcode OR b.parent_pcode = a.pcode OR a.level = 0)
-    LEFT JOIN latest_pop lp ON lp.pcode = b.pcode
-    WHERE a.level = :level
-    GROUP BY a.pcode
-)"""
+def _active(flt: StatsFilter) -> tuple[str, ...]:
+    """The optional conditions a filter needs."""
+    given = {
+        "types": set(flt.population_types) != set(POPULATION_TYPES),
+        "reason": not flt.any_reason,
+        "rounds": flt.round_ids is not None,
+        "round_from": flt.round_from is not None,
+        "round_to": flt.round_to is not None,
+        "date_from": flt.date_from is not None,
+        "date_to": flt.date_to is not None,
+        "areas": flt.areas is not None,
+    }
+    return tuple(name for name, needed in given.items() if needed)
 
 
-def _stats_sql(level: int) -> str:
-    rollup = rollup_sql(
-        _LEAF,
-        dims=("round_id", "population_type", "reason"),
-        measures=("individuals",),
-        optional=("households", "males", "females"),
+@functools.cache
+def _statement(template: str, active: tuple[str, ...]) -> TextClause:
+    """`template` with its `{where}` made of the selection, level and `active` conditions."""
+    where = (
+        "\nWHERE s.qualities = CAST(:qualities AS varchar(10)[])"
+        " AND s.reasons_collapsed = :collapse AND s.level = :level"
+        + "".join(f"\n  AND {_CONDITIONS[name]}" for name in active)
     )
-    return f"""
-WITH {rollup},
-{_POPULATIONS}
-SELECT r.code AS round_code, r.number AS round_number, r.kind AS round_kind,
-       r.event_slug, r.reporting_date,
-       a.level, a.pcode, a.name_en, a.name_ar,
-       a.parent_pcode, p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
-       p.parent_pcode AS grandparent_pcode, gp.name_en AS grandparent_name_en,
-       gp.name_ar AS grandparent_name_ar,
-       res.population_type, res.reason AS displacement_reason,
-       res.individuals, res.households, res.males, res.females, res.quality,
-       cardinality(res.ids) AS units, res.complete,
-       stored.record_id, stored.stored_levels, stored.sources,
-       CASE WHEN pa.complete THEN pa.population END AS population,
-       CASE WHEN pa.complete THEN pa.population_year END AS population_year,
-       CASE WHEN pa.complete AND pa.population > 0
-            THEN round(res.individuals * 1000.0 / pa.population, 3)::float8 END AS per_1000
-FROM l{level} res
-JOIN admin_areas a ON a.pcode = res.pcode
-JOIN rounds r ON r.id = res.round_id
-LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
-LEFT JOIN admin_areas gp ON gp.pcode = p.parent_pcode
-LEFT JOIN pop_area pa ON pa.pcode = a.pcode
-CROSS JOIN LATERAL (
-    -- the stored figures summed: index look-ups by id, never a scan per row
-    SELECT min(o.id) AS record_id,
-           array_agg(DISTINCT x.level ORDER BY x.level) AS stored_levels,
-           array_agg(DISTINCT o.source ORDER BY o.source) AS sources
-    FROM unnest(res.ids) AS i(id)
-    JOIN observations o ON o.id = i.id
-    JOIN admin_areas x ON x.pcode = o.pcode
-) stored
-WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-       OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))
-ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.population_type,
-         res.reason NULLS FIRST
-"""
+    return text(template.format(where=where))
 
 
-_SQL = {level: _stats_sql(level) for level in ADMIN_LEVELS}
+# a statistics row, as the API gives it (the stored roll-up keeps its round's and area's
+# columns: no join)
+_COLUMNS = "\nSELECT " + ", ".join(f"s.{c}" for c in rollup.ROW_COLUMNS)
+
+ORDER = (
+    "s.reporting_date NULLS LAST, s.round_code, s.pcode, s.population_type, "
+    "s.displacement_reason NULLS FIRST"
+)
+
+_ROWS = f"""{_COLUMNS}, count(*) OVER () AS total
+FROM rolled_up_figures s{{where}}
+ORDER BY {ORDER}
+LIMIT :limit OFFSET :offset"""
+
+_COUNT = "SELECT count(*) FROM rolled_up_figures s{where}"
+
+# a page of (round, area, reason) keys, then every population type's row of each
+_KEYED_ROWS = f"""
+WITH keys AS (
+    SELECT s.round_id, s.pcode, s.displacement_reason,
+           row_number() OVER (ORDER BY min(s.reporting_date) NULLS LAST, min(s.round_code),
+                              s.pcode, s.displacement_reason NULLS FIRST) AS n,
+           count(*) OVER () AS total
+    FROM rolled_up_figures s{{where}}
+    GROUP BY s.round_id, s.pcode, s.displacement_reason
+    ORDER BY n
+    LIMIT :limit OFFSET :offset
+){_COLUMNS}, keys.total
+FROM keys
+JOIN rolled_up_figures s ON s.round_id = keys.round_id AND s.pcode = keys.pcode
+     AND s.displacement_reason IS NOT DISTINCT FROM keys.displacement_reason
+WHERE s.qualities = CAST(:qualities AS varchar(10)[]) AND s.reasons_collapsed = :collapse
+  AND s.level = :level AND s.population_type = ANY(:types)
+ORDER BY keys.n, s.population_type"""
+
+_KEY_COUNT = (
+    "SELECT count(*) FROM (SELECT 1 FROM rolled_up_figures s{where} "
+    "GROUP BY s.round_id, s.pcode, s.displacement_reason) k"
+)
 
 
-_ROWS = Memo(256)
+# one page of stored encoded rows, joined into the contents of a JSON array, with what
+# they are made of: one row back, whatever the page's length
+_ENCODED = f"""
+WITH page AS (
+    SELECT s.encoded, s.round_code, s.quality, s.sources, s.per_1000,
+           count(*) OVER () AS total, row_number() OVER (ORDER BY {ORDER}) AS n
+    FROM rolled_up_figures s{{where}}
+    ORDER BY {ORDER}
+    LIMIT :limit OFFSET :offset
+)
+SELECT string_agg(encoded, convert_to(',', 'UTF8') ORDER BY n) AS rows,
+       count(*) AS returned, max(total) AS total,
+       array_agg(DISTINCT round_code) AS rounds, array_agg(DISTINCT quality) AS qualities,
+       (SELECT array_agg(DISTINCT x.source) FROM page, unnest(page.sources) AS x(source))
+           AS sources,
+       coalesce(bool_or(per_1000 IS NOT NULL), false) AS rated
+FROM page"""
 
 
-def statistics(session: Session, flt: StatsFilter) -> list[dict]:
-    """Every row matching the filter, in natural-key order (round, pcode, type, reason).
+@dataclass
+class EncodedPage:
+    """A page of statistics rows stored encoded, joined (`rows`: the contents of a JSON
+    array of the rows' objects), how many it holds and match, and what they are made of."""
 
-    Rolled up once per data version and filter, then remembered: pages, formats and maps
-    of the same figures share the rows. Callers must not change them."""
-    return _ROWS.get(session, flt, lambda: _query(session, flt))
+    rows: bytes
+    returned: int
+    total: int
+    rounds: list[str]
+    sources: list[str]
+    qualities: list[str]
+    rated: bool  # some row has a per-capita rate
 
 
-def _query(session: Session, flt: StatsFilter) -> list[dict]:
-    rows = session.execute(text(_SQL[flt.level]), flt.params()).mappings().all()
-    return [dict(r) for r in rows]
+def statistics_encoded(session: Session, flt: StatsFilter, page: Page) -> EncodedPage:
+    """`statistics` as stored bytes: the same rows in the same order, nothing converted."""
+    params = {**flt.params(), "limit": page.limit, "offset": page.offset}
+    found = session.execute(_statement(_ENCODED, _active(flt)), params).one()
+    total = found.total
+    if total is None:  # no row on this page: count what there is
+        total = (
+            session.execute(_statement(_COUNT, _active(flt)), params).scalar_one()
+            if page.offset
+            else 0
+        )
+    return EncodedPage(
+        bytes(found.rows or b""),
+        found.returned,
+        total,
+        sorted(found.rounds or ()),
+        sorted(found.sources or ()),
+        sorted(found.qualities or ()),
+        found.rated,
+    )
+
+
+def statistics(session: Session, flt: StatsFilter, page: Page = EVERY_ROW) -> Paged:
+    """A page of the rows matching the filter, in natural-key order (round, pcode, type,
+    reason), and how many match: filtered, ordered and paged by SQL over the stored
+    roll-up (app.services.rollup)."""
+    active = _active(flt)
+    return _paged(session, _statement(_ROWS, active), _statement(_COUNT, active), flt, page)
+
+
+def statistics_by_key(session: Session, flt: StatsFilter, page: Page) -> Paged:
+    """A page of the (round, area, reason) keys matching the filter with every population
+    type's row of each key; `total` counts keys, not rows (one per row of a wide table)."""
+    active = _active(flt)
+    sql = _statement(_KEYED_ROWS, active)
+    return _paged(session, sql, _statement(_KEY_COUNT, active), flt, page)
+
+
+def _paged(session: Session, sql, count_sql, flt: StatsFilter, page: Page) -> Paged:
+    params = {**flt.params(), "limit": page.limit, "offset": page.offset}
+    result = session.execute(sql, params)
+    keys = list(result.keys())[:-1]
+    rows, total = [], None
+    for row in result:
+        rows.append(dict(zip(keys, row[:-1], strict=True)))
+        total = row[-1]
+    if total is None:  # no row on this page: count what there is
+        total = session.execute(count_sql, params).scalar_one() if page.offset else 0
+    return Paged(rows, total)
+
+
+_MAP_AREAS = """
+WITH chosen AS MATERIALIZED (
+    -- the latest round with figures matching the filter
+    SELECT s.round_id, s.round_code FROM rolled_up_figures s{where}
+    ORDER BY s.reporting_date DESC NULLS LAST, s.round_code DESC
+    LIMIT 1
+),
+whole AS MATERIALIZED (
+    SELECT array_agg(DISTINCT src.source ORDER BY src.source) AS sources,
+           coalesce(bool_or(s.per_1000 IS NOT NULL), false) AS rated
+    FROM rolled_up_figures s CROSS JOIN LATERAL unnest(s.sources) AS src(source){where}
+      AND s.round_id = (SELECT round_id FROM chosen)
+),
+page AS (
+    SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
+           p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
+           CASE WHEN a.geom IS NULL THEN 'none'
+                WHEN a.level < 2 THEN 'official_polygon'
+                WHEN :approximate AND ab.pcode IS NOT NULL THEN 'approximate_polygon'
+                ELSE 'official_point' END AS geometry_kind,
+           count(*) OVER () AS total
+    FROM admin_areas a
+    LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+    LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
+    WHERE a.level = :level
+      AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
+           OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))
+    ORDER BY a.pcode
+    LIMIT :limit OFFSET :offset
+)
+SELECT (SELECT round_id FROM chosen) AS round_id,
+       (SELECT round_code FROM chosen) AS round_code,
+       whole.sources, whole.rated, page.*
+FROM whole LEFT JOIN page ON true
+ORDER BY page.pcode"""
+
+_ROUND_FIGURES = text(f"""{_COLUMNS}
+FROM rolled_up_figures s
+WHERE s.qualities = CAST(:qualities AS varchar(10)[]) AND s.reasons_collapsed = :collapse
+  AND s.level = :level AND s.round_id = :round_id AND s.pcode = ANY(:pcodes)
+  AND s.population_type = ANY(:types)
+  AND (:any_reason OR s.displacement_reason IS NOT DISTINCT FROM :reason)
+ORDER BY s.pcode, s.population_type, s.displacement_reason NULLS FIRST""")
+
+_MAP_CHOICE = ("round_id", "round_code", "sources", "rated")
+
+
+def map_areas(
+    session: Session, flt: StatsFilter, page: Page, approximate: bool
+) -> tuple[list[dict], int, dict]:
+    """A page of the level's areas (those the filter names, by pcode), how many there are,
+    and the round a map of the filter shows: its id and code (None without figures), the
+    sources of its figures and whether any has a per-capita rate."""
+    params = {**flt.params(), "approximate": approximate, "limit": page.limit}
+    params["offset"] = page.offset
+    rows = session.execute(_statement(_MAP_AREAS, _active(flt)), params).mappings().all()
+    chosen = {k: rows[0][k] for k in _MAP_CHOICE}
+    areas = [
+        {k: v for k, v in r.items() if k not in _MAP_CHOICE and k != "total"}
+        for r in rows
+        if r["pcode"] is not None
+    ]
+    if areas:
+        return areas, rows[0]["total"], chosen
+    count = session.execute(
+        text("""
+        SELECT count(*) FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+        WHERE a.level = :level
+          AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
+               OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))"""),
+        params,
+    ).scalar_one()
+    return [], count, chosen
+
+
+def round_figures(
+    session: Session, flt: StatsFilter, round_id: int, pcodes: list[str]
+) -> list[dict]:
+    """The rows of one round for these areas of the filter's level (types and reason as
+    the filter says), by pcode."""
+    params = {**flt.params(), "round_id": round_id, "pcodes": pcodes}
+    return [dict(r) for r in session.execute(_ROUND_FIGURES, params).mappings()]
 
 
 _DENOMINATORS = Memo(4)
@@ -176,15 +321,24 @@ def _denominators(session: Session) -> list[dict]:
 
 def sources_metadata(session: Session, rows: list[dict]) -> dict:
     """Rounds, sources, qualities and denominators behind a set of rows."""
-    rounds = sorted({r["round_code"] for r in rows})
-    sources = sorted({s for r in rows for s in (r["sources"] or [])})
+    return metadata(
+        session,
+        rounds={r["round_code"] for r in rows},
+        sources={s for r in rows for s in (r["sources"] or [])},
+        qualities={r["quality"] for r in rows},
+        rated=any(r["per_1000"] is not None for r in rows),
+    )
+
+
+def metadata(session: Session, rounds, sources, qualities, rated: bool) -> dict:
+    """The `meta` members naming what figures are made of (denominators if rated)."""
     denominators = []
-    if any(r["per_1000"] is not None for r in rows):
+    if rated:
         denominators = _DENOMINATORS.get(session, "all", lambda: _denominators(session))
     return {
-        "rounds": rounds,
-        "sources": sources,
-        "qualities": sorted({r["quality"] for r in rows}),
+        "rounds": sorted(rounds),
+        "sources": sorted(sources),
+        "qualities": sorted(qualities),
         "denominators": denominators,
     }
 
@@ -204,7 +358,7 @@ _NATIONALITY_LEAF = """
 """
 
 
-def _nationalities_sql(level: int) -> str:
+def _nationalities_sql(level: int, paged: bool = True) -> str:
     rollup = rollup_sql(
         _NATIONALITY_LEAF, dims=("round_id", "nationality"), measures=("individuals",), optional=()
     )
@@ -216,20 +370,29 @@ SELECT r.code AS round_code, r.number AS round_number, r.reporting_date,
        round(100.0 * res.individuals / nullif(sum(res.individuals) OVER (
            PARTITION BY res.round_id, res.pcode), 0), 2)::float8 AS share_percent,
        (SELECT array_agg(DISTINCT n.source ORDER BY n.source) FROM migrant_nationalities n
-        WHERE n.id = ANY(res.ids)) AS sources
+        WHERE n.id = ANY(res.ids)) AS sources,
+       count(*) OVER () AS total
 FROM l{level} res
 JOIN admin_areas a ON a.pcode = res.pcode
 JOIN rounds r ON r.id = res.round_id
 WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
        OR 'LBY' = ANY(:areas))
 ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.individuals DESC, res.nationality
+{"LIMIT :limit OFFSET :offset" if paged else ""}
 """
 
 
-_NATIONALITY_SQL = {level: _nationalities_sql(level) for level in ADMIN_LEVELS}
+_NATIONALITY_SQL = {level: text(_nationalities_sql(level)) for level in ADMIN_LEVELS}
+_NATIONALITY_COUNT = {
+    level: text(f"SELECT count(*) FROM ({_nationalities_sql(level, paged=False)}) n")
+    for level in ADMIN_LEVELS
+}
 
 
-def nationalities(session: Session, flt: StatsFilter) -> list[dict]:
-    """Migrants by nationality per area and round, largest first within each area."""
-    rows = session.execute(text(_NATIONALITY_SQL[flt.level]), flt.params()).mappings().all()
-    return [{**r, "nationality_ar": nationalities_ar.arabic(r["nationality"])} for r in rows]
+def nationalities(session: Session, flt: StatsFilter, page: Page = EVERY_ROW) -> Paged:
+    """A page of migrants by nationality per area and round, largest first within each
+    area, paged by SQL."""
+    paged = _paged(session, _NATIONALITY_SQL[flt.level], _NATIONALITY_COUNT[flt.level], flt, page)
+    for r in paged.rows:
+        r["nationality_ar"] = nationalities_ar.arabic(r["nationality"])
+    return paged

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo import encoded
-from app.memo import Memo
 from app.services import formats, stats
 from app.services.paging import Page
 from app.services.stats import StatsFilter
@@ -19,13 +17,15 @@ from app.services.stats import StatsFilter
 
 @dataclass
 class Result:
-    """Rows (or map features) of one answer, with their metadata and the total before
-    paging. `features` are (id, encoded geometry, properties) for GeoJSON."""
+    """Rows (or map features, or encoded rows) of one answer, with their metadata and the
+    total before paging. `features` are (id, encoded geometry, properties) for GeoJSON."""
 
     rows: list[dict]
     meta: dict
     total: int
     features: list[tuple] | None = None
+    encoded: bytes | None = None  # rows stored encoded: the contents of a JSON array
+    returned: int | None = None  # how many rows `encoded` holds
 
 
 def _attribution(rows: list[dict]) -> list[str]:
@@ -36,13 +36,13 @@ def _attribution(rows: list[dict]) -> list[str]:
 
 
 def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
-    rows = stats.statistics(session, flt)
-    chunk = page.slice(rows)
+    """A page of statistics rows as stored encoded (`Result.encoded`), with its meta."""
+    paged = stats.statistics_encoded(session, flt, page)
     meta = {
         "level": flt.level,
         "level_name": LEVEL_NAMES[flt.level],
-        **stats.sources_metadata(session, chunk),
-        "attribution": _attribution(chunk),
+        **stats.metadata(session, paged.rounds, paged.sources, paged.qualities, paged.rated),
+        "attribution": [DTM, COD_AB, *([HNO_2021] if paged.rated else [])],
         "order": [
             "reporting_date",
             "round_code",
@@ -54,73 +54,36 @@ def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
         "none of its own; 'complete' is false for sums of only some of the areas "
         "below. per_1000 is per 1,000 residents (see denominators).",
     }
-    return Result(chunk, meta, len(rows))
+    return Result([], meta, paged.total, encoded=paged.rows, returned=paged.returned)
 
 
 def statistics_table(session: Session, flt: StatsFilter, page: Page) -> Result:
     """One row per round, area and reason with a column per population type; `meta`
     names the columns (in HXL order) and the file."""
-    table = formats.wide(stats.statistics(session, flt), flt.level)
-    chunk = page.slice(table)
+    paged = stats.statistics_by_key(session, flt, page)
+    table = formats.wide(paged.rows, flt.level)
     meta = {
-        "columns": formats.columns(chunk, flt.level),
+        "columns": formats.columns(table, flt.level),
         "filename": f"dtm-libya-{formats.LEVEL_PREFIX[flt.level]}.csv",
     }
-    return Result(chunk, meta, len(table))
-
-
-_AREAS = """
-SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
-       p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
-       CASE WHEN a.geom IS NULL THEN 'none'
-            WHEN a.level < 2 THEN 'official_polygon'
-            WHEN :approximate AND ab.pcode IS NOT NULL THEN 'approximate_polygon'
-            ELSE 'official_point' END AS geometry_kind
-FROM admin_areas a
-LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
-LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
-WHERE a.level = :level
-  AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-       OR 'LBY' = ANY(:areas))
-ORDER BY a.pcode
-"""
-
-
-_MAPS = Memo(64)
+    return Result(table, meta, paged.total)
 
 
 def statistics_features(
     session: Session, flt: StatsFilter, page: Page, approximate: bool
 ) -> Result:
     """One feature per area for one round (the latest matching one unless given), its
-    geometry joined by pcode from the encoded geometries. The whole map is built once per
-    data version and filter; a page is cut from it."""
-    whole = _MAPS.get(session, (flt, approximate), lambda: _map(session, flt, approximate))
-    return Result([], whole.meta, whole.total, page.slice(whole.features))
-
-
-def _map(session: Session, flt: StatsFilter, approximate: bool) -> Result:
+    geometry joined by pcode from the encoded geometries: a page of areas and the chosen
+    round's figures of those areas, both by SQL."""
     if flt.round_ids is not None and len(flt.round_ids) > 1:
         raise InvalidParameter("round", "GeoJSON maps one round at a time: give a single round")
     if flt.any_reason:
         flt = replace(flt, collapse_reasons=True)
-    rows = stats.statistics(session, flt)
-    latest = max(
-        rows, key=lambda r: (str(r["reporting_date"] or ""), r["round_code"]), default=None
-    )
-    chosen = latest["round_code"] if latest else None
-    table = formats.wide([r for r in rows if r["round_code"] == chosen], flt.level, by_reason=False)
-    figures = {_pcode(r, flt.level): r for r in table}
-    areas = session.execute(
-        text(_AREAS),
-        {
-            "level": flt.level,
-            "approximate": approximate,
-            "all_areas": flt.areas is None,
-            "areas": list(flt.areas or ()),
-        },
-    ).mappings()
-    areas = [dict(a) for a in areas]
+    areas, total, chosen = stats.map_areas(session, flt, page, approximate)
+    figures: dict[str, dict] = {}
+    if chosen["round_id"] is not None and areas:
+        rows = stats.round_figures(session, flt, chosen["round_id"], [a["pcode"] for a in areas])
+        figures = {_pcode(r, flt.level): r for r in formats.wide(rows, flt.level, False)}
     shapes = encoded.geometries(session, "approximate" if approximate else "official")
     features = []
     for area in areas:
@@ -135,15 +98,16 @@ def _map(session: Session, flt: StatsFilter, approximate: bool) -> Result:
         counts = {k: found.get(k) for k in _COUNT_KEYS}
         counts["reporting_date"] = _iso(counts["reporting_date"])
         features.append((area["pcode"], shapes.get(area["pcode"]), {**area, **counts}))
+    notes = [DTM, COD_AB, *([HNO_2021] if chosen["rated"] else [])]
     meta = {
-        "round": chosen,
+        "round": chosen["round_code"],
         "level": flt.level,
         "level_name": LEVEL_NAMES[flt.level],
-        "sources": sorted({s for r in table for s in r["sources"]}),
-        "attribution": _attribution(rows),
+        "sources": chosen["sources"] or [],
+        "attribution": notes,
         "note": APPROXIMATE_NOTE if approximate else None,
     }
-    return Result([], meta, len(areas), features)
+    return Result([], meta, total, features)
 
 
 _COUNT_KEYS = (
@@ -174,7 +138,7 @@ def _pcode(row: dict, level: int) -> str:
 
 
 def timeseries(session: Session, flt: StatsFilter) -> Result:
-    rows = stats.statistics(session, flt)
+    rows = stats.statistics(session, flt).rows
     series: dict[tuple, dict] = {}
     for r in rows:
         key = (r["pcode"], r["population_type"], r["displacement_reason"])
@@ -222,10 +186,11 @@ def change(
     """Round-over-round change per area, with the largest absolute movers first in `top`."""
     before = {
         _change_key(r): r
-        for r in stats.statistics(session, replace(flt, round_ids=(before_round,)))
+        for r in stats.statistics(session, replace(flt, round_ids=(before_round,))).rows
     }
     after = {
-        _change_key(r): r for r in stats.statistics(session, replace(flt, round_ids=(after_round,)))
+        _change_key(r): r
+        for r in stats.statistics(session, replace(flt, round_ids=(after_round,))).rows
     }
     data = []
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], k[1], k[2] or "")):
@@ -270,12 +235,12 @@ def _change_key(row: dict) -> tuple:
 
 
 def nationalities(session: Session, flt: StatsFilter, page: Page) -> Result:
-    rows = stats.nationalities(session, flt)
-    chunk = page.slice(rows)
+    paged = stats.nationalities(session, flt, page)
+    chunk = paged.rows
     meta = {
         "level": flt.level,
         "rounds": sorted({r["round_code"] for r in chunk}),
         "sources": sorted({s for r in chunk for s in r["sources"] or ()}),
         "attribution": [DTM, COD_AB],
     }
-    return Result(chunk, meta, len(rows))
+    return Result(chunk, meta, paged.total)
