@@ -3,7 +3,9 @@
 Usage: .venv/bin/python bench/read_path.py [--seconds 8] [--connections 16] [--workers N]
 
 Each request varies `limit` (items, statistics) or the tile column (tiles), so no answer
-is ever served from a response cache: this measures the per-request work. tipg
+is ever served from a response cache: this measures the per-request work. The "new filter"
+case varies `round_to` instead (every value keeps all of Round 54), so no two requests share
+a filter either. tipg
 (developmentseed's OGC server, installed in `.venv-bench`, see bench/ogc_vs_tipg.py) serves
 views of the same tables. One uvicorn worker each; then DTM Geo again with `--workers`
 (default: the machine's cores). wrk: 2 threads, gzip accepted.
@@ -51,6 +53,12 @@ CASES = [
     ),
     ("stats JSON, 22 mantikas R54", "/api/v1/stats?level=1&round=R54&limit=", None, "limit"),
     ("stats JSON, 100 baladiyas R54", "/api/v1/stats?level=2&round=R54&limit=", None, "limit"),
+    (
+        "stats JSON, 100 baladiyas, new filter",
+        "/api/v1/stats?level=2&round=R54&limit=1000&round_to=",
+        None,
+        "limit",
+    ),
     ("stats JSON, 663 muhallas R39", "/api/v1/stats?level=3&round=R39&limit=", None, "limit"),
     (
         "stats GeoJSON, 663 muhallas R39",
