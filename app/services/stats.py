@@ -14,7 +14,7 @@ from app.memo import Memo
 from app.services import rollup
 from app.services.hierarchy import rollup_sql
 from app.services.paging import EVERY_ROW, Page, Paged
-from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES
+from app.vocabulary import ADMIN_LEVELS, PLURAL, POPULATION_TYPES
 
 
 @dataclass(frozen=True)
@@ -130,9 +130,7 @@ WITH keys AS (
 ){_COLUMNS}, keys.total
 FROM keys
 JOIN rolled_up_figures s ON s.round_id = keys.round_id AND s.pcode = keys.pcode
-     AND s.displacement_reason IS NOT DISTINCT FROM keys.displacement_reason
-WHERE s.qualities = CAST(:qualities AS varchar(10)[]) AND s.reasons_collapsed = :collapse
-  AND s.level = :level AND s.population_type = ANY(:types)
+     AND s.displacement_reason IS NOT DISTINCT FROM keys.displacement_reason{{where}}
 ORDER BY keys.n, s.population_type"""
 
 _KEY_COUNT = (
@@ -178,13 +176,7 @@ def statistics_encoded(session: Session, flt: StatsFilter, page: Page) -> Encode
     """`statistics` as stored bytes: the same rows in the same order, nothing converted."""
     params = {**flt.params(), "limit": page.limit, "offset": page.offset}
     found = session.execute(_statement(_ENCODED, _active(flt)), params).one()
-    total = found.total
-    if total is None:  # no row on this page: count what there is
-        total = (
-            session.execute(_statement(_COUNT, _active(flt)), params).scalar_one()
-            if page.offset
-            else 0
-        )
+    total = _total(session, found.total, _statement(_COUNT, _active(flt)), params)
     return EncodedPage(
         bytes(found.rows or b""),
         found.returned,
@@ -220,22 +212,49 @@ def _paged(session: Session, sql, count_sql, flt: StatsFilter, page: Page) -> Pa
     for row in result:
         rows.append(dict(zip(keys, row[:-1], strict=True)))
         total = row[-1]
-    if total is None:  # no row on this page: count what there is
-        total = session.execute(count_sql, params).scalar_one() if page.offset else 0
-    return Paged(rows, total)
+    return Paged(rows, _total(session, total, count_sql, params))
 
 
-_MAP_AREAS = """
+def _total(session: Session, on_page: int | None, count_sql, params: dict) -> int:
+    """The total a page's rows carried, or, on a page with no row, counted."""
+    if on_page is not None:
+        return on_page
+    return session.execute(count_sql, params).scalar_one() if params["offset"] else 0
+
+
+# the areas of the filter's level that its areas name (admin_areas `a`, parent `p`)
+_AREA_FILTER = """a.level = :level
+      AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
+           OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))"""
+
+
+# a column per population type, as in a wide table (app.services.formats): on a map an
+# area has one row per type, so max() is that row's value
+_BY_TYPE = ", ".join(
+    [
+        f"max(s.individuals) FILTER (WHERE s.population_type = '{t}') AS {PLURAL[t]}, "
+        f"max(s.households) FILTER (WHERE s.population_type = '{t}') AS {t}_households"
+        for t in POPULATION_TYPES
+    ]
+    + [
+        f"max(s.per_1000) FILTER (WHERE s.population_type = '{t}') AS {PLURAL[t]}_per_1000"
+        for t in POPULATION_TYPES
+    ]
+)
+
+
+# a map page: the chosen round (the latest matching one), the sources of its figures, and
+# a page of areas, each with its figures of that round, a column per population type
+_MAP = f"""
 WITH chosen AS MATERIALIZED (
-    -- the latest round with figures matching the filter
-    SELECT s.round_id, s.round_code FROM rolled_up_figures s{where}
+    SELECT s.round_id, s.round_code FROM rolled_up_figures s{{where}}
     ORDER BY s.reporting_date DESC NULLS LAST, s.round_code DESC
     LIMIT 1
 ),
 whole AS MATERIALIZED (
     SELECT array_agg(DISTINCT src.source ORDER BY src.source) AS sources,
            coalesce(bool_or(s.per_1000 IS NOT NULL), false) AS rated
-    FROM rolled_up_figures s CROSS JOIN LATERAL unnest(s.sources) AS src(source){where}
+    FROM rolled_up_figures s CROSS JOIN LATERAL unnest(s.sources) AS src(source){{where}}
       AND s.round_id = (SELECT round_id FROM chosen)
 ),
 page AS (
@@ -249,64 +268,72 @@ page AS (
     FROM admin_areas a
     LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
     LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
-    WHERE a.level = :level
-      AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-           OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))
+    WHERE {_AREA_FILTER}
     ORDER BY a.pcode
     LIMIT :limit OFFSET :offset
 )
-SELECT (SELECT round_id FROM chosen) AS round_id,
-       (SELECT round_code FROM chosen) AS round_code,
-       whole.sources, whole.rated, page.*
-FROM whole LEFT JOIN page ON true
+SELECT (SELECT round_id FROM chosen) AS chosen_round_id,
+       (SELECT round_code FROM chosen) AS chosen_round_code,
+       whole.sources AS chosen_sources, whole.rated AS chosen_rated, page.total,
+       page.pcode, page.level, page.name_en, page.name_ar, page.parent_pcode,
+       page.parent_name_en, page.parent_name_ar, page.geometry_kind,
+       CASE page.geometry_kind WHEN 'approximate_polygon' THEN 'approximate'
+            WHEN 'none' THEN NULL ELSE 'official' END AS geometry_quality,
+       f.*
+FROM whole
+LEFT JOIN page ON true
+LEFT JOIN LATERAL (
+    SELECT max(s.round_code) AS round_code, max(s.reporting_date) AS reporting_date,
+           {_BY_TYPE},
+           max(s.population) AS population, max(s.population_year) AS population_year,
+           CASE WHEN bool_or(s.quality = 'synthetic') THEN 'synthetic'
+                WHEN bool_or(s.quality = 'modelled') THEN 'modelled'
+                WHEN count(*) > 0 THEN 'published' END AS quality,
+           bool_and(s.complete) AS complete
+    FROM rolled_up_figures s{{where}}
+      AND s.pcode = page.pcode AND s.round_id = (SELECT round_id FROM chosen)
+) f ON page.pcode IS NOT NULL
 ORDER BY page.pcode"""
 
-_ROUND_FIGURES = text(f"""{_COLUMNS}
-FROM rolled_up_figures s
-WHERE s.qualities = CAST(:qualities AS varchar(10)[]) AND s.reasons_collapsed = :collapse
-  AND s.level = :level AND s.round_id = :round_id AND s.pcode = ANY(:pcodes)
-  AND s.population_type = ANY(:types)
-  AND (:any_reason OR s.displacement_reason IS NOT DISTINCT FROM :reason)
-ORDER BY s.pcode, s.population_type, s.displacement_reason NULLS FIRST""")
+_AREA_COUNT = text(f"""
+SELECT count(*) FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+WHERE {_AREA_FILTER}""")
 
-_MAP_CHOICE = ("round_id", "round_code", "sources", "rated")
+_CHOSEN = ("chosen_round_id", "chosen_round_code", "chosen_sources", "chosen_rated", "total")
 
 
-def map_areas(
-    session: Session, flt: StatsFilter, page: Page, approximate: bool
-) -> tuple[list[dict], int, dict]:
-    """A page of the level's areas (those the filter names, by pcode), how many there are,
-    and the round a map of the filter shows: its id and code (None without figures), the
-    sources of its figures and whether any has a per-capita rate."""
+@dataclass
+class MapPage:
+    """A page of a map's areas (each with its figures of the chosen round, a column per
+    population type), how many areas the map has, and the round it shows."""
+
+    areas: list[dict]
+    total: int
+    round_code: str | None
+    sources: list[str]
+    rated: bool  # some figure of the round has a per-capita rate
+
+
+def map_page(session: Session, flt: StatsFilter, page: Page, approximate: bool) -> MapPage:
+    """One map of the filter: the latest matching round (or the one it gives) over the
+    areas it names, a page of areas by SQL; households and rates per type as stored."""
     params = {**flt.params(), "approximate": approximate, "limit": page.limit}
     params["offset"] = page.offset
-    rows = session.execute(_statement(_MAP_AREAS, _active(flt)), params).mappings().all()
-    chosen = {k: rows[0][k] for k in _MAP_CHOICE}
-    areas = [
-        {k: v for k, v in r.items() if k not in _MAP_CHOICE and k != "total"}
-        for r in rows
-        if r["pcode"] is not None
-    ]
-    if areas:
-        return areas, rows[0]["total"], chosen
-    count = session.execute(
-        text("""
-        SELECT count(*) FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
-        WHERE a.level = :level
-          AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-               OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))"""),
-        params,
-    ).scalar_one()
-    return [], count, chosen
-
-
-def round_figures(
-    session: Session, flt: StatsFilter, round_id: int, pcodes: list[str]
-) -> list[dict]:
-    """The rows of one round for these areas of the filter's level (types and reason as
-    the filter says), by pcode."""
-    params = {**flt.params(), "round_id": round_id, "pcodes": pcodes}
-    return [dict(r) for r in session.execute(_ROUND_FIGURES, params).mappings()]
+    result = session.execute(_statement(_MAP, _active(flt)), params)
+    keys = list(result.keys())
+    found = [dict(zip(keys, row, strict=True)) for row in result]
+    chosen = {key: found[0].pop(key) for key in _CHOSEN}
+    areas = [{k: v for k, v in row.items() if k not in _CHOSEN} for row in found[1:]]
+    if found[0]["pcode"] is not None:  # else no area is on this page
+        areas.insert(0, found[0])
+    total = _total(session, chosen["total"], _AREA_COUNT, params)
+    return MapPage(
+        areas,
+        total,
+        chosen["chosen_round_code"],
+        chosen["chosen_sources"] or [],
+        chosen["chosen_rated"],
+    )
 
 
 _DENOMINATORS = Memo(4)

@@ -73,68 +73,31 @@ def statistics_features(
     session: Session, flt: StatsFilter, page: Page, approximate: bool
 ) -> Result:
     """One feature per area for one round (the latest matching one unless given), its
-    geometry joined by pcode from the encoded geometries: a page of areas and the chosen
-    round's figures of those areas, both by SQL."""
+    geometry joined by pcode from the encoded geometries: a page of areas with their
+    figures, by SQL."""
     if flt.round_ids is not None and len(flt.round_ids) > 1:
         raise InvalidParameter("round", "GeoJSON maps one round at a time: give a single round")
     if flt.any_reason:
         flt = replace(flt, collapse_reasons=True)
-    areas, total, chosen = stats.map_areas(session, flt, page, approximate)
-    figures: dict[str, dict] = {}
-    if chosen["round_id"] is not None and areas:
-        rows = stats.round_figures(session, flt, chosen["round_id"], [a["pcode"] for a in areas])
-        figures = {_pcode(r, flt.level): r for r in formats.wide(rows, flt.level, False)}
+    mapped = stats.map_page(session, flt, page, approximate)
     shapes = encoded.geometries(session, "approximate" if approximate else "official")
     features = []
-    for area in areas:
-        area["geometry_quality"] = (
-            "approximate"
-            if area["geometry_kind"] == "approximate_polygon"
-            else None
-            if area["geometry_kind"] == "none"
-            else "official"
-        )
-        found = figures.get(area["pcode"], {})
-        counts = {k: found.get(k) for k in _COUNT_KEYS}
-        counts["reporting_date"] = _iso(counts["reporting_date"])
-        features.append((area["pcode"], shapes.get(area["pcode"]), {**area, **counts}))
-    notes = [DTM, COD_AB, *([HNO_2021] if chosen["rated"] else [])]
+    for area in mapped.areas:
+        area["reporting_date"] = _iso(area["reporting_date"])
+        features.append((area["pcode"], shapes.get(area["pcode"]), area))
     meta = {
-        "round": chosen["round_code"],
+        "round": mapped.round_code,
         "level": flt.level,
         "level_name": LEVEL_NAMES[flt.level],
-        "sources": chosen["sources"] or [],
-        "attribution": notes,
+        "sources": mapped.sources,
+        "attribution": [DTM, COD_AB, *([HNO_2021] if mapped.rated else [])],
         "note": APPROXIMATE_NOTE if approximate else None,
     }
-    return Result([], meta, total, features)
-
-
-_COUNT_KEYS = (
-    "round_code",
-    "reporting_date",
-    "idps",
-    "idp_households",
-    "returnees",
-    "returnee_households",
-    "migrants",
-    "migrant_households",
-    "idps_per_1000",
-    "returnees_per_1000",
-    "migrants_per_1000",
-    "population",
-    "population_year",
-    "quality",
-    "complete",
-)
+    return Result([], meta, mapped.total, features)
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _pcode(row: dict, level: int) -> str:
-    return row.get(f"admin{level}_pcode") or "LBY"
 
 
 def timeseries(session: Session, flt: StatsFilter) -> Result:
