@@ -34,10 +34,10 @@ def json_body(content: Any) -> bytes:
     return dumps(content)
 
 
-def encoded_array(items: str) -> orjson.Fragment:
+def encoded_array(items: bytes) -> orjson.Fragment:
     """A JSON array of values encoded already (`items`: their JSON, comma-separated), for
     `json_body` to write as it is."""
-    return orjson.Fragment(f"[{items}]")
+    return orjson.Fragment(b"[" + items + b"]")
 
 
 def feature(fid: Any, geometry: bytes | None, properties: dict | bytes) -> bytes:

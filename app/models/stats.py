@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -284,8 +285,8 @@ class RolledUpFigure(Base):
     population: Mapped[int | None] = mapped_column(BigInteger)
     population_year: Mapped[int | None] = mapped_column(Integer)
     per_1000: Mapped[float | None] = mapped_column(Float)
-    encoded: Mapped[str | None] = mapped_column(
-        Text, comment="the row as the API's JSON object (app.serialize), once per write"
+    encoded: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="the row as the API's JSON object (app.serialize), once per write"
     )
 
     __table_args__ = (

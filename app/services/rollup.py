@@ -184,7 +184,7 @@ def refresh(session: Session, round_ids: Iterable[int] | None = None) -> None:
 
 def _encode(session: Session, chosen: dict) -> None:
     """Each new row as the API's JSON object, by the API's encoder: a page of statistics
-    is then put together from stored JSON instead of being converted and encoded."""
+    is then put together from stored bytes instead of being converted and encoded."""
     rows = session.execute(
         text(
             f"SELECT id, {', '.join(ROW_COLUMNS)} FROM rolled_up_figures "
@@ -195,11 +195,11 @@ def _encode(session: Session, chosen: dict) -> None:
     ids, encoded = [], []
     for row in rows:
         ids.append(row[0])
-        encoded.append(dumps(dict(zip(ROW_COLUMNS, row[1:], strict=True))).decode())
+        encoded.append(dumps(dict(zip(ROW_COLUMNS, row[1:], strict=True))))
     session.execute(
         text("""
         UPDATE rolled_up_figures f SET encoded = e.encoded
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:encoded AS text[])) AS e(id, encoded)
+        FROM unnest(CAST(:ids AS bigint[]), CAST(:encoded AS bytea[])) AS e(id, encoded)
         WHERE f.id = e.id"""),
         {"ids": ids, "encoded": encoded},
     )

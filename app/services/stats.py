@@ -149,9 +149,9 @@ WITH page AS (
     ORDER BY {ORDER}
     LIMIT :limit OFFSET :offset
 )
-SELECT string_agg(encoded, ',' ORDER BY n) AS rows, count(*) AS returned,
-       max(total) AS total, array_agg(DISTINCT round_code) AS rounds,
-       array_agg(DISTINCT quality) AS qualities,
+SELECT string_agg(encoded, convert_to(',', 'UTF8') ORDER BY n) AS rows,
+       count(*) AS returned, max(total) AS total,
+       array_agg(DISTINCT round_code) AS rounds, array_agg(DISTINCT quality) AS qualities,
        (SELECT array_agg(DISTINCT x.source) FROM page, unnest(page.sources) AS x(source))
            AS sources,
        coalesce(bool_or(per_1000 IS NOT NULL), false) AS rated
@@ -163,7 +163,7 @@ class EncodedPage:
     """A page of statistics rows stored encoded, joined (`rows`: the contents of a JSON
     array of the rows' objects), how many it holds and match, and what they are made of."""
 
-    rows: str
+    rows: bytes
     returned: int
     total: int
     rounds: list[str]
@@ -173,12 +173,12 @@ class EncodedPage:
 
 
 def statistics_encoded(session: Session, flt: StatsFilter, page: Page) -> EncodedPage:
-    """`statistics` as stored JSON: the same rows in the same order, nothing converted."""
+    """`statistics` as stored bytes: the same rows in the same order, nothing converted."""
     params = {**flt.params(), "limit": page.limit, "offset": page.offset}
     found = session.execute(_statement(_ENCODED, _active(flt)), params).one()
     total = _total(session, found.total, _statement(_COUNT, _active(flt)), params)
     return EncodedPage(
-        found.rows or "",
+        bytes(found.rows or b""),
         found.returned,
         total,
         sorted(found.rounds or ()),

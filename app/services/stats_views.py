@@ -24,7 +24,7 @@ class Result:
     meta: dict
     total: int
     features: list[tuple] | None = None
-    encoded: str | None = None  # rows stored encoded: the contents of a JSON array
+    encoded: bytes | None = None  # rows stored encoded: the contents of a JSON array
     returned: int | None = None  # how many rows `encoded` holds
 
 

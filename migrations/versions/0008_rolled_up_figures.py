@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("per_1000", sa.Float(), nullable=True),
         sa.Column(
             "encoded",
-            sa.Text(),
+            sa.LargeBinary(),
             nullable=True,
             comment="the row as the API's JSON object (app.serialize), once per write",
         ),
