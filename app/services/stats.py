@@ -45,6 +45,7 @@ class StatsFilter:
             "level": self.level,
             "all_rounds": self.round_ids is None,
             "round_ids": list(self.round_ids or ()),
+            "round_id": self.round_ids[0] if self.round_ids else None,
             "round_from": self.round_from,
             "round_to": self.round_to,
             "date_from": self.date_from,
@@ -64,6 +65,7 @@ class StatsFilter:
 _CONDITIONS = {
     "types": "s.population_type = ANY(:types)",
     "reason": "s.displacement_reason IS NOT DISTINCT FROM :reason",
+    "round": "s.round_id = :round_id",
     "rounds": "s.round_id = ANY(:round_ids)",
     "round_from": "s.round_number >= :round_from",
     "round_to": "s.round_number <= :round_to",
@@ -79,7 +81,8 @@ def _active(flt: StatsFilter) -> tuple[str, ...]:
     given = {
         "types": set(flt.population_types) != set(POPULATION_TYPES),
         "reason": not flt.any_reason,
-        "rounds": flt.round_ids is not None,
+        "round": flt.round_ids is not None and len(flt.round_ids) == 1,
+        "rounds": flt.round_ids is not None and len(flt.round_ids) != 1,
         "round_from": flt.round_from is not None,
         "round_to": flt.round_to is not None,
         "date_from": flt.date_from is not None,
@@ -91,27 +94,28 @@ def _active(flt: StatsFilter) -> tuple[str, ...]:
 
 @functools.cache
 def _statement(template: str, active: tuple[str, ...]) -> TextClause:
-    """`template` with its `{where}` made of the selection, level and `active` conditions."""
+    """`template` with its `{where}` made of the selection, level and `active` conditions,
+    and its `{order}` the natural-key order (within one round, the order of the stored
+    roll-up's unique index: no sort)."""
     where = (
         "\nWHERE s.qualities = CAST(:qualities AS varchar(10)[])"
         " AND s.reasons_collapsed = :collapse AND s.level = :level"
         + "".join(f"\n  AND {_CONDITIONS[name]}" for name in active)
     )
-    return text(template.format(where=where))
+    order = ORDER_IN_ROUND if "round" in active else ORDER
+    return text(template.format(where=where, order=order))
 
 
 # a statistics row, as the API gives it (the stored roll-up keeps its round's and area's
 # columns: no join)
 _COLUMNS = "\nSELECT " + ", ".join(f"s.{c}" for c in rollup.ROW_COLUMNS)
 
-ORDER = (
-    "s.reporting_date NULLS LAST, s.round_code, s.pcode, s.population_type, "
-    "s.displacement_reason NULLS FIRST"
-)
+ORDER_IN_ROUND = "s.pcode, s.population_type, s.displacement_reason NULLS FIRST"
+ORDER = f"s.reporting_date NULLS LAST, s.round_code, {ORDER_IN_ROUND}"
 
 _ROWS = f"""{_COLUMNS}, count(*) OVER () AS total
 FROM rolled_up_figures s{{where}}
-ORDER BY {ORDER}
+ORDER BY {{order}}
 LIMIT :limit OFFSET :offset"""
 
 _COUNT = "SELECT count(*) FROM rolled_up_figures s{where}"
@@ -141,17 +145,19 @@ _KEY_COUNT = (
 
 # one page of stored encoded rows, joined into the contents of a JSON array, with what
 # they are made of: one row back, whatever the page's length
-_ENCODED = f"""
+_ENCODED = """
 WITH page AS (
     SELECT s.encoded, s.round_code, s.quality, s.sources, s.per_1000,
-           count(*) OVER () AS total, row_number() OVER (ORDER BY {ORDER}) AS n
-    FROM rolled_up_figures s{{where}}
-    ORDER BY {ORDER}
+           row_number() OVER (ORDER BY {order}) AS n
+    FROM rolled_up_figures s{where}
+    ORDER BY {order}
     LIMIT :limit OFFSET :offset
 )
 SELECT string_agg(encoded, convert_to(',', 'UTF8') ORDER BY n) AS rows,
-       count(*) AS returned, max(total) AS total,
-       array_agg(DISTINCT round_code) AS rounds, array_agg(DISTINCT quality) AS qualities,
+       count(*) AS returned,
+       (SELECT count(*) FROM rolled_up_figures s{where}) AS total,
+       array_agg(DISTINCT round_code) AS rounds,
+       array_agg(DISTINCT quality) AS qualities,
        (SELECT array_agg(DISTINCT x.source) FROM page, unnest(page.sources) AS x(source))
            AS sources,
        coalesce(bool_or(per_1000 IS NOT NULL), false) AS rated
