@@ -6,13 +6,13 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.auth import create_key
 from app.db import session_scope
 from app.services import rollup
+from app.services.prepared import Prepared
 from app.services.stats import StatsFilter
 
 pytestmark = pytest.mark.usefixtures("scratch_rounds")
@@ -106,18 +106,17 @@ def test_every_selection_of_qualities_is_stored_once_in_vocabulary_order():
 # --- paging by SQL ---------------------------------------------------------------------------
 
 
-def test_a_page_of_statistics_is_all_the_database_returns(client):
+def test_a_page_of_statistics_is_all_the_database_returns(client, monkeypatch):
     fetched: list[int] = []
+    run = Prepared.run
 
-    def after(conn, cursor, statement, parameters, context, executemany):
-        if "rolled_up_figures" in statement:
-            fetched.append(cursor.rowcount)
+    def counted(self, session, params):
+        rows = run(self, session, params)
+        fetched.append(len(rows.rows))
+        return rows
 
-    event.listen(Engine, "after_cursor_execute", after)
-    try:
-        body = _get(client, level=2, round="R54", limit=7, offset=90).json()
-    finally:
-        event.remove(Engine, "after_cursor_execute", after)
+    monkeypatch.setattr(Prepared, "run", counted)
+    body = _get(client, level=2, round="R54", limit=7, offset=90).json()
     assert body["meta"]["total"] == 100 and len(body["data"]) == 7
     # one statement, paged by the database: a single row back holding the 7 rows' JSON
     assert fetched == [1]

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import nationalities as nationalities_ar
@@ -14,6 +14,7 @@ from app.memo import Memo
 from app.services import rollup
 from app.services.hierarchy import rollup_sql
 from app.services.paging import EVERY_ROW, Page, Paged
+from app.services.prepared import Prepared
 from app.vocabulary import ADMIN_LEVELS, PLURAL, POPULATION_TYPES
 
 
@@ -93,7 +94,7 @@ def _active(flt: StatsFilter) -> tuple[str, ...]:
 
 
 @functools.cache
-def _statement(template: str, active: tuple[str, ...]) -> TextClause:
+def _statement(template: str, active: tuple[str, ...]) -> Prepared:
     """`template` with its `{where}` made of the selection, level and `active` conditions,
     and its `{order}` the natural-key order (within one round, the order of the stored
     roll-up's unique index: no sort)."""
@@ -103,7 +104,7 @@ def _statement(template: str, active: tuple[str, ...]) -> TextClause:
         + "".join(f"\n  AND {_CONDITIONS[name]}" for name in active)
     )
     order = ORDER_IN_ROUND if "round" in active else ORDER
-    return text(template.format(where=where, order=order))
+    return Prepared(text(template.format(where=where, order=order)))
 
 
 # a statistics row, as the API gives it (the stored roll-up keeps its round's and area's
@@ -181,16 +182,16 @@ class EncodedPage:
 def statistics_encoded(session: Session, flt: StatsFilter, page: Page) -> EncodedPage:
     """`statistics` as stored bytes: the same rows in the same order, nothing converted."""
     params = {**flt.params(), "limit": page.limit, "offset": page.offset}
-    found = session.execute(_statement(_ENCODED, _active(flt)), params).one()
-    total = _total(session, found.total, _statement(_COUNT, _active(flt)), params)
+    found = _statement(_ENCODED, _active(flt)).run(session, params).one()
+    total = _total(session, found["total"], _statement(_COUNT, _active(flt)), params)
     return EncodedPage(
-        bytes(found.rows or b""),
-        found.returned,
+        bytes(found["rows"] or b""),
+        found["returned"],
         total,
-        sorted(found.rounds or ()),
-        sorted(found.sources or ()),
-        sorted(found.qualities or ()),
-        found.rated,
+        sorted(found["rounds"] or ()),
+        sorted(found["sources"] or ()),
+        sorted(found["qualities"] or ()),
+        found["rated"],
     )
 
 
@@ -210,22 +211,22 @@ def statistics_by_key(session: Session, flt: StatsFilter, page: Page) -> Paged:
     return _paged(session, sql, _statement(_KEY_COUNT, active), flt, page)
 
 
-def _paged(session: Session, sql, count_sql, flt: StatsFilter, page: Page) -> Paged:
+def _paged(
+    session: Session, sql: Prepared, count_sql: Prepared, flt: StatsFilter, page: Page
+) -> Paged:
     params = {**flt.params(), "limit": page.limit, "offset": page.offset}
-    result = session.execute(sql, params)
-    keys = list(result.keys())[:-1]
-    rows, total = [], None
-    for row in result:
-        rows.append(dict(zip(keys, row[:-1], strict=True)))
-        total = row[-1]
+    result = sql.run(session, params)
+    keys = result.columns[:-1]
+    rows = [dict(zip(keys, row[:-1], strict=True)) for row in result.rows]
+    total = result.rows[-1][-1] if result.rows else None
     return Paged(rows, _total(session, total, count_sql, params))
 
 
-def _total(session: Session, on_page: int | None, count_sql, params: dict) -> int:
+def _total(session: Session, on_page: int | None, count_sql: Prepared, params: dict) -> int:
     """The total a page's rows carried, or, on a page with no row, counted."""
     if on_page is not None:
         return on_page
-    return session.execute(count_sql, params).scalar_one() if params["offset"] else 0
+    return count_sql.run(session, params).rows[0][0] if params["offset"] else 0
 
 
 # the areas of the filter's level that its areas name (admin_areas `a`, parent `p`)
@@ -301,9 +302,11 @@ LEFT JOIN LATERAL (
 ) f ON page.pcode IS NOT NULL
 ORDER BY page.pcode"""
 
-_AREA_COUNT = text(f"""
+_AREA_COUNT = Prepared(
+    text(f"""
 SELECT count(*) FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
 WHERE {_AREA_FILTER}""")
+)
 
 _CHOSEN = ("chosen_round_id", "chosen_round_code", "chosen_sources", "chosen_rated", "total")
 
@@ -325,9 +328,7 @@ def map_page(session: Session, flt: StatsFilter, page: Page, approximate: bool) 
     areas it names, a page of areas by SQL; households and rates per type as stored."""
     params = {**flt.params(), "approximate": approximate, "limit": page.limit}
     params["offset"] = page.offset
-    result = session.execute(_statement(_MAP, _active(flt)), params)
-    keys = list(result.keys())
-    found = [dict(zip(keys, row, strict=True)) for row in result]
+    found = _statement(_MAP, _active(flt)).run(session, params).dicts()
     chosen = {key: found[0].pop(key) for key in _CHOSEN}
     areas = [{k: v for k, v in row.items() if k not in _CHOSEN} for row in found[1:]]
     if found[0]["pcode"] is not None:  # else no area is on this page
@@ -415,9 +416,9 @@ ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.individuals DESC, res
 """
 
 
-_NATIONALITY_SQL = {level: text(_nationalities_sql(level)) for level in ADMIN_LEVELS}
+_NATIONALITY_SQL = {level: Prepared(text(_nationalities_sql(level))) for level in ADMIN_LEVELS}
 _NATIONALITY_COUNT = {
-    level: text(f"SELECT count(*) FROM ({_nationalities_sql(level, paged=False)}) n")
+    level: Prepared(text(f"SELECT count(*) FROM ({_nationalities_sql(level, paged=False)}) n"))
     for level in ADMIN_LEVELS
 }
 
