@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import anyio
 from fastapi import Query
+from pydantic import BaseModel
 
 from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
@@ -210,79 +211,69 @@ ReasonQuery = Annotated[
 ]
 
 
-# Two dependencies with one body rather than one built on the other, and async: FastAPI
-# runs a plain `def` dependency in a worker thread, about 0.15 ms a hop (bench/read_path.py).
-async def stats_filter(
-    session: SessionDep,
-    level: StatsLevelQuery = 0,
-    round: RoundQuery = None,
-    round_from: RoundFromQuery = None,
-    round_to: RoundToQuery = None,
-    date_from: DateFromQuery = None,
-    date_to: DateToQuery = None,
-    population_type: PopulationTypeQuery = None,
-    pcode: PcodeQuery = None,
-    name: NameQuery = None,
-    reason: ReasonQuery = None,
-    quality: QualityQuery = None,
-) -> StatsFilter:
+# Query models: the filter's parameters declared once, read and documented by FastAPI field
+# by field; the nationalities take them without `reason`.
+class ReasonlessQuery(BaseModel):
+    """The parameters of a statistics filter without a displacement reason."""
+
+    level: StatsLevelQuery = 0
+    round: RoundQuery = None
+    round_from: RoundFromQuery = None
+    round_to: RoundToQuery = None
+    date_from: DateFromQuery = None
+    date_to: DateToQuery = None
+    population_type: PopulationTypeQuery = None
+    pcode: PcodeQuery = None
+    name: NameQuery = None
+    quality: QualityQuery = None
+
+
+class StatsQuery(ReasonlessQuery):
+    """The parameters of a statistics filter."""
+
+    reason: ReasonQuery = None
+
+
+async def stats_filter(session: SessionDep, q: Annotated[StatsQuery, Query()]) -> StatsFilter:
     """Figures of displaced people: rounds, dates, areas, types, qualities and a reason."""
-    return await _filter(
-        session, level, round, round_from, round_to, date_from, date_to, population_type,
-        pcode, name, quality, reason,
-    )  # fmt: skip
+    return await _filter(session, q, q.reason)
 
 
 async def area_round_filter(
-    session: SessionDep,
-    level: StatsLevelQuery = 0,
-    round: RoundQuery = None,
-    round_from: RoundFromQuery = None,
-    round_to: RoundToQuery = None,
-    date_from: DateFromQuery = None,
-    date_to: DateToQuery = None,
-    population_type: PopulationTypeQuery = None,
-    pcode: PcodeQuery = None,
-    name: NameQuery = None,
-    quality: QualityQuery = None,
+    session: SessionDep, q: Annotated[ReasonlessQuery, Query()]
 ) -> StatsFilter:
     """`stats_filter` without a displacement reason (figures that have none: migrants by
     nationality)."""
-    return await _filter(
-        session, level, round, round_from, round_to, date_from, date_to, population_type,
-        pcode, name, quality, None,
-    )  # fmt: skip
+    return await _filter(session, q, None)
 
 
-async def _filter(
-    session, level, round, round_from, round_to, date_from, date_to, population_type, pcode,
-    name, quality, reason,
-) -> StatsFilter:  # fmt: skip
-    if round_from and round_to and round_from > round_to:
+async def _filter(session, q: ReasonlessQuery, reason: str | None) -> StatsFilter:
+    """The checks that join parameters, and the look-ups of rounds and areas."""
+    if q.round_from and q.round_to and q.round_from > q.round_to:
         raise InvalidParameter(
-            "round_from", f"{round_from} is after round_to {round_to}", round_from
+            "round_from", f"{q.round_from} is after round_to {q.round_to}", q.round_from
         )
-    date_from, date_to = _date("date_from", date_from), _date("date_to", date_to)
+    date_from, date_to = _date("date_from", q.date_from), _date("date_to", q.date_to)
     if date_from and date_to and date_from > date_to:
         raise InvalidParameter(
             "date_from", f"{date_from} is after date_to {date_to}", str(date_from)
         )
-    types = choices("population_type", population_type, POPULATION_TYPES)
-    qualities = choices("quality", quality, QUALITIES)
+    types = choices("population_type", q.population_type, POPULATION_TYPES)
+    qualities = choices("quality", q.quality, QUALITIES)
     reason = (reason or "").strip().lower() or None
     if reason is not None and reason not in DISPLACEMENT_REASONS:
         raise InvalidParameter(
             "reason", f"'{reason}' is not one of {', '.join(DISPLACEMENT_REASONS)}", reason
         )
     areas = None
-    if pcode or name:  # looked up in the database: off the event loop
-        areas = await anyio.to_thread.run_sync(resolve_areas, session, pcode, name, level)
+    if q.pcode or q.name:  # looked up in the database: off the event loop
+        areas = await anyio.to_thread.run_sync(resolve_areas, session, q.pcode, q.name, q.level)
     return StatsFilter(
-        level=level,
+        level=q.level,
         # the round catalogue is read once per data version (app.memo), then from memory
-        round_ids=resolve_rounds(session, round),
-        round_from=round_from,
-        round_to=round_to,
+        round_ids=resolve_rounds(session, q.round),
+        round_from=q.round_from,
+        round_to=q.round_to,
         date_from=date_from,
         date_to=date_to,
         population_types=tuple(types or POPULATION_TYPES),
