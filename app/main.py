@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import sys
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -38,9 +37,6 @@ from app.settings import Settings, get_settings
 # which put 200 ms pauses in the 99th percentile of uncached requests (p99 236 -> 52 ms
 # for new baladiya pages at 16 clients with these thresholds, same throughput).
 GC_THRESHOLDS = (20_000, 20, 20)
-# A worker thread parsing a large upload holds the interpreter for the default 5 ms at a
-# time; the event loop answering reads beside it then waits in line behind every slice.
-SWITCH_INTERVAL = 0.001
 
 
 def _tune_malloc() -> None:
@@ -63,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     gc.set_threshold(*GC_THRESHOLDS)
     _tune_malloc()
-    sys.setswitchinterval(SWITCH_INTERVAL)
     app = FastAPI(
         title="DTM Geo",
         version="0.1.0",

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from app.api.writes import WRITING_SWITCH_INTERVAL, run_write, short_slices
 from app.auth import create_key
 from app.db import get_engine, session_scope, timeouts
 from app.ingest import service
@@ -367,3 +368,53 @@ def test_the_cli_path_gives_up_on_a_held_round_with_a_clear_error(db_url, engine
             service.submit(sessions, [sub])
     finally:
         holder.close()
+
+
+# --- the interpreter's switch interval ---------------------------------------------------------
+
+
+def _run_write(work):
+    """`run_write` as a route calls it, for a client that stays connected."""
+    import anyio
+    from starlette.requests import Request
+
+    async def receive():
+        await anyio.sleep(60)  # no disconnect while the write runs
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    return anyio.run(run_write, request, work)
+
+
+def test_writes_run_with_short_slices_and_reads_on_the_default():
+    before = sys.getswitchinterval()
+    assert before == pytest.approx(0.005)  # the interpreter's default: the app leaves it
+    assert _run_write(lambda token: sys.getswitchinterval()) == WRITING_SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before
+
+    def failing(token):
+        raise ValueError("a refused write")
+
+    with pytest.raises(ValueError, match="a refused write"):
+        _run_write(failing)
+    assert sys.getswitchinterval() == before
+
+
+def test_slices_stay_short_until_the_last_of_overlapping_writes_ends():
+    before = sys.getswitchinterval()
+    first_in, second_done, seen = threading.Event(), threading.Event(), []
+
+    def first():
+        with short_slices:
+            first_in.set()
+            second_done.wait(10)
+            seen.append(sys.getswitchinterval())
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(10)
+    with short_slices:
+        seen.append(sys.getswitchinterval())
+    second_done.set()
+    thread.join(10)
+    assert seen == [WRITING_SWITCH_INTERVAL, WRITING_SWITCH_INTERVAL]
+    assert sys.getswitchinterval() == before
