@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 
 import pytest
 from sqlalchemy import text
@@ -58,17 +59,20 @@ def test_every_write_rebuilds_the_roll_up_of_its_round_and_only_that(client, eng
     rows[0]["individuals"] = 1000
     assert client.post(url, json={"source": "t", "rows": rows}, headers=headers).is_success
     assert _figures(client, "T-ROLL", 1) == {("LY0101", "idp"): 1300}
+    mapped = _get(client, level=1, round="T-ROLL", format="geojson", pcode="LY0101").json()
+    assert [f["properties"]["idps"] for f in mapped["features"]] == [1300]  # the stored map
     assert _stored(engine, "R54") == before_r54  # other rounds' rows were not rebuilt
 
     assert client.delete("/api/v1/rounds/T-ROLL", headers=headers).is_success
     with engine.connect() as conn:
-        orphans = conn.execute(
-            text(
-                "SELECT count(*) FROM rolled_up_figures s LEFT JOIN rounds r "
-                "ON r.id = s.round_id WHERE r.id IS NULL"
-            )
-        ).scalar_one()
-    assert orphans == 0
+        for table in ("rolled_up_figures", "mapped_areas"):
+            orphans = conn.execute(
+                text(
+                    f"SELECT count(*) FROM {table} s LEFT JOIN rounds r "
+                    "ON r.id = s.round_id WHERE r.id IS NULL"
+                )
+            ).scalar_one()
+            assert orphans == 0, table
 
 
 def test_a_full_rebuild_gives_the_same_rows(engine):
@@ -87,6 +91,44 @@ def test_a_full_rebuild_gives_the_same_rows(engine):
         assert snapshot(session) == before
         assert len(before) > 10_000
         session.rollback()
+
+
+def _map_areas(session, flt: StatsFilter, approximate: bool, stored: bool) -> list[tuple]:
+    """A whole map's (pcode, encoded properties), its properties stored or pivoted."""
+    from app.services import stats
+
+    active = stats._active(flt)
+    statement = (
+        stats._map_statement(active, collapsed=True)
+        if stored
+        else stats._statement(stats._MAP_PAGE.replace("{figures}", stats._PIVOTED), active)
+    )
+    params = {**flt.params(), "approximate": approximate, "limit": None, "offset": 0}
+    rows = statement.run(session, params).dicts()
+    return [(r["pcode"], stats._properties(r, approximate)) for r in rows if r["pcode"]]
+
+
+def test_stored_maps_are_the_maps_pivoted_per_request(engine):
+    with Session(engine) as session:
+        round_ids = session.execute(text("SELECT id FROM rounds ORDER BY id")).scalars().all()
+        compared = 0
+        for round_id, level, approximate, qualities in itertools.product(
+            round_ids, (0, 1, 2, 3), (False, True), rollup.SELECTIONS
+        ):
+            flt = StatsFilter(
+                level=level, round_ids=(round_id,), qualities=qualities, collapse_reasons=True
+            )
+            stored = _map_areas(session, flt, approximate, stored=True)
+            assert stored == _map_areas(session, flt, approximate, stored=False)
+            compared += sum(b'"round_code":null' not in p for _, p in stored)
+        # every stored area was compared, with either geometry
+        assert compared == 2 * session.execute(text("SELECT count(*) FROM mapped_areas")).scalar()
+        # an approximate polygon is told apart in the properties too
+        flt = StatsFilter(level=2, round_ids=(round_ids[-1],), collapse_reasons=True)
+        kinds = {
+            p.split(b'"geometry_kind":')[1][:21] for _, p in _map_areas(session, flt, True, True)
+        }
+        assert b'"approximate_polygon"' in kinds
 
 
 def test_every_selection_of_qualities_is_stored_once_in_vocabulary_order():

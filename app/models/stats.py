@@ -308,3 +308,33 @@ class RolledUpFigure(Base):
             "NOT reasons_collapsed OR displacement_reason IS NULL", name="collapsed_no_reason"
         ),
     )
+
+
+class MappedArea(Base):
+    """An area's properties on the statistics map of one round, stored encoded.
+
+    Derived data, rebuilt with `RolledUpFigure` (app.services.rollup): for every selection
+    of qualities, level, round and area with figures, the feature's properties as the
+    GeoJSON map gives them (all population types, reasons collapsed), encoded by
+    app.serialize. A map page is then put together from stored bytes."""
+
+    __tablename__ = "mapped_areas"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    qualities: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    level: Mapped[int] = mapped_column(SmallInteger)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pcode: Mapped[str] = mapped_column(ForeignKey("admin_areas.pcode", ondelete="CASCADE"))
+    properties: Mapped[bytes] = mapped_column(
+        LargeBinary, comment="the properties with the official geometry"
+    )
+    properties_approximate: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="with the approximate polygon, where the area has one"
+    )
+
+    __table_args__ = (
+        UniqueConstraint(
+            "qualities", "level", "round_id", "pcode", name="uq_mapped_areas_natural_key"
+        ),
+        CheckConstraint("level IN (0, 1, 2, 3)", name="level"),
+    )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.serialize import dumps
 from app.services.hierarchy import rollup_sql
-from app.vocabulary import QUALITIES
+from app.vocabulary import PLURAL, POPULATION_TYPES, QUALITIES
 
 # a statistics row as the API gives it, in order: the columns `encoded` holds
 ROW_COLUMNS = (
@@ -164,22 +164,32 @@ CROSS JOIN LATERAL (
 
 
 def refresh(session: Session, round_ids: Iterable[int] | None = None) -> None:
-    """Rebuild the stored roll-up of these rounds (of every round when None)."""
+    """Rebuild the stored roll-up and map of these rounds (of every round when None)."""
     rounds = None if round_ids is None else sorted(set(round_ids))
     if rounds == []:
         return
-    if rounds is None:
-        session.execute(text("DELETE FROM rolled_up_figures"))
-    else:
-        session.execute(
-            text("DELETE FROM rolled_up_figures WHERE round_id = ANY(:r)"), {"r": rounds}
-        )
+    refresh_figures(session, rounds)
+    chosen = {"all_rounds": rounds is None, "round_ids": rounds or []}
+    _delete(session, "mapped_areas", rounds)
+    _map(session, chosen)
+
+
+def refresh_figures(session: Session, rounds: list[int] | None) -> None:
+    """Rebuild the stored roll-up (not the map) of these rounds (every round when None)."""
+    _delete(session, "rolled_up_figures", rounds)
     insert = text(_REFRESH)
     chosen = {"all_rounds": rounds is None, "round_ids": rounds or []}
     for qualities in SELECTIONS:
         for collapse in (False, True):
             session.execute(insert, {"qualities": list(qualities), "collapse": collapse, **chosen})
     _encode(session, chosen)
+
+
+def _delete(session: Session, table: str, rounds: list[int] | None) -> None:
+    if rounds is None:
+        session.execute(text(f"DELETE FROM {table}"))
+    else:
+        session.execute(text(f"DELETE FROM {table} WHERE round_id = ANY(:r)"), {"r": rounds})
 
 
 def _encode(session: Session, chosen: dict) -> None:
@@ -202,6 +212,113 @@ def _encode(session: Session, chosen: dict) -> None:
         FROM unnest(CAST(:ids AS bigint[]), CAST(:encoded AS bytea[])) AS e(id, encoded)
         WHERE f.id = e.id"""),
         {"ids": ids, "encoded": encoded},
+    )
+
+
+# --- the statistics map ------------------------------------------------------------------
+
+# an area's figures on the map of a round, from its rolled-up rows `s`: a column per
+# population type, as in a wide table (app.services.formats); one row per type once
+# reasons are collapsed or one is chosen, so max() is that row's value
+MAP_FIGURES = ", ".join(
+    ["max(s.round_code) AS round_code", "max(s.reporting_date) AS reporting_date"]
+    + [
+        f"max(s.individuals) FILTER (WHERE s.population_type = '{t}') AS {PLURAL[t]}, "
+        f"max(s.households) FILTER (WHERE s.population_type = '{t}') AS {t}_households"
+        for t in POPULATION_TYPES
+    ]
+    + [
+        f"max(s.per_1000) FILTER (WHERE s.population_type = '{t}') AS {PLURAL[t]}_per_1000"
+        for t in POPULATION_TYPES
+    ]
+    + [
+        "max(s.population) AS population, max(s.population_year) AS population_year",
+        "CASE WHEN bool_or(s.quality = 'synthetic') THEN 'synthetic' "
+        "WHEN bool_or(s.quality = 'modelled') THEN 'modelled' "
+        "WHEN count(*) > 0 THEN 'published' END AS quality",
+        "bool_and(s.complete) AS complete",
+    ]
+)
+_FIGURE_KEYS = (
+    "round_code",
+    "reporting_date",
+    *(k for t in POPULATION_TYPES for k in (PLURAL[t], f"{t}_households")),
+    *(f"{PLURAL[t]}_per_1000" for t in POPULATION_TYPES),
+    "population",
+    "population_year",
+    "quality",
+    "complete",
+)
+# what the map needs of an area `a` (parent `p`, approximate boundary `ab`)
+MAP_AREA = """a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
+       p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
+       a.geom IS NULL AS no_geometry, ab.pcode IS NOT NULL AS has_approximate"""
+_AREA_KEYS = (
+    "pcode",
+    "level",
+    "name_en",
+    "name_ar",
+    "parent_pcode",
+    "parent_name_en",
+    "parent_name_ar",
+)
+
+
+def map_properties(area: dict, approximate: bool) -> dict:
+    """A map feature's properties: the area (MAP_AREA), the geometry it is drawn with,
+    and its figures (MAP_FIGURES; none when the round has none for it)."""
+    if area["no_geometry"]:
+        kind, quality = "none", None
+    elif area["level"] < 2:
+        kind, quality = "official_polygon", "official"
+    elif approximate and area["has_approximate"]:
+        kind, quality = "approximate_polygon", "approximate"
+    else:
+        kind, quality = "official_point", "official"
+    return {
+        **{k: area[k] for k in _AREA_KEYS},
+        "geometry_kind": kind,
+        "geometry_quality": quality,
+        **{k: area.get(k) for k in _FIGURE_KEYS},
+    }
+
+
+_MAPPED = f"""
+SELECT s.qualities, s.round_id, {MAP_AREA}, {MAP_FIGURES}
+FROM rolled_up_figures s
+JOIN admin_areas a ON a.pcode = s.pcode
+LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
+WHERE s.reasons_collapsed AND (:all_rounds OR s.round_id = ANY(:round_ids))
+GROUP BY s.qualities, s.round_id, a.pcode, p.pcode, ab.pcode
+"""
+
+
+def _map(session: Session, chosen: dict) -> None:
+    """Every area's map properties in each round and selection, encoded by the API's
+    encoder, with the approximate polygon as well where that changes them."""
+    result = session.execute(text(_MAPPED), chosen)
+    keys = list(result.keys())
+    rows: dict[str, list] = {k: [] for k in ("qualities", "level", "round", "pcode", "p", "pa")}
+    for values in result:
+        area = dict(zip(keys, values, strict=True))
+        rows["qualities"].append("{" + ",".join(area["qualities"]) + "}")
+        rows["level"].append(area["level"])
+        rows["round"].append(area["round_id"])
+        rows["pcode"].append(area["pcode"])
+        rows["p"].append(dumps(map_properties(area, approximate=False)))
+        approximate = map_properties(area, approximate=True)
+        differs = approximate["geometry_kind"] == "approximate_polygon"
+        rows["pa"].append(dumps(approximate) if differs else None)
+    session.execute(
+        text("""
+        INSERT INTO mapped_areas (qualities, level, round_id, pcode, properties,
+                                  properties_approximate)
+        SELECT CAST(q AS varchar(10)[]), l, r, c, p, pa
+        FROM unnest(CAST(:qualities AS text[]), CAST(:level AS smallint[]),
+                    CAST(:round AS int[]), CAST(:pcode AS text[]), CAST(:p AS bytea[]),
+                    CAST(:pa AS bytea[])) AS m(q, l, r, c, p, pa)"""),
+        rows,
     )
 
 

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from app import nationalities as nationalities_ar
 from app.memo import Memo
+from app.serialize import dumps
 from app.services import rollup
 from app.services.hierarchy import rollup_sql
 from app.services.paging import EVERY_ROW, Page, Paged
 from app.services.prepared import Prepared
-from app.vocabulary import ADMIN_LEVELS, PLURAL, POPULATION_TYPES
+from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES
 
 
 @dataclass(frozen=True)
@@ -235,24 +236,9 @@ _AREA_FILTER = """a.level = :level
            OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))"""
 
 
-# a column per population type, as in a wide table (app.services.formats): on a map an
-# area has one row per type, so max() is that row's value
-_BY_TYPE = ", ".join(
-    [
-        f"max(s.individuals) FILTER (WHERE s.population_type = '{t}') AS {PLURAL[t]}, "
-        f"max(s.households) FILTER (WHERE s.population_type = '{t}') AS {t}_households"
-        for t in POPULATION_TYPES
-    ]
-    + [
-        f"max(s.per_1000) FILTER (WHERE s.population_type = '{t}') AS {PLURAL[t]}_per_1000"
-        for t in POPULATION_TYPES
-    ]
-)
-
-
 # a map page: the chosen round (the latest matching one), the sources of its figures, and
-# a page of areas, each with its figures of that round, a column per population type
-_MAP = f"""
+# a page of areas (app.services.rollup.MAP_AREA), each with its figures of that round
+_MAP_PAGE = f"""
 WITH chosen AS MATERIALIZED (
     SELECT s.round_id, s.round_code FROM rolled_up_figures s{{where}}
     ORDER BY s.reporting_date DESC NULLS LAST, s.round_code DESC
@@ -265,13 +251,7 @@ whole AS MATERIALIZED (
       AND s.round_id = (SELECT round_id FROM chosen)
 ),
 page AS (
-    SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
-           p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
-           CASE WHEN a.geom IS NULL THEN 'none'
-                WHEN a.level < 2 THEN 'official_polygon'
-                WHEN :approximate AND ab.pcode IS NOT NULL THEN 'approximate_polygon'
-                ELSE 'official_point' END AS geometry_kind,
-           count(*) OVER () AS total
+    SELECT {rollup.MAP_AREA}, count(*) OVER () AS total
     FROM admin_areas a
     LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
     LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
@@ -281,26 +261,26 @@ page AS (
 )
 SELECT (SELECT round_id FROM chosen) AS chosen_round_id,
        (SELECT round_code FROM chosen) AS chosen_round_code,
-       whole.sources AS chosen_sources, whole.rated AS chosen_rated, page.total,
-       page.pcode, page.level, page.name_en, page.name_ar, page.parent_pcode,
-       page.parent_name_en, page.parent_name_ar, page.geometry_kind,
-       CASE page.geometry_kind WHEN 'approximate_polygon' THEN 'approximate'
-            WHEN 'none' THEN NULL ELSE 'official' END AS geometry_quality,
-       f.*
+       whole.sources AS chosen_sources, whole.rated AS chosen_rated, page.*, figures.*
 FROM whole
 LEFT JOIN page ON true
-LEFT JOIN LATERAL (
-    SELECT max(s.round_code) AS round_code, max(s.reporting_date) AS reporting_date,
-           {_BY_TYPE},
-           max(s.population) AS population, max(s.population_year) AS population_year,
-           CASE WHEN bool_or(s.quality = 'synthetic') THEN 'synthetic'
-                WHEN bool_or(s.quality = 'modelled') THEN 'modelled'
-                WHEN count(*) > 0 THEN 'published' END AS quality,
-           bool_and(s.complete) AS complete
-    FROM rolled_up_figures s{{where}}
-      AND s.pcode = page.pcode AND s.round_id = (SELECT round_id FROM chosen)
-) f ON page.pcode IS NOT NULL
+LEFT JOIN LATERAL ({{figures}}) figures ON page.pcode IS NOT NULL
 ORDER BY page.pcode"""
+
+# an area's figures, pivoted from the stored roll-up per request: for any filter
+_PIVOTED = f"""
+    SELECT {rollup.MAP_FIGURES}, NULL::bytea AS properties
+    FROM rolled_up_figures s{{where}}
+      AND s.pcode = page.pcode AND s.round_id = (SELECT round_id FROM chosen)"""
+
+# an area's properties as stored (app.services.rollup): for a map of every population
+# type with reasons collapsed, the common case
+_STORED = """
+    SELECT CASE WHEN :approximate AND m.properties_approximate IS NOT NULL
+                THEN m.properties_approximate ELSE m.properties END AS properties
+    FROM mapped_areas m
+    WHERE m.qualities = CAST(:qualities AS varchar(10)[]) AND m.level = :level
+      AND m.round_id = (SELECT round_id FROM chosen) AND m.pcode = page.pcode"""
 
 _AREA_COUNT = Prepared(
     text(f"""
@@ -311,12 +291,27 @@ WHERE {_AREA_FILTER}""")
 _CHOSEN = ("chosen_round_id", "chosen_round_code", "chosen_sources", "chosen_rated", "total")
 
 
+@functools.cache
+def _map_statement(active: tuple[str, ...], collapsed: bool) -> Prepared:
+    """The map page of a filter with these conditions: from the stored properties when it
+    collapses reasons and takes every population type."""
+    stored = collapsed and "types" not in active
+    return _statement(_MAP_PAGE.replace("{figures}", _STORED if stored else _PIVOTED), active)
+
+
+def _properties(row: dict, approximate: bool) -> bytes:
+    """An area's map properties, encoded: as stored, or from the row's figures."""
+    if row["properties"] is not None:
+        return bytes(row["properties"])
+    return dumps(rollup.map_properties(row, approximate))
+
+
 @dataclass
 class MapPage:
-    """A page of a map's areas (each with its figures of the chosen round, a column per
-    population type), how many areas the map has, and the round it shows."""
+    """A page of a map's areas (each with its properties encoded, by pcode), how many
+    areas the map has, and the round it shows."""
 
-    areas: list[dict]
+    areas: list[tuple[str, bytes]]
     total: int
     round_code: str | None
     sources: list[str]
@@ -325,14 +320,17 @@ class MapPage:
 
 def map_page(session: Session, flt: StatsFilter, page: Page, approximate: bool) -> MapPage:
     """One map of the filter: the latest matching round (or the one it gives) over the
-    areas it names, a page of areas by SQL; households and rates per type as stored."""
+    areas it names, a page of areas by SQL; households and rates per type as stored.
+    Reasons are collapsed unless the filter picks one."""
     params = {**flt.params(), "approximate": approximate, "limit": page.limit}
     params["offset"] = page.offset
-    found = _statement(_MAP, _active(flt)).run(session, params).dicts()
-    chosen = {key: found[0].pop(key) for key in _CHOSEN}
-    areas = [{k: v for k, v in row.items() if k not in _CHOSEN} for row in found[1:]]
-    if found[0]["pcode"] is not None:  # else no area is on this page
-        areas.insert(0, found[0])
+    found = _map_statement(_active(flt), flt.collapse_reasons).run(session, params).dicts()
+    chosen = {key: found[0][key] for key in _CHOSEN}
+    areas = [
+        (row["pcode"], _properties(row, approximate))
+        for row in found
+        if row["pcode"] is not None  # else no area is on this page
+    ]
     total = _total(session, chosen["total"], _AREA_COUNT, params)
     return MapPage(
         areas,

@@ -81,10 +81,7 @@ def statistics_features(
         flt = replace(flt, collapse_reasons=True)
     mapped = stats.map_page(session, flt, page, approximate)
     shapes = encoded.geometries(session, "approximate" if approximate else "official")
-    features = []
-    for area in mapped.areas:
-        area["reporting_date"] = _iso(area["reporting_date"])
-        features.append((area["pcode"], shapes.get(area["pcode"]), area))
+    features = [(pcode, shapes.get(pcode), properties) for pcode, properties in mapped.areas]
     meta = {
         "round": mapped.round_code,
         "level": flt.level,
@@ -94,10 +91,6 @@ def statistics_features(
         "note": APPROXIMATE_NOTE if approximate else None,
     }
     return Result([], meta, mapped.total, features)
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def timeseries(session: Session, flt: StatsFilter) -> Result:

@@ -107,7 +107,7 @@ def upgrade() -> None:
     # the data already stored gets its roll-up now; from here on every write keeps it
     from app.services import rollup
 
-    rollup.refresh(Session(bind=op.get_bind()))
+    rollup.refresh_figures(Session(bind=op.get_bind()), None)
 
 
 def downgrade() -> None:
