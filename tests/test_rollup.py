@@ -104,8 +104,7 @@ def _map_areas(session, flt: StatsFilter, approximate: bool, stored: bool) -> li
         else stats._statement(stats._MAP_PAGE.replace("{figures}", stats._PIVOTED), active)
     )
     params = {**flt.params(), "approximate": approximate, "limit": None, "offset": 0}
-    rows = statement.run(session, params).dicts()
-    return [(r["pcode"], stats._properties(r, approximate)) for r in rows if r["pcode"]]
+    return stats._mapped_areas(statement.run(session, params), approximate)
 
 
 def test_stored_maps_are_the_maps_pivoted_per_request(engine):

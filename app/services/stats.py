@@ -15,7 +15,7 @@ from app.serialize import dumps
 from app.services import rollup
 from app.services.hierarchy import rollup_sql
 from app.services.paging import EVERY_ROW, Page, Paged
-from app.services.prepared import Prepared
+from app.services.prepared import Prepared, Rows
 from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES
 
 
@@ -251,7 +251,8 @@ whole AS MATERIALIZED (
       AND s.round_id = (SELECT round_id FROM chosen)
 ),
 page AS (
-    SELECT {rollup.MAP_AREA}, count(*) OVER () AS total
+    SELECT {rollup.MAP_AREA}, count(*) OVER () AS total,
+           row_number() OVER (ORDER BY a.pcode) AS n
     FROM admin_areas a
     LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
     LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
@@ -259,12 +260,21 @@ page AS (
     ORDER BY a.pcode
     LIMIT :limit OFFSET :offset
 )
-SELECT (SELECT round_id FROM chosen) AS chosen_round_id,
-       (SELECT round_code FROM chosen) AS chosen_round_code,
-       whole.sources AS chosen_sources, whole.rated AS chosen_rated, page.*, figures.*
+SELECT first.*, page.total, page.pcode, figures.properties, detail.*
 FROM whole
 LEFT JOIN page ON true
+-- the map's own values on its first row only
+LEFT JOIN LATERAL (
+    SELECT (SELECT round_id FROM chosen) AS chosen_round_id,
+           (SELECT round_code FROM chosen) AS chosen_round_code,
+           whole.sources AS chosen_sources, whole.rated AS chosen_rated
+) first ON page.n IS NULL OR page.n = :offset + 1
 LEFT JOIN LATERAL ({{figures}}) figures ON page.pcode IS NOT NULL
+-- what makes the properties of an area that has none stored
+LEFT JOIN LATERAL (
+    SELECT page.level, page.name_en, page.name_ar, page.parent_pcode, page.parent_name_en,
+           page.parent_name_ar, page.no_geometry, page.has_approximate, figures.*
+) detail ON figures.properties IS NULL
 ORDER BY page.pcode"""
 
 # an area's figures, pivoted from the stored roll-up per request: for any filter
@@ -288,8 +298,6 @@ SELECT count(*) FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent
 WHERE {_AREA_FILTER}""")
 )
 
-_CHOSEN = ("chosen_round_id", "chosen_round_code", "chosen_sources", "chosen_rated", "total")
-
 
 @functools.cache
 def _map_statement(active: tuple[str, ...], collapsed: bool) -> Prepared:
@@ -299,11 +307,17 @@ def _map_statement(active: tuple[str, ...], collapsed: bool) -> Prepared:
     return _statement(_MAP_PAGE.replace("{figures}", _STORED if stored else _PIVOTED), active)
 
 
-def _properties(row: dict, approximate: bool) -> bytes:
-    """An area's map properties, encoded: as stored, or from the row's figures."""
-    if row["properties"] is not None:
-        return bytes(row["properties"])
-    return dumps(rollup.map_properties(row, approximate))
+def _mapped_areas(found: Rows, approximate: bool) -> list[tuple[str, bytes]]:
+    """Each area of a map page with its properties encoded: as stored, or made from the
+    row's figures (pivoted, or none when the round has none for it)."""
+    columns = found.columns
+    pcode, stored = columns.index("pcode"), columns.index("properties")
+    return [
+        (row[pcode], bytes(row[stored]) if row[stored] is not None else
+         dumps(rollup.map_properties(dict(zip(columns, row, strict=True)), approximate)))
+        for row in found.rows
+        if row[pcode] is not None  # else no area is on this page
+    ]  # fmt: skip
 
 
 @dataclass
@@ -324,13 +338,9 @@ def map_page(session: Session, flt: StatsFilter, page: Page, approximate: bool) 
     Reasons are collapsed unless the filter picks one."""
     params = {**flt.params(), "approximate": approximate, "limit": page.limit}
     params["offset"] = page.offset
-    found = _map_statement(_active(flt), flt.collapse_reasons).run(session, params).dicts()
-    chosen = {key: found[0][key] for key in _CHOSEN}
-    areas = [
-        (row["pcode"], _properties(row, approximate))
-        for row in found
-        if row["pcode"] is not None  # else no area is on this page
-    ]
+    found = _map_statement(_active(flt), flt.collapse_reasons).run(session, params)
+    chosen = dict(zip(found.columns, found.rows[0], strict=True))
+    areas = _mapped_areas(found, approximate)
     total = _total(session, chosen["total"], _AREA_COUNT, params)
     return MapPage(
         areas,
