@@ -6,7 +6,6 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-import anyio
 from fastapi import Query
 from pydantic import BaseModel
 
@@ -14,7 +13,6 @@ from app.api.deps import SessionDep
 from app.errors import InvalidParameter, NotFound
 from app.services import areas, indicators, names, rounds
 from app.services.indicators import IndicatorFilter
-from app.services.paging import Page
 from app.services.stats import StatsFilter
 from app.vocabulary import DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
 
@@ -64,18 +62,11 @@ def choices(parameter: str, values: list[str] | None, allowed: tuple[str, ...]) 
     return values
 
 
-async def page_params(
-    limit: Annotated[
-        int,
-        Query(
-            ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).", examples=[100]
-        ),
-    ] = 1000,
-    offset: Annotated[
-        int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.", examples=[0])
-    ] = 0,
-) -> Page:
-    return Page(limit, offset)
+LimitQuery = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).", examples=[100]),
+]
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.", examples=[0])]
 
 
 def _date(parameter: str, value: str | None) -> date | None:
@@ -211,8 +202,8 @@ ReasonQuery = Annotated[
 ]
 
 
-# Query models: the filter's parameters declared once, read and documented by FastAPI field
-# by field; the nationalities take them without `reason`.
+# The statistics filter's parameters, declared once (read by app.api.query); the
+# nationalities take them without `reason`.
 class ReasonlessQuery(BaseModel):
     """The parameters of a statistics filter without a displacement reason."""
 
@@ -234,21 +225,9 @@ class StatsQuery(ReasonlessQuery):
     reason: ReasonQuery = None
 
 
-async def stats_filter(session: SessionDep, q: Annotated[StatsQuery, Query()]) -> StatsFilter:
-    """Figures of displaced people: rounds, dates, areas, types, qualities and a reason."""
-    return await _filter(session, q, q.reason)
-
-
-async def area_round_filter(
-    session: SessionDep, q: Annotated[ReasonlessQuery, Query()]
-) -> StatsFilter:
-    """`stats_filter` without a displacement reason (figures that have none: migrants by
-    nationality)."""
-    return await _filter(session, q, None)
-
-
-async def _filter(session, q: ReasonlessQuery, reason: str | None) -> StatsFilter:
-    """The checks that join parameters, and the look-ups of rounds and areas."""
+def resolve_filter(session, q: ReasonlessQuery) -> StatsFilter:
+    """Figures of displaced people: the checks that join parameters, and the rounds and
+    areas they name looked up (in the worker thread that answers)."""
     if q.round_from and q.round_to and q.round_from > q.round_to:
         raise InvalidParameter(
             "round_from", f"{q.round_from} is after round_to {q.round_to}", q.round_from
@@ -260,14 +239,11 @@ async def _filter(session, q: ReasonlessQuery, reason: str | None) -> StatsFilte
         )
     types = choices("population_type", q.population_type, POPULATION_TYPES)
     qualities = choices("quality", q.quality, QUALITIES)
-    reason = (reason or "").strip().lower() or None
+    reason = (getattr(q, "reason", None) or "").strip().lower() or None
     if reason is not None and reason not in DISPLACEMENT_REASONS:
         raise InvalidParameter(
             "reason", f"'{reason}' is not one of {', '.join(DISPLACEMENT_REASONS)}", reason
         )
-    areas = None
-    if q.pcode or q.name:  # looked up in the database: off the event loop
-        areas = await anyio.to_thread.run_sync(resolve_areas, session, q.pcode, q.name, q.level)
     return StatsFilter(
         level=q.level,
         # the round catalogue is read once per data version (app.memo), then from memory
@@ -277,7 +253,7 @@ async def _filter(session, q: ReasonlessQuery, reason: str | None) -> StatsFilte
         date_from=date_from,
         date_to=date_to,
         population_types=tuple(types or POPULATION_TYPES),
-        areas=areas,
+        areas=resolve_areas(session, q.pcode, q.name, q.level) if q.pcode or q.name else None,
         reason=reason,
         any_reason=reason is None,
         qualities=tuple(qualities or ("published",)),

@@ -5,29 +5,72 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.api import schemas, writers
-from app.api.caching import answer, cached_response
-from app.api.deps import SessionDep
+from app.api.caching import answer_in_session
 from app.api.params import (
-    Page,
-    area_round_filter,
-    page_params,
+    LimitQuery,
+    OffsetQuery,
+    ReasonlessQuery,
+    StatsQuery,
+    resolve_filter,
     resolve_rounds,
-    stats_filter,
 )
+from app.api.query import documented, query
 from app.api.rendered import Rendered, links
 from app.errors import InvalidParameter
 from app.services import formats, stats_views
-from app.services.stats import StatsFilter
+from app.services.paging import Page
 from app.vocabulary import GeometryChoice
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=schemas.READ_ERRORS)
 
-FilterDep = Annotated[StatsFilter, Depends(stats_filter)]
-MigrantFilterDep = Annotated[StatsFilter, Depends(area_round_filter)]  # no reason
 ONE_ROUND = r"^[^,\s]+$"  # a code or a number: the round parameter's lists are not taken here
-PageDep = Annotated[Page, Depends(page_params)]
+
+
+class StatsAnswerQuery(StatsQuery):
+    limit: LimitQuery = 1000
+    offset: OffsetQuery = 0
+    format: Annotated[
+        Literal["json", "csv", "geojson"], Query(description="Output format.", examples=["json"])
+    ] = "json"
+    geometry: Annotated[
+        GeometryChoice,
+        Query(
+            description="GeoJSON baladiya geometry: official points or approximate polygons.",
+            examples=["approximate"],
+        ),
+    ] = GeometryChoice.OFFICIAL
+
+
+class ChangeQuery(StatsQuery):
+    from_round: Annotated[
+        str,
+        Query(
+            max_length=64,
+            pattern=ONE_ROUND,
+            description="Earlier round (code or number).",
+            examples=["R50"],
+        ),
+    ]
+    to_round: Annotated[
+        str,
+        Query(
+            max_length=64,
+            pattern=ONE_ROUND,
+            description="Later round (code or number).",
+            examples=["R54"],
+        ),
+    ]
+    top: Annotated[int, Query(ge=1, le=100, description="How many top movers.", examples=[10])] = 10
+
+
+class NationalitiesQuery(ReasonlessQuery):
+    limit: LimitQuery = 1000
+    offset: OffsetQuery = 0
+
+
 CSV_AND_GEOJSON = {
     200: {
         "model": schemas.Stats,
@@ -51,25 +94,16 @@ CSV_AND_GEOJSON = {
         "round (the latest matching one unless `round` is given)."
     ),
     responses=CSV_AND_GEOJSON,
+    openapi_extra=documented(StatsAnswerQuery),
 )
 async def get_stats(
-    request: Request,
-    session: SessionDep,
-    flt: FilterDep,
-    page: PageDep,
-    format: Annotated[
-        Literal["json", "csv", "geojson"], Query(description="Output format.", examples=["json"])
-    ] = "json",
-    geometry: Annotated[
-        GeometryChoice,
-        Query(
-            description="GeoJSON baladiya geometry: official points or approximate polygons.",
-            examples=["approximate"],
-        ),
-    ] = GeometryChoice.OFFICIAL,
+    request: Request, q: Annotated[StatsAnswerQuery, Depends(query(StatsAnswerQuery))]
 ) -> Response:
-    def render() -> Rendered:
-        if format == "csv":
+    page = Page(q.limit, q.offset)
+
+    def render(session: Session) -> Rendered:
+        flt = resolve_filter(session, q)
+        if q.format == "csv":
             table = stats_views.statistics_table(session, flt, page)
             return Rendered(
                 writers.csv_body(table.meta["columns"], table.rows, formats.HXL),
@@ -79,8 +113,9 @@ async def get_stats(
                     "X-Total-Count": str(table.total),
                 },
             )
-        if format == "geojson":
-            mapped = stats_views.statistics_features(session, flt, page, geometry == "approximate")
+        if q.format == "geojson":
+            approximate = q.geometry == "approximate"
+            mapped = stats_views.statistics_features(session, flt, page, approximate)
             members = {
                 **mapped.meta,
                 **links(request.url, page, mapped.total, len(mapped.features)),
@@ -91,7 +126,7 @@ async def get_stats(
             return Rendered(body, writers.GEOJSON)
         return _envelope(stats_views.statistics_rows(session, flt, page), request, page)
 
-    return await answer(request, session, render)
+    return await answer_in_session(request, render)
 
 
 def _envelope(result: stats_views.Result, request: Request, page: Page) -> Rendered:
@@ -126,77 +161,62 @@ def _geojson_order(members: dict) -> dict:
     "/stats/timeseries",
     summary="Series across rounds for one or several areas",
     responses={200: {"model": schemas.Timeseries}},
+    openapi_extra=documented(StatsQuery),
 )
-def get_timeseries(request: Request, session: SessionDep, flt: FilterDep) -> Response:
-    def render() -> Rendered:
-        result = stats_views.timeseries(session, flt)
+async def get_timeseries(
+    request: Request, q: Annotated[StatsQuery, Depends(query(StatsQuery))]
+) -> Response:
+    def render(session: Session) -> Rendered:
+        result = stats_views.timeseries(session, resolve_filter(session, q))
         return Rendered(writers.json_body({"data": result.rows, "meta": result.meta}), writers.JSON)
 
-    return cached_response(request, session, render)
+    return await answer_in_session(request, render)
 
 
 @router.get(
     "/stats/change",
     summary="Round-over-round change (absolute and percent) with the top movers",
     responses={200: {"model": schemas.Change}},
+    openapi_extra=documented(ChangeQuery),
 )
-def get_change(
-    request: Request,
-    session: SessionDep,
-    flt: FilterDep,
-    from_round: Annotated[
-        str,
-        Query(
-            max_length=64,
-            pattern=ONE_ROUND,
-            description="Earlier round (code or number).",
-            examples=["R50"],
-        ),
-    ],
-    to_round: Annotated[
-        str,
-        Query(
-            max_length=64,
-            pattern=ONE_ROUND,
-            description="Later round (code or number).",
-            examples=["R54"],
-        ),
-    ],
-    top: Annotated[
-        int, Query(ge=1, le=100, description="How many top movers.", examples=[10])
-    ] = 10,
+async def get_change(
+    request: Request, q: Annotated[ChangeQuery, Depends(query(ChangeQuery))]
 ) -> Response:
-    before, after = resolve_rounds(session, [from_round]), resolve_rounds(session, [to_round])
-    for name, ids in (("from_round", before), ("to_round", after)):
-        if ids is None or len(ids) != 1:
-            raise InvalidParameter(name, "give exactly one round")
-
-    def render() -> Rendered:
-        result = stats_views.change(session, flt, before[0], after[0], top)
+    def render(session: Session) -> Rendered:
+        flt = resolve_filter(session, q)
+        before = resolve_rounds(session, [q.from_round])
+        after = resolve_rounds(session, [q.to_round])
+        for name, ids in (("from_round", before), ("to_round", after)):
+            if ids is None or len(ids) != 1:
+                raise InvalidParameter(name, "give exactly one round")
+        result = stats_views.change(session, flt, before[0], after[0], q.top)
         return Rendered(writers.json_body({"data": result.rows, **result.meta}), writers.JSON)
 
-    return cached_response(request, session, render)
+    return await answer_in_session(request, render)
 
 
 @router.get(
     "/nationalities",
     summary="Migrants by nationality per area and round",
     responses={200: {"model": schemas.Nationalities}},
+    openapi_extra=documented(NationalitiesQuery),
 )
-def get_nationalities(
-    request: Request, session: SessionDep, flt: MigrantFilterDep, page: PageDep
+async def get_nationalities(
+    request: Request, q: Annotated[NationalitiesQuery, Depends(query(NationalitiesQuery))]
 ) -> Response:
     asked = request.query_params
-    if "population_type" in asked and flt.population_types != ("migrant",):
-        raise InvalidParameter(
-            "population_type",
-            "nationalities are of migrants: use migrant, alone",
-            ",".join(asked.getlist("population_type")),
-        )
-    if "reason" in asked:
-        raise InvalidParameter("reason", "nationalities have no displacement reason")
-    return cached_response(
-        request,
-        session,
-        lambda: _envelope(stats_views.nationalities(session, flt, page), request, page),
-    )
+    page = Page(q.limit, q.offset)
+
+    def render(session: Session) -> Rendered:
+        flt = resolve_filter(session, q)
+        if "population_type" in asked and flt.population_types != ("migrant",):
+            raise InvalidParameter(
+                "population_type",
+                "nationalities are of migrants: use migrant, alone",
+                ",".join(asked.getlist("population_type")),
+            )
+        if "reason" in asked:
+            raise InvalidParameter("reason", "nationalities have no displacement reason")
+        return _envelope(stats_views.nationalities(session, flt, page), request, page)
+
+    return await answer_in_session(request, render)
