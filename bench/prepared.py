@@ -1,4 +1,5 @@
-"""Prepared against plain statements: the statistics page and map of 100 baladiyas.
+"""Prepared against plain statements: the statistics page and map of 100 baladiyas (the
+map with its properties pivoted per request, and stored).
 
 Usage: .venv/bin/python bench/prepared.py [--repeat 2000]
 
@@ -42,9 +43,16 @@ def main() -> None:
         r54 = session.execute(text("SELECT id FROM rounds WHERE code = 'R54'")).scalar_one()
         backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         flt = stats.StatsFilter(level=2, round_ids=(r54,))
-        for name, template in (("stats page", stats._ENCODED), ("map", stats._MAP)):
-            statement = stats._statement(template, stats._active(flt))
+        active = stats._active(flt)
+        pivoted = stats._MAP_PAGE.replace("{figures}", stats._PIVOTED)
+        for name, statement in (
+            ("stats page", stats._statement(stats._ENCODED, active)),
+            ("map, pivoted", stats._statement(pivoted, active)),
+            ("map, stored", stats._map_statement(active, collapsed=True)),
+        ):
             params = {**flt.params(), "offset": 0, "approximate": False}
+            if name.startswith("map"):
+                params["collapse"] = True
 
             def plain(limit: int, statement=statement, params=params) -> list:
                 return session.execute(statement.statement, {**params, "limit": limit}).all()
@@ -60,7 +68,7 @@ def main() -> None:
                 for n in range(args.repeat):
                     run(1000 + n % 9000)
                 per = 1000 / args.repeat
-                print(f"{name:<11} {label:<9} client CPU {per * (time.process_time() - cpu):.3f} ms"
+                print(f"{name:<12} {label:<9} client CPU {per * (time.process_time() - cpu):.3f} ms"
                       f"  wall {per * (time.perf_counter() - wall):.3f} ms"
                       f"  PostgreSQL CPU {per * (_backend_cpu(backend) - server):.3f} ms",
                       flush=True)  # fmt: skip

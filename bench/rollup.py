@@ -3,9 +3,10 @@
 Usage: .venv/bin/python bench/rollup.py [--repeats 200]
 
 On the database `make run` uses, in transactions rolled back afterwards:
-1. the write side: rebuilding the roll-up of every round (the default load), of the
-   largest round (Round 39, per muhalla) and of a small one (Round 54), medians of 5,
-   each in its own transaction, rolled back and vacuumed after;
+1. the write side: rebuilding the roll-up and the stored map of every round (the default
+   load), of the largest round (Round 39, per muhalla) and of a small one (Round 54), and
+   the roll-up alone (so the map's share shows), medians of 5, each in its own
+   transaction, rolled back and vacuumed after;
 2. the read side: one page of `/api/v1/stats?level=2&round=R54` (100 baladiyas) by SQL
    over the stored roll-up, as the service makes it, against the same rows rolled up live
    from the observations (what a page cost before the roll-up was stored), in
@@ -48,17 +49,22 @@ def main() -> None:
             ("Round 39 (muhallas)", [ids["R39"]]),
             ("Round 54", [ids["R54"]]),
         ):
-            times = []
+            times: dict[str, list[float]] = {"with the map": [], "roll-up alone": []}
             for _ in range(5):  # each in its own transaction, rolled back and vacuumed
-                start = time.perf_counter()
-                rollup.refresh(session, rounds)
-                times.append((time.perf_counter() - start) * 1000)
-                session.rollback()
-                with engine.connect() as conn:
-                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                        text("VACUUM rolled_up_figures")
-                    )
-            print(f"  {label:<22} median {statistics.median(times):8.1f} ms")
+                for name, rebuild in (
+                    ("with the map", rollup.refresh),
+                    ("roll-up alone", rollup.refresh_figures),
+                ):
+                    start = time.perf_counter()
+                    rebuild(session, rounds)
+                    times[name].append((time.perf_counter() - start) * 1000)
+                    session.rollback()
+                    with engine.connect() as conn:
+                        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                            text("VACUUM rolled_up_figures, mapped_areas")
+                        )
+            both, alone = (statistics.median(t) for t in times.values())
+            print(f"  {label:<22} median {both:8.1f} ms (the roll-up alone {alone:.1f} ms)")
 
         flt = StatsFilter(level=2, round_ids=(ids["R54"],))
         # the live roll-up of one round, as the refresh computes it, read instead of stored
