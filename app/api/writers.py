@@ -40,10 +40,10 @@ def encoded_array(items: bytes) -> orjson.Fragment:
     return orjson.Fragment(b"[" + items + b"]")
 
 
-def feature(fid: Any, geometry: bytes | None, properties: dict | bytes) -> bytes:
+def feature(fid: Any, geometry: bytes | None, properties: dict | bytes | memoryview) -> bytes:
     """One GeoJSON Feature; `geometry` is encoded GeoJSON (or None), `properties` a dict or
     an encoded JSON object."""
-    props = properties if isinstance(properties, bytes) else dumps(properties)
+    props = properties if isinstance(properties, bytes | memoryview) else dumps(properties)
     return b"".join(
         (
             b'{"type":"Feature","id":',

@@ -314,9 +314,10 @@ class MappedArea(Base):
     """An area's properties on the statistics map of one round, stored encoded.
 
     Derived data, rebuilt with `RolledUpFigure` (app.services.rollup): for every selection
-    of qualities, level, round and area with figures, the feature's properties as the
-    GeoJSON map gives them (all population types, reasons collapsed), encoded by
-    app.serialize. A map page is then put together from stored bytes."""
+    of qualities, round and level with figures, each area of that level with the feature's
+    properties as the GeoJSON map gives them (all population types, reasons collapsed;
+    no figures where it has none), encoded by app.serialize. A map page is then put
+    together from stored bytes."""
 
     __tablename__ = "mapped_areas"
 

@@ -283,20 +283,30 @@ def map_properties(area: dict, approximate: bool) -> dict:
     }
 
 
+# every area of each map that has figures at its level, with its figures (none where the
+# round has none for it)
 _MAPPED = f"""
-SELECT s.qualities, s.round_id, {MAP_AREA}, {MAP_FIGURES}
-FROM rolled_up_figures s
-JOIN admin_areas a ON a.pcode = s.pcode
+WITH figures AS (
+    SELECT s.qualities, s.level, s.round_id, s.pcode, {MAP_FIGURES}
+    FROM rolled_up_figures s
+    WHERE s.reasons_collapsed AND (:all_rounds OR s.round_id = ANY(:round_ids))
+    GROUP BY s.qualities, s.level, s.round_id, s.pcode
+),
+maps AS (SELECT DISTINCT qualities, level, round_id FROM figures)
+SELECT maps.qualities, maps.round_id, {MAP_AREA}, {", ".join(f"f.{k}" for k in _FIGURE_KEYS)}
+FROM maps
+JOIN admin_areas a ON a.level = maps.level
 LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
 LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
-WHERE s.reasons_collapsed AND (:all_rounds OR s.round_id = ANY(:round_ids))
-GROUP BY s.qualities, s.round_id, a.pcode, p.pcode, ab.pcode
+LEFT JOIN figures f
+       ON f.qualities = maps.qualities AND f.round_id = maps.round_id AND f.pcode = a.pcode
 """
 
 
 def _map(session: Session, chosen: dict) -> None:
-    """Every area's map properties in each round and selection, encoded by the API's
-    encoder, with the approximate polygon as well where that changes them."""
+    """Every area's map properties in each round, level and selection with figures,
+    encoded by the API's encoder, with the approximate polygon as well where that changes
+    them."""
     result = session.execute(text(_MAPPED), chosen)
     keys = list(result.keys())
     rows: dict[str, list] = {k: [] for k in ("qualities", "level", "round", "pcode", "p", "pa")}

@@ -236,20 +236,58 @@ _AREA_FILTER = """a.level = :level
            OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))"""
 
 
-# a map page: the chosen round (the latest matching one), the sources of its figures, and
-# a page of areas (app.services.rollup.MAP_AREA), each with its figures of that round
-_MAP_PAGE = f"""
+# the round a map shows (the latest matching one) and the sources of its figures
+_MAP_ROUND = """
 WITH chosen AS MATERIALIZED (
-    SELECT s.round_id, s.round_code FROM rolled_up_figures s{{where}}
+    SELECT s.round_id, s.round_code FROM rolled_up_figures s{where}
     ORDER BY s.reporting_date DESC NULLS LAST, s.round_code DESC
     LIMIT 1
 ),
 whole AS MATERIALIZED (
     SELECT array_agg(DISTINCT src.source ORDER BY src.source) AS sources,
            coalesce(bool_or(s.per_1000 IS NOT NULL), false) AS rated
-    FROM rolled_up_figures s CROSS JOIN LATERAL unnest(s.sources) AS src(source){{where}}
+    FROM rolled_up_figures s CROSS JOIN LATERAL unnest(s.sources) AS src(source){where}
       AND s.round_id = (SELECT round_id FROM chosen)
+)"""
+_MAP_VALUES = """(SELECT round_id FROM chosen) AS chosen_round_id,
+       (SELECT round_code FROM chosen) AS chosen_round_code,
+       whole.sources AS chosen_sources, whole.rated AS chosen_rated"""
+
+# a map page made of stored properties (app.services.rollup), the common case (every
+# population type, reasons collapsed): one row back, the page's properties joined, with
+# their areas and lengths; `stored` < `on_page` when some area has none stored
+_MAP_STORED = f"""{_MAP_ROUND},
+page AS (
+    SELECT a.pcode, count(*) OVER () AS total
+    FROM admin_areas a
+    LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
+    WHERE {_AREA_FILTER}
+    ORDER BY a.pcode
+    LIMIT :limit OFFSET :offset
 ),
+stored AS (
+    SELECT page.pcode, page.total,
+           CASE WHEN :approximate AND m.properties_approximate IS NOT NULL
+                THEN m.properties_approximate ELSE m.properties END AS properties
+    FROM page
+    LEFT JOIN mapped_areas m
+           ON m.qualities = CAST(:qualities AS varchar(10)[]) AND m.level = :level
+          AND m.round_id = (SELECT round_id FROM chosen) AND m.pcode = page.pcode
+)
+SELECT {_MAP_VALUES}, max(stored.total) AS total,
+       count(stored.pcode) AS on_page, count(stored.properties) AS stored,
+       array_agg(stored.pcode ORDER BY stored.pcode) FILTER (WHERE stored.pcode IS NOT NULL)
+           AS pcodes,
+       array_agg(length(stored.properties) ORDER BY stored.pcode)
+           FILTER (WHERE stored.pcode IS NOT NULL) AS lengths,
+       string_agg(stored.properties, ''::bytea ORDER BY stored.pcode) AS properties
+FROM whole
+LEFT JOIN stored ON true
+GROUP BY whole.sources, whole.rated"""
+
+# a map page with its areas' figures pivoted per request to a column per population type
+# (app.services.rollup.MAP_FIGURES): for any filter; the map's own values on the first row
+_MAP_PIVOTED = f"""{_MAP_ROUND},
 page AS (
     SELECT {rollup.MAP_AREA}, count(*) OVER () AS total,
            row_number() OVER (ORDER BY a.pcode) AS n
@@ -260,37 +298,16 @@ page AS (
     ORDER BY a.pcode
     LIMIT :limit OFFSET :offset
 )
-SELECT first.*, page.total, page.pcode, figures.properties, detail.*
+SELECT first.*, page.*, figures.*
 FROM whole
 LEFT JOIN page ON true
--- the map's own values on its first row only
+LEFT JOIN LATERAL (SELECT {_MAP_VALUES}) first ON page.n IS NULL OR page.n = :offset + 1
 LEFT JOIN LATERAL (
-    SELECT (SELECT round_id FROM chosen) AS chosen_round_id,
-           (SELECT round_code FROM chosen) AS chosen_round_code,
-           whole.sources AS chosen_sources, whole.rated AS chosen_rated
-) first ON page.n IS NULL OR page.n = :offset + 1
-LEFT JOIN LATERAL ({{figures}}) figures ON page.pcode IS NOT NULL
--- what makes the properties of an area that has none stored
-LEFT JOIN LATERAL (
-    SELECT page.level, page.name_en, page.name_ar, page.parent_pcode, page.parent_name_en,
-           page.parent_name_ar, page.no_geometry, page.has_approximate, figures.*
-) detail ON figures.properties IS NULL
-ORDER BY page.pcode"""
-
-# an area's figures, pivoted from the stored roll-up per request: for any filter
-_PIVOTED = f"""
-    SELECT {rollup.MAP_FIGURES}, NULL::bytea AS properties
+    SELECT {rollup.MAP_FIGURES}
     FROM rolled_up_figures s{{where}}
-      AND s.pcode = page.pcode AND s.round_id = (SELECT round_id FROM chosen)"""
-
-# an area's properties as stored (app.services.rollup): for a map of every population
-# type with reasons collapsed, the common case
-_STORED = """
-    SELECT CASE WHEN :approximate AND m.properties_approximate IS NOT NULL
-                THEN m.properties_approximate ELSE m.properties END AS properties
-    FROM mapped_areas m
-    WHERE m.qualities = CAST(:qualities AS varchar(10)[]) AND m.level = :level
-      AND m.round_id = (SELECT round_id FROM chosen) AND m.pcode = page.pcode"""
+      AND s.pcode = page.pcode AND s.round_id = (SELECT round_id FROM chosen)
+) figures ON page.pcode IS NOT NULL
+ORDER BY page.pcode"""
 
 _AREA_COUNT = Prepared(
     text(f"""
@@ -299,25 +316,23 @@ WHERE {_AREA_FILTER}""")
 )
 
 
-@functools.cache
-def _map_statement(active: tuple[str, ...], collapsed: bool) -> Prepared:
-    """The map page of a filter with these conditions: from the stored properties when it
-    collapses reasons and takes every population type."""
-    stored = collapsed and "types" not in active
-    return _statement(_MAP_PAGE.replace("{figures}", _STORED if stored else _PIVOTED), active)
-
-
-def _mapped_areas(found: Rows, approximate: bool) -> list[tuple[str, bytes]]:
-    """Each area of a map page with its properties encoded: as stored, or made from the
-    row's figures (pivoted, or none when the round has none for it)."""
+def _pivoted_areas(found: Rows, approximate: bool) -> list[tuple[str, bytes]]:
+    """Each area of a pivoted map page with its properties encoded."""
     columns = found.columns
-    pcode, stored = columns.index("pcode"), columns.index("properties")
     return [
-        (row[pcode], bytes(row[stored]) if row[stored] is not None else
-         dumps(rollup.map_properties(dict(zip(columns, row, strict=True)), approximate)))
-        for row in found.rows
-        if row[pcode] is not None  # else no area is on this page
-    ]  # fmt: skip
+        (row["pcode"], dumps(rollup.map_properties(row, approximate)))
+        for row in (dict(zip(columns, values, strict=True)) for values in found.rows)
+        if row["pcode"] is not None  # else no area is on this page
+    ]
+
+
+def _stored_areas(found: dict) -> list[tuple[str, memoryview]]:
+    """Each area of a stored map page with its properties, cut from the joined bytes."""
+    joined, at, areas = memoryview(bytes(found["properties"] or b"")), 0, []
+    for pcode, length in zip(found["pcodes"] or (), found["lengths"] or (), strict=True):
+        areas.append((pcode, joined[at : at + length]))
+        at += length
+    return areas
 
 
 @dataclass
@@ -325,7 +340,7 @@ class MapPage:
     """A page of a map's areas (each with its properties encoded, by pcode), how many
     areas the map has, and the round it shows."""
 
-    areas: list[tuple[str, bytes]]
+    areas: list[tuple[str, bytes | memoryview]]
     total: int
     round_code: str | None
     sources: list[str]
@@ -338,9 +353,16 @@ def map_page(session: Session, flt: StatsFilter, page: Page, approximate: bool) 
     Reasons are collapsed unless the filter picks one."""
     params = {**flt.params(), "approximate": approximate, "limit": page.limit}
     params["offset"] = page.offset
-    found = _map_statement(_active(flt), flt.collapse_reasons).run(session, params)
-    chosen = dict(zip(found.columns, found.rows[0], strict=True))
-    areas = _mapped_areas(found, approximate)
+    active = _active(flt)
+    chosen = None
+    if flt.collapse_reasons and "types" not in active:
+        found = _statement(_MAP_STORED, active).run(session, params).one()
+        if found["stored"] == found["on_page"]:  # else some area has none stored: pivot
+            chosen, areas = found, _stored_areas(found)
+    if chosen is None:
+        found = _statement(_MAP_PIVOTED, active).run(session, params)
+        chosen = dict(zip(found.columns, found.rows[0], strict=True))
+        areas = _pivoted_areas(found, approximate)
     total = _total(session, chosen["total"], _AREA_COUNT, params)
     return MapPage(
         areas,
