@@ -44,11 +44,10 @@ def main() -> None:
         backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         flt = stats.StatsFilter(level=2, round_ids=(r54,))
         active = stats._active(flt)
-        pivoted = stats._MAP_PAGE.replace("{figures}", stats._PIVOTED)
         for name, statement in (
             ("stats page", stats._statement(stats._ENCODED, active)),
-            ("map, pivoted", stats._statement(pivoted, active)),
-            ("map, stored", stats._map_statement(active, collapsed=True)),
+            ("map, pivoted", stats._statement(stats._MAP_PIVOTED, active)),
+            ("map, stored", stats._statement(stats._MAP_STORED, active)),
         ):
             params = {**flt.params(), "offset": 0, "approximate": False}
             if name.startswith("map"):

@@ -328,7 +328,7 @@ def _pivoted_areas(found: Rows, approximate: bool) -> list[tuple[str, bytes]]:
 
 def _stored_areas(found: dict) -> list[tuple[str, memoryview]]:
     """Each area of a stored map page with its properties, cut from the joined bytes."""
-    joined, at, areas = memoryview(bytes(found["properties"] or b"")), 0, []
+    joined, at, areas = memoryview(found["properties"] or b""), 0, []
     for pcode, length in zip(found["pcodes"] or (), found["lengths"] or (), strict=True):
         areas.append((pcode, joined[at : at + length]))
         at += length
