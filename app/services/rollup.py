@@ -169,20 +169,24 @@ def refresh(session: Session, round_ids: Iterable[int] | None = None) -> None:
     if rounds == []:
         return
     refresh_figures(session, rounds)
-    chosen = {"all_rounds": rounds is None, "round_ids": rounds or []}
     _delete(session, "mapped_areas", rounds)
-    _map(session, chosen)
+    _map(session, _chosen(rounds))
 
 
 def refresh_figures(session: Session, rounds: list[int] | None) -> None:
     """Rebuild the stored roll-up (not the map) of these rounds (every round when None)."""
     _delete(session, "rolled_up_figures", rounds)
     insert = text(_REFRESH)
-    chosen = {"all_rounds": rounds is None, "round_ids": rounds or []}
+    chosen = _chosen(rounds)
     for qualities in SELECTIONS:
         for collapse in (False, True):
             session.execute(insert, {"qualities": list(qualities), "collapse": collapse, **chosen})
     _encode(session, chosen)
+
+
+def _chosen(rounds: list[int] | None) -> dict:
+    """The statements' parameters for these rounds (every round when None)."""
+    return {"all_rounds": rounds is None, "round_ids": rounds or []}
 
 
 def _delete(session: Session, table: str, rounds: list[int] | None) -> None:
@@ -312,6 +316,7 @@ def _map(session: Session, chosen: dict) -> None:
     rows: dict[str, list] = {k: [] for k in ("qualities", "level", "round", "pcode", "p", "pa")}
     for values in result:
         area = dict(zip(keys, values, strict=True))
+        # each selection as an array literal: unnest() would flatten an array of arrays
         rows["qualities"].append("{" + ",".join(area["qualities"]) + "}")
         rows["level"].append(area["level"])
         rows["round"].append(area["round_id"])

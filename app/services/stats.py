@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import text
@@ -35,7 +35,6 @@ class StatsFilter:
     any_reason: bool = True
     qualities: tuple[str, ...] = ("published",)
     collapse_reasons: bool = False  # one total per area instead of one row per reason
-    extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.collapse_reasons and not self.any_reason:
@@ -55,7 +54,6 @@ class StatsFilter:
             "types": list(self.population_types),
             "all_areas": self.areas is None,
             "areas": list(self.areas or ()),
-            "any_reason": self.any_reason,
             "reason": self.reason,
             "qualities": rollup.selection(self.qualities),
             "collapse": self.collapse_reasons,
@@ -184,11 +182,10 @@ def statistics_encoded(session: Session, flt: StatsFilter, page: Page) -> Encode
     """`statistics` as stored bytes: the same rows in the same order, nothing converted."""
     params = {**flt.params(), "limit": page.limit, "offset": page.offset}
     found = _statement(_ENCODED, _active(flt)).run(session, params).one()
-    total = _total(session, found["total"], _statement(_COUNT, _active(flt)), params)
     return EncodedPage(
         bytes(found["rows"] or b""),
         found["returned"],
-        total,
+        found["total"],  # counted by the statement, even for a page past the end
         sorted(found["rounds"] or ()),
         sorted(found["sources"] or ()),
         sorted(found["qualities"] or ()),

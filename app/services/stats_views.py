@@ -28,11 +28,9 @@ class Result:
     returned: int | None = None  # how many rows `encoded` holds
 
 
-def _attribution(rows: list[dict]) -> list[str]:
-    notes = [DTM, COD_AB]
-    if any(r.get("per_1000") is not None for r in rows):
-        notes.append(HNO_2021)
-    return notes
+def _attribution(rated: bool) -> list[str]:
+    """Whose figures and boundaries these are; the denominators' too if a rate is given."""
+    return [DTM, COD_AB, *([HNO_2021] if rated else [])]
 
 
 def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
@@ -42,7 +40,7 @@ def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
         "level": flt.level,
         "level_name": LEVEL_NAMES[flt.level],
         **stats.metadata(session, paged.rounds, paged.sources, paged.qualities, paged.rated),
-        "attribution": [DTM, COD_AB, *([HNO_2021] if paged.rated else [])],
+        "attribution": _attribution(paged.rated),
         "order": [
             "reporting_date",
             "round_code",
@@ -87,7 +85,7 @@ def statistics_features(
         "level": flt.level,
         "level_name": LEVEL_NAMES[flt.level],
         "sources": mapped.sources,
-        "attribution": [DTM, COD_AB, *([HNO_2021] if mapped.rated else [])],
+        "attribution": _attribution(mapped.rated),
         "note": APPROXIMATE_NOTE if approximate else None,
     }
     return Result([], meta, mapped.total, features)
@@ -131,7 +129,7 @@ def timeseries(session: Session, flt: StatsFilter) -> Result:
         "level": flt.level,
         "series": len(data),
         **stats.sources_metadata(session, rows),
-        "attribution": _attribution(rows),
+        "attribution": _attribution(any(r["per_1000"] is not None for r in rows)),
     }
     return Result(data, meta, len(data))
 
