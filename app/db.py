@@ -177,10 +177,26 @@ def alembic_config(url: str):
 
 
 def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade to `revision`; when that changed the schema of a database holding figures,
+    rebuild the derived tables (the stored roll-up) with the code of the schema reached.
+
+    Migrations never call the application's code: code written for the head schema would
+    fail on the schema of an intermediate revision."""
     from alembic import command
 
     require_postgis(url)
+    before = migration_state(url)[0]
     command.upgrade(alembic_config(url), revision)
+    if before != migration_state(url)[0]:
+        _rebuild_derived(url)
+
+
+def _rebuild_derived(url: str) -> None:
+    from app.services import rollup
+
+    with session_scope(url) as session:
+        if session.execute(text("SELECT EXISTS (SELECT 1 FROM observations)")).scalar():
+            rollup.data_changed(session)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -71,9 +71,11 @@ def test_natural_key_is_unique_even_without_a_reason(engine):
     ("sql", "constraint"),
     [
         (
+            # below a muhalla: its ancestry fits, its level is not one of DTM's
             "INSERT INTO admin_areas (pcode, level, parent_pcode, region_pcode, ocha_pcode, "
-            "ocha_level, name_en, name_ar, geom, geom_source) VALUES ('LY01010299', 4, 'LY010102',"
-            " 'LY01', NULL, NULL, 'x', 'x', ST_Point(22, 32, 4326), 'test')",
+            "ocha_level, name_en, name_ar, geom, geom_source) SELECT 'LYX', 4, pcode, "
+            "'LY01', NULL, NULL, 'x', 'x', ST_Point(22, 32, 4326), 'test' FROM admin_areas "
+            "WHERE level = 3 LIMIT 1",
             "ck_admin_areas_level",
         ),
         (

@@ -4,6 +4,7 @@ from datetime import date
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    ARRAY,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -60,9 +61,20 @@ class AdminArea(Base):
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True)
     geom_source: Mapped[str] = mapped_column(Text)
     valid_on: Mapped[date | None] = mapped_column(Date)
+    # the country down to the area itself, kept by a trigger from the parent's (migration
+    # 0010): what lies within an area is what has its pcode in its ancestry (app.services
+    # .hierarchy.within), and ancestry[n + 1] is the area's ancestor at level n
+    ancestry: Mapped[list[str]] = mapped_column(
+        ARRAY(String(10)), comment="pcodes from the country down to it"
+    )
 
     __table_args__ = (
         CheckConstraint(in_list("level", ADMIN_LEVELS), name="level"),
+        CheckConstraint(
+            "cardinality(ancestry) = level + 1 AND ancestry[level + 1] = pcode",
+            name="ancestry_ends_with_itself",
+        ),
+        Index("ix_admin_areas_ancestry", "ancestry", postgresql_using="gin"),
         CheckConstraint("geom IS NOT NULL OR level = 3", name="geom_unless_muhalla"),
         CheckConstraint("(level = 3) = (ocha_pcode IS NULL)", name="no_ocha_pcode_for_muhalla"),
         CheckConstraint("(level = 3) = (ocha_level IS NULL)", name="no_ocha_level_for_muhalla"),

@@ -270,6 +270,9 @@ class RolledUpFigure(Base):
     grandparent_pcode: Mapped[str | None] = mapped_column(String(10))
     grandparent_name_en: Mapped[str | None] = mapped_column(Text)
     grandparent_name_ar: Mapped[str | None] = mapped_column(Text)
+    ancestry: Mapped[list[str]] = mapped_column(
+        ARRAY(String(10)), comment="copy of the area's ancestry"
+    )
     population_type: Mapped[str] = mapped_column(String(10))
     displacement_reason: Mapped[str | None] = mapped_column(Text)
     individuals: Mapped[int] = mapped_column(BigInteger)

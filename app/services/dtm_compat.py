@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.services import names, stats
+from app.services.hierarchy import within_any
 from app.services.stats import StatsFilter
 
 OPERATION = "Libya Crisis"
@@ -105,12 +106,8 @@ def records(session: Session, q: CompatQuery, level: int, version: int) -> list[
     if selected and level > 0:
         # The DTM API filters on the record's own admin columns, not on ancestors, and
         # each parameter narrows the others (Admin1Pcode and Admin2Pcode must agree).
-        rows = [r for r in rows if all(_admin_pcodes(r) & s for s in selected)]
+        rows = [r for r in rows if all(within_any(r["ancestry"], s) for s in selected)]
     return [_record(r, level, version) for r in rows]
-
-
-def _admin_pcodes(row: dict) -> set[str]:
-    return {row["pcode"], row["parent_pcode"] or "", row.get("grandparent_pcode") or ""}
 
 
 def _record(row: dict, level: int, version: int) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.services.hierarchy import ancestor_at, within
 from app.vocabulary import DEFAULT_FLOW_QUALITIES, POPULATION_TYPES
 
 DEFAULT_QUALITIES = DEFAULT_FLOW_QUALITIES
@@ -48,42 +49,25 @@ class FlowFilter:
         }
 
 
-# Each area with its ancestors at every level (itself at its own level).
-_ANCESTORS = """
-anc AS (
-    SELECT a.pcode, a.level,
-           CASE WHEN a.level = 3 THEN a.pcode END AS l3,
-           CASE a.level WHEN 3 THEN a.parent_pcode WHEN 2 THEN a.pcode END AS l2,
-           CASE a.level WHEN 3 THEN p.parent_pcode WHEN 2 THEN a.parent_pcode
-                WHEN 1 THEN a.pcode END AS l1,
-           CASE a.level WHEN 0 THEN a.pcode ELSE 'LBY' END AS l0
-    FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
-)"""
-
-
 def _at(alias: str, level_param: str) -> str:
-    return (
-        f"COALESCE(CASE CAST(:{level_param} AS int) WHEN 0 THEN {alias}.l0 WHEN 1 THEN {alias}.l1 "
-        f"WHEN 2 THEN {alias}.l2 WHEN 3 THEN {alias}.l3 END, {alias}.pcode)"
-    )
+    """The area of `alias` summed up to the requested level (as stored when none is
+    requested, or when it lies above that level)."""
+    return f"COALESCE({ancestor_at(alias, f'CAST(:{level_param} AS int)')}, {alias}.pcode)"
 
 
 # Stored flows at the requested levels. `selected`: the stored origin and destination are
 # in the requested areas (matched before aggregating, so a baladiya filter works at any
 # level); shares are of all flows, selected or not.
 _BASE = f"""
-WITH {_ANCESTORS},
-base AS (
+WITH base AS (
     SELECT f.round_id, f.population_type,
            {_at("oa", "origin_level")} AS origin, {_at("da", "destination_level")} AS destination,
            f.individuals, f.households, f.quality, f.source, f.source_url,
-           (:any_origin OR ARRAY[oa.l0, oa.l1, oa.l2, oa.l3]::text[] && CAST(:origins AS text[]))
-           AND (:any_destination
-                OR ARRAY[da.l0, da.l1, da.l2, da.l3]::text[] && CAST(:destinations AS text[]))
-               AS selected
+           (:any_origin OR {within("oa", "origins")})
+           AND (:any_destination OR {within("da", "destinations")}) AS selected
     FROM flows f
-    JOIN anc oa ON oa.pcode = f.origin_pcode
-    JOIN anc da ON da.pcode = f.destination_pcode
+    JOIN admin_areas oa ON oa.pcode = f.origin_pcode
+    JOIN admin_areas da ON da.pcode = f.destination_pcode
     WHERE f.round_id = ANY(:round_ids) AND f.population_type = ANY(:types)
       AND f.quality = ANY(:qualities)
 )"""
@@ -157,10 +141,8 @@ SELECT r.code AS round_code, s.population_type, s.pcode, a.level, a.name_en, a.n
        {_WORST_QUALITY} AS quality
 FROM sides s
 JOIN rounds r ON r.id = s.round_id
-JOIN anc x ON x.pcode = s.pcode
 JOIN admin_areas a ON a.pcode = s.pcode
-WHERE (CAST(:areas AS text[]) IS NULL
-       OR ARRAY[x.l0, x.l1, x.l2, x.l3]::text[] && CAST(:areas AS text[]))
+WHERE (CAST(:areas AS text[]) IS NULL OR {within("a")})
 GROUP BY r.code, s.population_type, s.pcode, a.level, a.name_en, a.name_ar
 ORDER BY r.code, s.population_type, s.pcode
 """

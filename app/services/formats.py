@@ -51,7 +51,7 @@ _ANCESTRY = ("", "parent_", "grandparent_")  # the row's own columns, then its a
 def area_columns(row: dict) -> dict:
     """The area of a row as DTM-named columns: admin0 to its own level, pcode and names
     (a muhalla row carries its baladiya as parent and its mantika as grandparent)."""
-    out = {"admin0_pcode": "LBY"}
+    out = {"admin0_pcode": row["ancestry"][0]}
     for up, prefix in enumerate(_ANCESTRY):
         level = row["level"] - up
         if level < 1:

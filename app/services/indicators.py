@@ -21,12 +21,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.memo import Memo
+from app.services.hierarchy import ancestor_at, within_any
 
 SUMMED = ("households", "individuals", "count")
 
-_ROWS = """
-SELECT i.pcode, a.level, i.population_type, i.topic, i.indicator, i.value, i.text_value,
-       i.unit, i.source, i.quality, r.code AS round_code
+_ROWS = f"""
+SELECT i.pcode, {ancestor_at("a", ":level")} AS area, a.level, i.population_type, i.topic,
+       i.indicator, i.value, i.text_value, i.unit, i.source, i.quality, r.code AS round_code
 FROM indicators i
 JOIN admin_areas a ON a.pcode = i.pcode
 JOIN rounds r ON r.id = i.round_id
@@ -34,8 +35,8 @@ WHERE i.round_id = :round_id AND i.indicator = ANY(:indicators)
   AND (:any_type OR i.population_type = ANY(:types)) AND a.level >= :level
 """
 
-_BASES = """
-SELECT o.pcode, o.population_type, o.households, o.individuals
+_BASES = f"""
+SELECT {ancestor_at("a", ":level")} AS area, o.population_type, o.households, o.individuals
 FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
 WHERE o.round_id = :round_id AND a.level = 3 AND o.displacement_reason IS NULL
   AND o.quality = 'published'
@@ -43,7 +44,7 @@ WHERE o.round_id = :round_id AND a.level = 3 AND o.displacement_reason IS NULL
 
 _AREAS = """
 SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
-       p.name_en AS parent_name_en, p.name_ar AS parent_name_ar
+       p.name_en AS parent_name_en, p.name_ar AS parent_name_ar, a.ancestry
 FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
 WHERE a.level = :level
 """
@@ -57,11 +58,6 @@ class IndicatorFilter:
     population_types: tuple[str, ...] | None = None
     areas: tuple[str, ...] | None = None  # keep areas in (or equal to) these
     min_share: float | None = None  # keep areas whose combined share exceeds it
-
-
-def area_of(pcode: str, level: int) -> str:
-    """The pcode of the level-`level` area containing `pcode` (Libya's pcodes nest)."""
-    return "LBY" if level == 0 else pcode[: 2 + 2 * (level + 1)]
 
 
 _MEMO = Memo(128)
@@ -95,15 +91,16 @@ def _compute(session: Session, flt: IndicatorFilter) -> list[dict]:
     for r in session.execute(text(_ROWS), params).mappings():
         if r["unit"] in ("percent", "text") and r["level"] != flt.level:
             continue  # not summable: only where published
-        key = (area_of(r["pcode"], flt.level), r["population_type"], r["indicator"])
+        key = (r["area"], r["population_type"], r["indicator"])
         groups[key].append(dict(r))
     bases: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for b in session.execute(text(_BASES), {"round_id": flt.round_id}).mappings():
-        total = bases[(area_of(b["pcode"], flt.level), b["population_type"])]
+    for b in session.execute(text(_BASES), {**params}).mappings():
+        total = bases[(b["area"], b["population_type"])]
         total[0] += b["households"] or 0
         total[1] += b["individuals"] or 0
     found = session.execute(text(_AREAS), {"level": flt.level}).mappings()
     areas = {a["pcode"]: dict(a) for a in found}
+    ancestry = {pcode: area.pop("ancestry") for pcode, area in areas.items()}
     out = []
     for (pcode, population_type, indicator), parts in sorted(
         groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
@@ -151,12 +148,8 @@ def _compute(session: Session, flt: IndicatorFilter) -> list[dict]:
             row["text_value"] = first["text_value"]
         out.append(row)
     if flt.areas is not None:
-        wanted = set(flt.areas)
-        out = [
-            r
-            for r in out
-            if wanted & {r["pcode"], r["parent_pcode"], r["pcode"][:6], r["pcode"][:8], "LBY"}
-        ]
+        wanted = frozenset(flt.areas)
+        out = [r for r in out if within_any(ancestry[r["pcode"]], wanted)]
     if flt.min_share is not None:
         out = _over_share(out, flt.min_share)
     return out
@@ -236,14 +229,3 @@ HXL = {
     "source": "#meta+source",
     "quality": "#meta+quality",
 }
-
-
-def latest_round(session: Session) -> int | None:
-    """The id of the latest round (by reporting date) that has indicators."""
-    return session.execute(
-        text(
-            "SELECT r.id FROM rounds r WHERE EXISTS (SELECT 1 FROM indicators i "
-            "WHERE i.round_id = r.id) ORDER BY r.reporting_date DESC NULLS LAST, r.code DESC "
-            "LIMIT 1"
-        )
-    ).scalar()

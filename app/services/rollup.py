@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.serialize import dumps
 from app.services.hierarchy import rollup_sql
-from app.vocabulary import PLURAL, POPULATION_TYPES, QUALITIES
+from app.vocabulary import ADMIN_LEVELS, PLURAL, POPULATION_TYPES, QUALITIES
 
 # a statistics row as the API gives it, in order: the columns `encoded` holds
 ROW_COLUMNS = (
@@ -98,6 +98,11 @@ _COLUMNS = (
     "quality, ids, complete"
 )
 
+# every level's values, one table
+_LEVELS = " UNION ALL".join(
+    f"\n    SELECT {n} AS level, {_COLUMNS} FROM l{n}" for n in ADMIN_LEVELS
+)
+
 _REFRESH = f"""
 WITH {
     rollup_sql(
@@ -116,28 +121,23 @@ pop_area AS MATERIALIZED (
     SELECT a.pcode, sum(lp.population) AS population, max(lp.year) AS population_year,
            count(lp.pcode) = count(*) AS complete
     FROM admin_areas a
-    JOIN admin_areas b ON b.level = 2
-         AND (b.pcode = a.pcode OR b.parent_pcode = a.pcode OR a.level = 0)
+    JOIN admin_areas b ON b.level = 2 AND a.pcode = ANY(b.ancestry)
     LEFT JOIN latest_pop lp ON lp.pcode = b.pcode
     GROUP BY a.pcode
 ),
-levels AS (
-    SELECT 0 AS level, {_COLUMNS} FROM l0
-    UNION ALL SELECT 1, {_COLUMNS} FROM l1
-    UNION ALL SELECT 2, {_COLUMNS} FROM l2
-    UNION ALL SELECT 3, {_COLUMNS} FROM l3
+levels AS ({_LEVELS}
 )
 INSERT INTO rolled_up_figures (
     qualities, reasons_collapsed, level, round_id, pcode,
     round_code, round_number, round_kind, event_slug, reporting_date,
     name_en, name_ar, parent_pcode, parent_name_en, parent_name_ar,
-    grandparent_pcode, grandparent_name_en, grandparent_name_ar, population_type,
+    grandparent_pcode, grandparent_name_en, grandparent_name_ar, ancestry, population_type,
     displacement_reason, individuals, households, males, females, quality, units, complete,
     record_id, stored_levels, sources, population, population_year, per_1000)
 SELECT CAST(:qualities AS varchar(10)[]), :collapse, res.level, res.round_id, res.pcode,
        r.code, r.number, r.kind, r.event_slug, r.reporting_date,
        a.name_en, a.name_ar, a.parent_pcode, p.name_en, p.name_ar,
-       p.parent_pcode, gp.name_en, gp.name_ar,
+       p.parent_pcode, gp.name_en, gp.name_ar, a.ancestry,
        res.population_type, res.reason, res.individuals, res.households, res.males,
        res.females, res.quality, cardinality(res.ids), res.complete,
        stored.record_id, stored.stored_levels, stored.sources,

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -104,10 +103,8 @@ def upgrade() -> None:
             postgresql_nulls_not_distinct=True,
         ),
     )
-    # the data already stored gets its roll-up now; from here on every write keeps it
-    from app.services import rollup
-
-    rollup.refresh_figures(Session(bind=op.get_bind()), None)
+    # the data already stored is rolled up by app.db.migrate once the upgrade is done (with
+    # the code of the schema it reaches); from here on every write keeps it
 
 
 def downgrade() -> None:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -58,10 +57,8 @@ def upgrade() -> None:
             "qualities", "level", "round_id", "pcode", name="uq_mapped_areas_natural_key"
         ),
     )
-    # the data already stored gets its map now; from here on every write keeps it
-    from app.services import rollup
-
-    rollup.refresh(Session(bind=op.get_bind()))
+    # the data already stored is rolled up by app.db.migrate once the upgrade is done (with
+    # the code of the schema it reaches); from here on every write keeps it
 
 
 def downgrade() -> None:
