@@ -46,9 +46,10 @@ class InvalidParameter(DtmGeoError):
 
     status = 422
 
-    def __init__(self, parameter: str, message: str, value=None, where: str = "query"):
+    def __init__(self, parameter: str, message: str, value=None, where: str = "query", **extra):
         super().__init__(f"{parameter}: {message}")
         self.parameter, self.message, self.value, self.where = parameter, message, value, where
+        self.extra = extra  # members of the problem document that say more (numbers, limits)
 
 
 class NotFound(DtmGeoError):

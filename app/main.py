@@ -27,7 +27,7 @@ from app.api import (
     tiles,
 )
 from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
-from app.api.responses import JSON
+from app.api.writers import JSONResponse
 from app.db import get_sessionmaker, timeouts
 from app.replica import ReadSessions
 from app.settings import Settings, get_settings
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=(description or "")
         + "\n\nIOM DTM Libya figures by mantika and baladiya, for partners and GIS analysts.",
-        default_response_class=JSON,
+        default_response_class=JSONResponse,
         docs_url=None,  # served by app.web from vendored assets
         redoc_url=None,
     )

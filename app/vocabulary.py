@@ -70,6 +70,10 @@ ADMIN_LEVELS = (0, 1, 2, 3)
 LEVEL_NAMES = {0: "country", 1: "mantika", 2: "baladiya", 3: "muhalla"}
 POINT_LEVELS = (2, 3)  # levels whose official geometry is a point
 
+# wherever a round is taken: the latest round whose figures cover every area of the level
+# asked (app.services.rounds.Catalogue.latest)
+LATEST = "latest"
+
 POPULATION_TYPES = tuple(t.value for t in PopulationType)
 QUALITIES = tuple(q.value for q in Quality)
 DISPLACEMENT_REASONS = tuple(r.value for r in DisplacementReason)

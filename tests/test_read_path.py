@@ -143,7 +143,7 @@ def test_round_catalogue_answers_every_look_up(engine):
         known.resolve("R999")
     assert known.latest("migrant", 2).code == "R54"
     assert known.latest_with_flows().code == latest_flows
-    assert known.latest("idp", 2).has_figures("idp", 2)
+    assert known.latest("idp", 2).whole("idp", 2)
 
 
 def test_memo_follows_the_data_version(engine):

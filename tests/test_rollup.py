@@ -259,7 +259,8 @@ def test_stored_encoding_is_the_typed_row_as_the_api_encodes_it(engine):
         ):
             typed = stats.statistics(session, flt).rows
             encoded = stats.statistics_encoded(session, flt, EVERY_ROW)
-            assert encoded.rows == b",".join(dumps(r) for r in typed)
+            api_rows = [{k: r[k] for k in rollup.ROW_COLUMNS} for r in typed]  # no ancestry
+            assert encoded.rows == b",".join(dumps(r) for r in api_rows)
             assert encoded.total == encoded.returned == len(typed) > 0
             assert encoded.rounds == sorted({r["round_code"] for r in typed})
             assert encoded.rated == any(r["per_1000"] is not None for r in typed)

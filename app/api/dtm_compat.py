@@ -8,7 +8,7 @@ errorMessages) rather than in this service's native error format.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -18,7 +18,7 @@ from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import MAX_ROUND
 from app.api.rendered import Rendered
-from app.serialize import dumps
+from app.dates import parse_date
 from app.services import dtm_compat
 from app.services.dtm_compat import CompatError, CompatQuery
 from app.vocabulary import ADMIN_LEVELS
@@ -48,20 +48,16 @@ def _envelope(result: list[dict], status: int = 200, errors: list[str] | None = 
 
 
 def _failure(message: str) -> Response:
-    return Response(
-        dumps(_envelope([], 400, [message])), status_code=400, media_type="application/json"
-    )
+    return writers.json_response(_envelope([], 400, [message]), 400)
 
 
 def _date(name: str, value: str | None) -> date | None:
     if value in (None, ""):
         return None
-    for parse in (date.fromisoformat, lambda v: datetime.fromisoformat(v).date()):
-        try:
-            return parse(value.strip())
-        except ValueError:
-            continue
-    raise CompatError(f"{name} '{value}' is not a date: expected YYYY-MM-DD")
+    try:
+        return parse_date(value, times=True)
+    except ValueError:
+        raise CompatError(f"{name} '{value}' is not a date: expected YYYY-MM-DD") from None
 
 
 def _int(name: str, value: str | None) -> int | None:
@@ -104,7 +100,7 @@ def _serve(request: Request, session, level: int, version: int, params: dict) ->
 
     def render() -> Rendered:
         result = dtm_compat.records(session, query, level, version)
-        return Rendered(writers.json_body(_envelope(result)), "application/json")
+        return Rendered(writers.json_body(_envelope(result)), writers.JSON)
 
     return cached_response(request, session, render)
 
@@ -186,7 +182,7 @@ for _level in ADMIN_LEVELS:
 
 
 def _list(result: list[dict]) -> Response:
-    return Response(dumps(_envelope(result)), media_type="application/json")
+    return writers.json_response(_envelope(result))
 
 
 @router.get("/v3/displacement/country-list", summary="DTM API v3: countries")

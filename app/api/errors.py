@@ -17,10 +17,10 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.api.writers import json_body
 from app.auth import KeyCache
 from app.errors import DtmGeoError, InvalidParameter
 from app.ingest.pipeline import PreconditionFailed
-from app.serialize import dumps
 
 log = logging.getLogger("dtm_geo")
 
@@ -53,7 +53,7 @@ def problem_body(status: int, detail: str, **extra) -> bytes:
         "detail": _clip(detail),
         **extra,
     }
-    return dumps(body)
+    return json_body(body)
 
 
 def problem(status: int, detail: str, headers: dict | None = None, **extra) -> Response:
@@ -107,7 +107,12 @@ async def parameter_error(request: Request, exc: InvalidParameter) -> Response:
         item["input"] = exc.value
     status = _parameter_status(request)
     detail = f"{exc.parameter}: {exc.message}"
-    return problem(status, detail if status == 400 else f"invalid request: {detail}", errors=[item])
+    return problem(
+        status,
+        detail if status == 400 else f"invalid request: {detail}",
+        errors=[item],
+        **exc.extra,
+    )
 
 
 async def domain_error(_: Request, exc: DtmGeoError) -> Response:

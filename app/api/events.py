@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["analytics"], responses=schemas.READ_
 @router.get("/events", summary="Events with flash-update rounds (e.g. storm-daniel-2023)")
 def list_events(request: Request, session: SessionDep) -> Response:
     def render():
-        return Rendered(writers.json_body({"data": events.events(session)}), "application/json")
+        return Rendered(writers.json_body({"data": events.events(session)}), writers.JSON)
 
     return cached_response(request, session, render)
 
@@ -47,6 +47,6 @@ def get_event(
     ],
 ) -> Response:
     def render():
-        return Rendered(writers.json_body(events.event(session, slug)), "application/json")
+        return Rendered(writers.json_body(events.event(session, slug)), writers.JSON)
 
     return cached_response(request, session, render)

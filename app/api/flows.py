@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, model_validator
 
 from app.api import schemas, writers
 from app.api.caching import cached_response
@@ -14,12 +15,13 @@ from app.api.params import (
     PCODE,
     PopulationTypeQuery,
     RoundQuery,
-    choices,
+    each_of,
     resolve_areas,
     resolve_rounds,
     split_list,
     word_list,
 )
+from app.api.query import documented, query
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
@@ -80,43 +82,91 @@ def _latest_round_with_flows(session) -> tuple[int, ...]:
     return (found.id,)
 
 
-def flow_filter(
-    session: SessionDep,
-    round: RoundQuery = None,
-    population_type: PopulationTypeQuery = None,
-    origin_level: LevelQuery = None,
-    destination_level: LevelQuery = None,
-    origin: AreaQuery = None,
-    destination: AreaQuery = None,
+class FlowSelection(BaseModel):
+    """The flows asked for: rounds, population types, qualities."""
+
+    round: RoundQuery = None
+    population_type: Annotated[PopulationTypeQuery, each_of(POPULATION_TYPES)] = None
+    quality: Annotated[QualityFlowQuery, each_of(QUALITIES)] = None
+
+
+class FlowsQuery(FlowSelection):
+    """The parameters of the flows, with the rules that join them."""
+
+    origin_level: LevelQuery = None
+    destination_level: LevelQuery = None
+    origin: AreaQuery = None
+    destination: AreaQuery = None
     min_count: Annotated[
         int, Query(ge=0, le=10**9, description="Smallest flow to return.", examples=[100])
-    ] = 0,
+    ] = 0
     top: Annotated[
         int | None, Query(ge=1, le=10_000, description="Only the N largest flows.", examples=[20])
-    ] = None,
-    quality: QualityFlowQuery = None,
+    ] = None
     include_internal: Annotated[
         bool,
         Query(description="Include people displaced within their own area.", examples=[True]),
-    ] = True,
-) -> FlowFilter:
-    types = choices("population_type", population_type, POPULATION_TYPES)
-    qualities = choices("quality", quality, QUALITIES)
+    ] = True
+    format: Annotated[
+        Literal["json", "geojson", "csv", "flowmap", "flowmap-locations", "flowmap-flows"],
+        Query(description="Output format.", examples=["geojson"]),
+    ] = "json"
+    arc: Annotated[
+        bool, Query(description="GeoJSON: curved lines instead of straight.", examples=[False])
+    ] = False
+
+    @model_validator(mode="after")
+    def _one_round_for_a_flowmap(self):
+        given = split_list(self.round) or ()
+        if self.format.startswith("flowmap") and len(given) > 1:
+            raise InvalidParameter(
+                "round",
+                "a flowmap shows one round: the flows of several rounds are snapshots of the "
+                "same people and would add up; give one round",
+                ",".join(given),
+            )
+        return self
+
+
+class FlowBalancesQuery(FlowSelection):
+    """The parameters of the per-area balances."""
+
+    level: Annotated[
+        int, Query(ge=0, le=3, description="DTM level of the areas.", examples=[2])
+    ] = 2
+    pcode: Annotated[
+        list[str] | None,
+        Query(
+            description="Only areas in (or equal to) these areas: pcodes or English/Arabic "
+            "names, at `level` or above.",
+            examples=["LY0101"],
+        ),
+    ] = None
+
+
+def flow_filter(session, q: FlowSelection) -> FlowFilter:
+    """The service's filter of a flows query, its rounds and areas looked up."""
+    latest = rounds.Catalogue.latest_with_flows
+    round_ids = resolve_rounds(session, q.round, latest) or _latest_round_with_flows(session)
+    selected = {}
+    if isinstance(q, FlowsQuery):
+        selected = {
+            "origin_level": q.origin_level,
+            "destination_level": q.destination_level,
+            "origins": _areas(session, q.origin, q.origin_level, "origin"),
+            "destinations": _areas(session, q.destination, q.destination_level, "destination"),
+            "min_count": q.min_count,
+            "top": q.top,
+            "include_internal": q.include_internal,
+        }
     return FlowFilter(
-        round_ids=resolve_rounds(session, round) or _latest_round_with_flows(session),
-        population_types=tuple(types or POPULATION_TYPES),
-        origin_level=origin_level,
-        destination_level=destination_level,
-        origins=_areas(session, origin, origin_level, "origin"),
-        destinations=_areas(session, destination, destination_level, "destination"),
-        min_count=min_count,
-        top=top,
-        qualities=tuple(qualities or DEFAULT_QUALITIES),
-        include_internal=include_internal,
+        round_ids=round_ids,
+        population_types=tuple(q.population_type or POPULATION_TYPES),
+        qualities=tuple(q.quality or DEFAULT_QUALITIES),
+        **selected,
     )
 
 
-FlowFilterDep = Annotated[FlowFilter, Depends(flow_filter)]
 FORMATS = {
     200: {
         "model": schemas.Flows | schemas.Flowmap,
@@ -139,26 +189,15 @@ FORMATS = {
     "gives the flowmap.blue / flowmap.gl layout (`flowmap-locations` and `flowmap-flows` as "
     "CSV sheets).",
     responses=FORMATS,
+    openapi_extra=documented(FlowsQuery),
 )
 def get_flows(
     request: Request,
     session: SessionDep,
-    flt: FlowFilterDep,
-    format: Annotated[
-        Literal["json", "geojson", "csv", "flowmap", "flowmap-locations", "flowmap-flows"],
-        Query(description="Output format.", examples=["geojson"]),
-    ] = "json",
-    arc: Annotated[
-        bool, Query(description="GeoJSON: curved lines instead of straight.", examples=[False])
-    ] = False,
+    q: Annotated[FlowsQuery, Depends(query(FlowsQuery))],
 ) -> Response:
-    if format.startswith("flowmap") and len(flt.round_ids) > 1:
-        raise InvalidParameter(
-            "round",
-            "a flowmap shows one round: the flows of several rounds are snapshots of the "
-            "same people and would add up; give one round",
-            request.query_params.get("round"),
-        )
+    flt = flow_filter(session, q)
+    format, arc = q.format, q.arc
 
     def render():
         rows = flows.flows(session, flt)
@@ -205,27 +244,16 @@ def _csv(name: str, columns, rows, hxl: dict | None = None, bom: bool = True) ->
     "`outflow` to other areas, `internal` (displaced within the area), `net` = inflow - "
     "outflow, `hosted` = inflow + internal, `displaced_from` = outflow + internal.",
     responses={200: {"model": schemas.FlowBalances}},
+    openapi_extra=documented(FlowBalancesQuery),
 )
 def get_flow_balances(
     request: Request,
     session: SessionDep,
-    round: RoundQuery = None,
-    population_type: PopulationTypeQuery = None,
-    quality: QualityFlowQuery = None,
-    level: Annotated[
-        int, Query(ge=0, le=3, description="DTM level of the areas.", examples=[2])
-    ] = 2,
-    pcode: Annotated[
-        list[str] | None,
-        Query(
-            description="Only areas in (or equal to) these areas: pcodes or English/Arabic "
-            "names, at `level` or above.",
-            examples=["LY0101"],
-        ),
-    ] = None,
+    q: Annotated[FlowBalancesQuery, Depends(query(FlowBalancesQuery))],
 ) -> Response:
-    flt = flow_filter(session, round=round, population_type=population_type, quality=quality)
-    areas = _areas(session, pcode, level, "pcode")
+    flt = flow_filter(session, q)
+    level = q.level
+    areas = _areas(session, q.pcode, level, "pcode")
     deeper = area_service.first_deeper(session, areas, level)
     if deeper:
         pcode_found, found_level = deeper

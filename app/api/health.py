@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from app.api.deps import SessionDep, SettingsDep
-from app.api.responses import JSON
+from app.api.writers import JSONResponse
 from app.services import status
 
 router = APIRouter(tags=["health"])
@@ -20,6 +20,6 @@ async def healthz() -> dict:
     summary="Ready to serve: database reachable, migrations at head, data loaded",
     responses={503: {"description": "Not ready; the body says which check failed"}},
 )
-def readyz(session: SessionDep, settings: SettingsDep) -> JSON:
+def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     report = status.readiness(session, settings.effective_database_url)
-    return JSON(report, status_code=200 if report["ready"] else 503)
+    return JSONResponse(report, status_code=200 if report["ready"] else 503)

@@ -3,17 +3,18 @@ at a DTM level, as JSON or CSV with HXL tags."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+import anyio
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.api import schemas, writers
 from app.api.caching import answer
 from app.api.deps import SessionDep
-from app.api.params import indicator_filter
+from app.api.params import IndicatorsQuery, indicator_filter
+from app.api.query import documented, query
 from app.api.rendered import Rendered
-from app.services import indicators
-from app.services.indicators import IndicatorFilter
+from app.services import indicators, rounds
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=schemas.READ_ERRORS)
 
@@ -30,15 +31,16 @@ router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=schemas.READ
         "camps or abandoned buildings. Without `indicator`, lists the round's indicators."
     ),
     responses={200: {"content": {"text/csv": schemas.CSV_CONTENT}}},
+    openapi_extra=documented(IndicatorsQuery),
 )
 async def get_indicators(
     request: Request,
     session: SessionDep,
-    flt: Annotated[IndicatorFilter, Depends(indicator_filter)],
-    format: Annotated[
-        Literal["json", "csv"], Query(description="Output format.", examples=["csv"])
-    ] = "json",
+    q: Annotated[IndicatorsQuery, Depends(query(IndicatorsQuery))],
 ) -> Response:
+    flt = await anyio.to_thread.run_sync(indicator_filter, session, q)
+    format = q.format
+
     def render() -> Rendered:
         if not flt.indicators:
             listed = indicators.known_indicators(session, flt.round_id)
@@ -53,7 +55,7 @@ async def get_indicators(
             )
         meta = {
             "level": flt.level,
-            "rounds": sorted({r["round_code"] for r in rows}),
+            "rounds": rounds.catalogue(session).in_order(r["round_code"] for r in rows),
             "total": len(rows),
             "notes": indicators.__doc__.split("\n\n", 1)[1].strip(),
         }

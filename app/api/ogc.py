@@ -27,7 +27,7 @@ from app.api.ogc_params import (
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
-from app.services import ogc, ogc_docs, package, rounds
+from app.services import ogc, ogc_docs, package
 from app.services.ogc import CRS84, CRS_URIS, ItemsQuery
 from app.web import ogc_html
 
@@ -136,8 +136,8 @@ def conformance(request: Request, f: FormatQuery = None) -> Response:
 
 @router.get("/api", summary="OpenAPI 3.0 definition of the OGC API")
 def api_definition(request: Request) -> Response:
-    return Response(
-        dumps(ogc_docs.openapi(_base(request))),
+    return writers.json_response(
+        ogc_docs.openapi(_base(request)),
         media_type="application/vnd.oai.openapi+json;version=3.0",
     )
 
@@ -215,7 +215,7 @@ def collection(
 def queryables(request: Request, collection_id: CollectionId) -> Response:
     found = collection_of(collection_id)
     document = ogc_docs.queryables(found, ogc.queryables(found), _base(request))
-    return Response(dumps(document), media_type="application/schema+json")
+    return writers.json_response(document, media_type="application/schema+json")
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON)")
@@ -339,9 +339,8 @@ def download_geopackage(
     known_round(session, round)
 
     def render() -> Rendered:
-        latest = rounds.catalogue(session).latest()
-        code = round or (latest.code if latest else None)
-        name = f"dtm-geo-libya-{code or 'boundaries'}.gpkg"
+        code = known_round(session, round)
+        name = f"dtm-geo-libya-{code or 'latest'}.gpkg"
         layers, metadata = package.layers(session, code)
         return Rendered(
             writers.geopackage(layers, metadata),

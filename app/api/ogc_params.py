@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
 from app.api.deps import SessionDep
+from app.dates import parse_date
 from app.errors import InvalidParameter, NotFound
 from app.services import cql2, ogc, rounds
 from app.services.ogc import CRS84, CRS_URIS, LAT_LON, SHORT_CRS, ItemsQuery
-from app.vocabulary import POPULATION_TYPES
+from app.vocabulary import LATEST, POPULATION_TYPES
 
 FILTER_LANGS = ("cql2-text", "cql2-json")
 MAX_LIMIT = ogc.MAX_ITEMS
@@ -35,10 +35,11 @@ def collection_of(collection_id: str) -> ogc.Collection:
 
 
 def known_round(session, code: str | None) -> str | None:
-    """The round code as given, or 404 when no such round exists."""
-    if code is not None:
-        rounds.catalogue(session).require(code)
-    return code
+    """The round code as given (None for `latest`: the collection's default), or 404
+    when no such round exists."""
+    if code is None or code.lower() == LATEST:
+        return None
+    return rounds.catalogue(session).require(code).code
 
 
 def _crs(name: str, value: str | None) -> str:
@@ -79,17 +80,10 @@ def _int(name: str, value: str | None, default: int, low: int, high: int) -> int
 def _instant(text: str) -> str | None:
     if text in ("", ".."):
         return None
-    text = text.removesuffix("T")  # GDAL's OAPIF driver sends a date as 2023-10-01T
-    try:
-        return (
-            date.fromisoformat(text)
-            if len(text) == 10
-            else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).date()
-        ).isoformat()
-    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across UTC
-        raise InvalidParameter(
-            "datetime", "expected an RFC 3339 date or date-time within 0001-9999", text[:64]
-        ) from None
+    try:  # GDAL's OAPIF driver sends a date as 2023-10-01T
+        return parse_date(text.removesuffix("T"), times=True).isoformat()
+    except ValueError as exc:
+        raise InvalidParameter("datetime", str(exc), text[:64]) from None
 
 
 def _datetime(value: str | None) -> tuple[str | None, str | None]:
@@ -106,17 +100,19 @@ def _datetime(value: str | None) -> tuple[str | None, str | None]:
 
 def _filter(
     text: str | None, lang: str | None, crs: str | None, collection: ogc.Collection
-) -> tuple[str | None, tuple]:
-    """The CQL2 `filter` (in `filter-lang`, geometries in `filter-crs`) as SQL."""
+) -> tuple[str | None, tuple, set[str]]:
+    """The CQL2 `filter` (in `filter-lang`, geometries in `filter-crs`) as SQL, and the
+    properties it refers to."""
     lang = lang or "cql2-text"
     if lang not in FILTER_LANGS:
         raise InvalidParameter("filter-lang", "expected cql2-text or cql2-json", lang)
     filter_crs = _crs("filter-crs", crs)  # checked with or without a filter
     if text is None:
-        return None, ()
+        return None, (), set()
     try:
+        parsed = cql2.parse(text, lang)
         sql, params = cql2.to_sql(
-            cql2.parse(text, lang),
+            parsed,
             ogc.queryables(collection),
             srid=CRS_URIS[filter_crs],
             lat_lon=filter_crs == LAT_LON,
@@ -126,7 +122,7 @@ def _filter(
         if not name.startswith("filter"):
             name, message = "filter", str(exc)
         raise InvalidParameter(name, message) from None
-    return sql, tuple(params.items())
+    return sql, tuple(params.items()), cql2.properties(parsed)
 
 
 def _applies(name: str, collection: ogc.Collection) -> bool:
@@ -293,7 +289,7 @@ def _items_request(
 ) -> ItemsRequest:
     collection = collection_of(collection_id)
     _check_names(request, collection)
-    where, where_params = _filter(filter_, filter_lang, filter_crs, collection)
+    where, where_params, filtered = _filter(filter_, filter_lang, filter_crs, collection)
     out_crs = _crs("crs", crs)
     box_crs = _crs("bbox-crs", bbox_crs)
     start, end = _datetime(datetime_)
@@ -304,7 +300,8 @@ def _items_request(
     output = f or "json"
     if output not in ("json", "geojson", "csv", "html"):
         raise InvalidParameter("f", "expected json (GeoJSON), csv or html", output)
-    round_code = ogc.round_for(session, collection, known_round(session, round_), population_type)
+    asked = (population_type,) if population_type else ogc.counted_types(filtered)
+    round_code = ogc.round_for(session, collection, known_round(session, round_), asked, start, end)
     query = ItemsQuery(
         bbox=_bbox(bbox),
         bbox_srid=CRS_URIS[box_crs],

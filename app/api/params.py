@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from app.api.deps import SessionDep
+from app.dates import parse_date
 from app.errors import InvalidParameter, NotFound
 from app.services import areas, indicators, names, rounds
 from app.services.indicators import IndicatorFilter
@@ -69,27 +75,22 @@ LimitQuery = Annotated[
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.", examples=[0])]
 
 
-def _date(parameter: str, value: str | None) -> date | None:
-    """A calendar date written YYYY-MM-DD (not a timestamp, not a number)."""
-    if value is None:
-        return None
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidParameter(
-            parameter, "expected a date written YYYY-MM-DD, e.g. 2023-09-10", value[:64]
-        ) from None
-
-
-def resolve_rounds(session, values: list[str] | None) -> tuple[int, ...] | None:
-    """Round codes (R54, storm-daniel-2023-10-31) or numbers (54) to round ids."""
+def resolve_rounds(
+    session, values: list[str] | None, latest: rounds.Latest | None = None
+) -> tuple[int, ...] | None:
+    """Round codes (R54, storm-daniel-2023-10-31), numbers (54) or `latest` (the round
+    `latest` chooses, see app.services.rounds) to round ids."""
     values = split_list(values, "round")
     if values is None:
         return None
     known = rounds.catalogue(session)
-    return tuple(sorted({r.id for value in values for r in known.resolve(value)}))
+    return tuple(sorted({r.id for v in values for r in known.resolve(v, latest)}))
+
+
+def latest_covering(population_types, level: int) -> rounds.Latest:
+    """`latest` of the statistics: the latest round whose figures of `population_types`
+    cover every area of `level`."""
+    return lambda known: known.latest(population_types, level)
 
 
 def resolve_areas(
@@ -120,7 +121,8 @@ def resolve_areas(
 RoundQuery = Annotated[
     list[str] | None,
     Query(
-        description="Round code (R54, storm-daniel-2023-10-31) or DTM round number (54); "
+        description="Round code (R54, storm-daniel-2023-10-31), DTM round number (54) or "
+        "`latest` (the latest round whose figures cover every area of the level asked); "
         "repeat the parameter or separate with commas.",
         examples=["R54"],
     ),
@@ -161,11 +163,12 @@ QualityQuery = Annotated[
 
 
 StatsLevelQuery = Annotated[
-    int,
+    int | None,
     Query(
         ge=0,
         le=3,
-        description="DTM admin level: 0 country, 1 mantika, 2 baladiya, 3 muhalla.",
+        description="DTM admin level: 0 country, 1 mantika, 2 baladiya, 3 muhalla (default: "
+        "the level of the areas `pcode` or `name` give, else 0).",
         examples=[1],
     ),
 ]
@@ -175,8 +178,23 @@ RoundFromQuery = Annotated[
 RoundToQuery = Annotated[
     int | None, Query(ge=1, le=MAX_ROUND, description="Highest DTM round number.", examples=[54])
 ]
+
+
+def _calendar_date(value, info: ValidationInfo):
+    """A date parameter (app.dates), refused naming the parameter."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return parse_date(str(value))
+    except ValueError as exc:
+        raise InvalidParameter(info.field_name, str(exc), str(value)[:64]) from None
+
+
+CalendarDate = Annotated[date | None, BeforeValidator(_calendar_date)]
+
+
 DateFromQuery = Annotated[
-    str | None,
+    CalendarDate,
     Query(
         description="Earliest reporting date (YYYY-MM-DD).",
         examples=["2023-01-01"],
@@ -184,7 +202,7 @@ DateFromQuery = Annotated[
     ),
 ]
 DateToQuery = Annotated[
-    str | None,
+    CalendarDate,
     Query(
         description="Latest reporting date (YYYY-MM-DD).",
         examples=["2024-12-31"],
@@ -202,21 +220,43 @@ ReasonQuery = Annotated[
 ]
 
 
-# The statistics filter's parameters, declared once (read by app.api.query); the
-# nationalities take them without `reason`.
+def ordered(q: BaseModel, low: str, high: str) -> None:
+    """A cross-field rule: `low` is not after `high` (either may be missing)."""
+    first, last = getattr(q, low), getattr(q, high)
+    if first is not None and last is not None and first > last:
+        raise InvalidParameter(low, f"{first} is after {high} {last}", str(first))
+
+
+def each_of(allowed: tuple[str, ...]):
+    """A list parameter's values, each one of `allowed` (refused naming the parameter)."""
+
+    def check(values, info: ValidationInfo):
+        return choices(info.field_name, values, allowed)
+
+    return AfterValidator(check)
+
+
+# The statistics filter's parameters, declared once (read by app.api.query) with the rules
+# that join them; the nationalities take them without `reason`.
 class ReasonlessQuery(BaseModel):
     """The parameters of a statistics filter without a displacement reason."""
 
-    level: StatsLevelQuery = 0
+    level: StatsLevelQuery = None
     round: RoundQuery = None
     round_from: RoundFromQuery = None
     round_to: RoundToQuery = None
     date_from: DateFromQuery = None
     date_to: DateToQuery = None
-    population_type: PopulationTypeQuery = None
+    population_type: Annotated[PopulationTypeQuery, each_of(POPULATION_TYPES)] = None
     pcode: PcodeQuery = None
     name: NameQuery = None
-    quality: QualityQuery = None
+    quality: Annotated[QualityQuery, each_of(QUALITIES)] = None
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self):
+        ordered(self, "round_from", "round_to")
+        ordered(self, "date_from", "date_to")
+        return self
 
 
 class StatsQuery(ReasonlessQuery):
@@ -224,85 +264,91 @@ class StatsQuery(ReasonlessQuery):
 
     reason: ReasonQuery = None
 
+    @field_validator("reason")
+    @classmethod
+    def _known_reason(cls, value: str | None) -> str | None:
+        reason = (value or "").strip().lower() or None
+        if reason is not None and reason not in DISPLACEMENT_REASONS:
+            raise InvalidParameter(
+                "reason", f"'{reason}' is not one of {', '.join(DISPLACEMENT_REASONS)}", reason
+            )
+        return reason
+
 
 def resolve_filter(session, q: ReasonlessQuery) -> StatsFilter:
-    """Figures of displaced people: the checks that join parameters, and the rounds and
-    areas they name looked up (in the worker thread that answers)."""
-    if q.round_from and q.round_to and q.round_from > q.round_to:
-        raise InvalidParameter(
-            "round_from", f"{q.round_from} is after round_to {q.round_to}", q.round_from
-        )
-    date_from, date_to = _date("date_from", q.date_from), _date("date_to", q.date_to)
-    if date_from and date_to and date_from > date_to:
-        raise InvalidParameter(
-            "date_from", f"{date_from} is after date_to {date_to}", str(date_from)
-        )
-    types = choices("population_type", q.population_type, POPULATION_TYPES)
-    qualities = choices("quality", q.quality, QUALITIES)
-    reason = (getattr(q, "reason", None) or "").strip().lower() or None
-    if reason is not None and reason not in DISPLACEMENT_REASONS:
-        raise InvalidParameter(
-            "reason", f"'{reason}' is not one of {', '.join(DISPLACEMENT_REASONS)}", reason
-        )
+    """Figures of displaced people: the rounds and areas the query names, looked up (in the
+    worker thread that answers). Without `level`, the level of the areas it names (the
+    coarsest, when they differ), else the country."""
+    types = q.population_type
+    named = resolve_areas(session, q.pcode, q.name, q.level) if q.pcode or q.name else None
+    level = q.level if q.level is not None else areas.coarsest_level(session, named or ())
+    reason = getattr(q, "reason", None)
     return StatsFilter(
-        level=q.level,
+        level=level,
         # the round catalogue is read once per data version (app.memo), then from memory
-        round_ids=resolve_rounds(session, q.round),
+        round_ids=resolve_rounds(session, q.round, latest_covering(types, level)),
         round_from=q.round_from,
         round_to=q.round_to,
-        date_from=date_from,
-        date_to=date_to,
+        date_from=q.date_from,
+        date_to=q.date_to,
         population_types=tuple(types or POPULATION_TYPES),
-        areas=resolve_areas(session, q.pcode, q.name, q.level) if q.pcode or q.name else None,
+        areas=named,
         reason=reason,
         any_reason=reason is None,
-        qualities=tuple(qualities or ("published",)),
+        qualities=tuple(q.quality or ("published",)),
     )
 
 
-def indicator_filter(
-    session: SessionDep,
+class IndicatorsQuery(BaseModel):
+    """The parameters of the indicators."""
+
     indicator: Annotated[
         list[str] | None,
         Query(
             description="Indicator codes; repeat or separate with commas (none: list them).",
             examples=["in_informal_camp_setting_hh,abondoned_buildings_hh"],
         ),
-    ] = None,
+    ] = None
     round: Annotated[
         list[str] | None,
         Query(
-            description="One round, by code or DTM round number (default: the latest with "
-            "indicators).",
+            description="One round, by code, DTM round number or `latest` (default: the "
+            "latest with indicators).",
             examples=["R39"],
             json_schema_extra={"maxItems": 1, "items": {"type": "string", "pattern": "^[^,]*$"}},
         ),
-    ] = None,
+    ] = None
     level: Annotated[
         int,
         Query(ge=0, le=3, description="0 country, 1 mantika, 2 baladiya, 3 muhalla.", examples=[2]),
-    ] = 2,
+    ] = 2
     population_type: Annotated[
         Literal["idp", "returnee"] | None,
         Query(description="Only this population type.", examples=["idp"]),
-    ] = None,
+    ] = None
     min_share: Annotated[
         float | None,
         Query(
             gt=0, lt=1, description="Keep areas whose combined share exceeds this.", examples=[0.2]
         ),
-    ] = None,
-    pcode: PcodeQuery = None,
-    name: NameQuery = None,
-) -> IndicatorFilter:
+    ] = None
+    pcode: PcodeQuery = None
+    name: NameQuery = None
+    format: Annotated[
+        Literal["json", "csv"], Query(description="Output format.", examples=["csv"])
+    ] = "json"
+
+
+def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:
     """The indicators asked for (`indicators` empty: the round's list is wanted)."""
-    round_ids = resolve_rounds(session, round)
+    round_ids = resolve_rounds(session, q.round, rounds.Catalogue.latest_with_indicators)
     if round_ids is not None and len(round_ids) != 1:
-        raise InvalidParameter("round", "one round at a time", round)
-    round_id = round_ids[0] if round_ids else indicators.latest_round(session)
+        raise InvalidParameter("round", "one round at a time", q.round)
+    latest = rounds.catalogue(session).latest_with_indicators()
+    round_id = round_ids[0] if round_ids else getattr(latest, "id", None)
     if round_id is None:
         raise NotFound("no round has indicators; list rounds with GET /api/v1/rounds")
-    codes = tuple(sorted({c for c in split_list(indicator, "indicator") or ()}))
+    codes = tuple(sorted({c for c in split_list(q.indicator, "indicator") or ()}))
     if codes:
         known = {k["indicator"] for k in indicators.known_indicators(session, round_id)}
         unknown = sorted(set(codes) - known)
@@ -313,9 +359,9 @@ def indicator_filter(
             )
     return IndicatorFilter(
         round_id,
-        level,
+        q.level,
         codes,
-        (population_type,) if population_type else None,
-        resolve_areas(session, pcode, name, level),
-        min_share,
+        (q.population_type,) if q.population_type else None,
+        resolve_areas(session, q.pcode, q.name, q.level),
+        q.min_share,
     )

@@ -12,9 +12,8 @@ from app.api.deps import SessionDep
 from app.api.rendered import Rendered
 from app.errors import NotFound
 from app.ingest.pipeline import round_etag
-from app.serialize import dumps
 from app.services import rounds
-from app.vocabulary import RoundKind
+from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES, RoundKind
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERRORS)
 
@@ -22,6 +21,11 @@ router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERR
 @router.get(
     "/rounds",
     summary="Rounds (mobility tracking, flash updates) in time order",
+    description="Each round with what it holds and its coverage: per population type and "
+    "level, how many areas have a value, of how many, and whether that is every area "
+    "(`complete`; otherwise the round is partial there). `meta.latest` gives, per population "
+    "type (and `any`) and level, the round that `latest` and every default stands for: the "
+    "latest whose published figures cover every area of that level.",
     responses={200: {"model": schemas.Rounds}},
 )
 def list_rounds(
@@ -42,7 +46,8 @@ def list_rounds(
 ) -> Response:
     def render() -> Rendered:
         rows = rounds.list_rounds(session, kind=kind, event=event)
-        body = {"data": rows, "meta": {"count": len(rows)}}
+        latest = rounds.catalogue(session).latest_codes(POPULATION_TYPES, ADMIN_LEVELS)
+        body = {"data": rows, "meta": {"count": len(rows), "latest": latest}}
         return Rendered(writers.json_body(body), writers.JSON)
 
     return cached_response(request, session, render)
@@ -62,8 +67,7 @@ def get_round(
     found = rounds.list_rounds(session, code=code)
     if not found:
         raise NotFound(f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
-    return Response(
-        dumps({"data": found[0]}),
-        media_type="application/json",
+    return writers.json_response(
+        {"data": found[0]},
         headers={"ETag": round_etag(code, found[0]["revision"]), "Cache-Control": "no-cache"},
     )

@@ -209,6 +209,16 @@ class Nationalities(BaseModel):
     meta: Paging
 
 
+class Coverage(BaseModel):
+    """How much of a level a round's published figures of one population type cover."""
+
+    population_type: PopulationType
+    level: int
+    areas: int = Field(description="areas of the level with a value")
+    of: int = Field(description="areas the level has")
+    complete: bool = Field(description="every area has a complete value: not partial")
+
+
 class RoundRow(_Open):
     code: str
     number: int | None
@@ -225,6 +235,7 @@ class RoundRow(_Open):
     population_types: list[PopulationType]
     admin_levels: list[int]
     qualities: list[Quality]
+    coverage: list[Coverage]
 
 
 class Rounds(BaseModel):

@@ -14,6 +14,7 @@ from app.api.params import (
     OffsetQuery,
     ReasonlessQuery,
     StatsQuery,
+    latest_covering,
     resolve_filter,
     resolve_rounds,
 )
@@ -50,7 +51,7 @@ class ChangeQuery(StatsQuery):
         Query(
             max_length=64,
             pattern=ONE_ROUND,
-            description="Earlier round (code or number).",
+            description="Earlier round (code, number or `latest`).",
             examples=["R50"],
         ),
     ]
@@ -59,7 +60,7 @@ class ChangeQuery(StatsQuery):
         Query(
             max_length=64,
             pattern=ONE_ROUND,
-            description="Later round (code or number).",
+            description="Later round (code, number or `latest`).",
             examples=["R54"],
         ),
     ]
@@ -184,8 +185,9 @@ async def get_change(
 ) -> Response:
     def render(session: Session) -> Rendered:
         flt = resolve_filter(session, q)
-        before = resolve_rounds(session, [q.from_round])
-        after = resolve_rounds(session, [q.to_round])
+        latest = latest_covering(flt.population_types, flt.level)
+        before = resolve_rounds(session, [q.from_round], latest)
+        after = resolve_rounds(session, [q.to_round], latest)
         for name, ids in (("from_round", before), ("to_round", after)):
             if ids is None or len(ids) != 1:
                 raise InvalidParameter(name, "give exactly one round")

@@ -1,6 +1,7 @@
 """The one place where results become bytes: one writer per format.
 
-- JSON: orjson (dates as ISO strings, decimals as numbers).
+- JSON: orjson (dates as ISO strings, decimals as numbers), as bytes for the cache
+  (`json_body`), as a response (`json_response`) or as the app's default response class.
 - GeoJSON (RFC 7946): features assembled from geometries that are already encoded
   (`app.geo.encoded`), so a request joins bytes instead of serialising shapes.
 - CSV: one dialect for every CSV the service writes: UTF-8, comma-separated, CRLF line
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import starlette.responses
+from starlette.responses import Response
 
 from app.serialize import dumps
 
@@ -31,7 +34,22 @@ GPKG = "application/geopackage+sqlite3"
 
 
 def json_body(content: Any) -> bytes:
+    """The one JSON encoding of every answer (app.serialize: orjson)."""
     return dumps(content)
+
+
+class JSONResponse(starlette.responses.JSONResponse):
+    """A response whose content is encoded by `json_body` (the app's default class)."""
+
+    def render(self, content: Any) -> bytes:
+        return json_body(content)
+
+
+def json_response(
+    content: Any, status: int = 200, headers: dict | None = None, media_type: str = JSON
+) -> Response:
+    """A JSON answer sent as it is (not through the response cache)."""
+    return Response(json_body(content), status, headers, media_type)
 
 
 def encoded_array(items: bytes) -> orjson.Fragment:

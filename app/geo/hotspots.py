@@ -87,6 +87,8 @@ def _check_inputs(frame: gpd.GeoDataFrame, y: np.ndarray, options: Options, stag
         raise InvalidParameter(
             "weights" if stage == "islands" else "round",
             f"only {len(frame)} areas {what}; at least {MIN_UNITS} are needed for local statistics",
+            areas=len(frame),
+            min_areas=MIN_UNITS,
         )
     if options.weights == "knn" and options.k >= len(frame):
         raise InvalidParameter("k", f"must be less than the number of areas ({len(frame)})")

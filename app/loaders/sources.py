@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from app.dates import parse_date
 from app.errors import LoadError
 
 
@@ -71,7 +72,7 @@ def iso_date(value: str, name: str, row: int, field: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         raise LoadError(
             name, f"'{value}' is not a date (YYYY-MM-DD)", row=row, field=field

@@ -142,3 +142,11 @@ def first_deeper(session: Session, pcodes, level: int) -> tuple[str, int] | None
         {"p": list(pcodes or ()), "level": level},
     ).first()
     return (found.pcode, found.level) if found else None
+
+
+def coarsest_level(session: Session, pcodes) -> int:
+    """The level of the coarsest of these areas (0, the country, when there are none)."""
+    found = session.execute(
+        text("SELECT min(level) FROM admin_areas WHERE pcode = ANY(:p)"), {"p": list(pcodes)}
+    ).scalar()
+    return found or 0

@@ -237,6 +237,19 @@ def to_sql(
         raise FilterError("a term has arguments of an unexpected kind or number") from None
 
 
+def properties(node: Filter | object) -> set[str]:
+    """The names of the properties a parsed filter refers to."""
+    tree = node.tree if isinstance(node, Filter) else node
+    if isinstance(tree, list):
+        return set().union(*(properties(item) for item in tree))
+    if not isinstance(tree, dict):
+        return set()
+    found = (
+        {tree["property"]} if _is_property(tree) and isinstance(tree["property"], str) else set()
+    )
+    return found.union(*(properties(value) for value in tree.values()))
+
+
 def _op(node) -> str | None:
     """The operator of a CQL2-JSON node, lower case (cql2-rs writes isNull), or None."""
     if isinstance(node, dict) and isinstance(node.get("op"), str):

@@ -113,6 +113,8 @@ def _read_inputs(session, level, round_id, population_type, metric, base_round_i
             f"this round gives {len(frame)} {LEVEL_NAMES[level]} areas a {metric} value "
             f"for population_type {population_type}; local statistics need at least "
             f"{MIN_UNITS}: choose another round or population_type",
+            areas=len(frame),
+            min_areas=MIN_UNITS,
         )
     shapes = encoded.geometries(session, "approximate" if approximate else "official")
     return Inputs(

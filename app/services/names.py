@@ -10,27 +10,29 @@ from app.names import closest, match_key, skeleton
 
 
 def resolve(session: Session, name: str, level: int | None = None) -> list[str]:
-    """Pcodes whose known names match `name`: exact normalised match, else a unique
-    transliteration-skeleton match. Empty when nothing matches."""
+    """Pcodes of the areas (of `level`, when given) one of whose known names (official, as
+    a provider spells it, or a curated transliteration) is `name`, up to case, accents,
+    Arabic letter variants and the article (app.names.match_key). Never a near miss: those
+    are `suggestions`. Empty when nothing matches."""
     query = select(AdminAreaName.pcode).join(AdminArea, AdminArea.pcode == AdminAreaName.pcode)
     if level is not None:
         query = query.where(AdminArea.level == level)
     exact = session.execute(query.where(AdminAreaName.match_key == match_key(name))).scalars()
-    pcodes = sorted(set(exact))
-    if pcodes:
-        return pcodes
-    wanted = skeleton(name)
-    rows = session.execute(query.add_columns(AdminAreaName.name)).all()
-    loose = sorted({pcode for pcode, known in rows if skeleton(known) == wanted})
-    return loose if len(loose) == 1 else []
+    return sorted(set(exact))
 
 
 def suggestions(session: Session, name: str, level: int | None = None, limit: int = 3) -> list[str]:
-    """Up to `limit` 'English name (pcode)' labels close to `name`, for error messages."""
-    query = select(AdminAreaName.match_key, AdminArea.name_en, AdminArea.pcode).join(
+    """Up to `limit` 'English name (pcode)' labels of areas whose names come close to
+    `name` (the same transliteration skeleton first, then similar spellings), for the
+    message of a 404."""
+    query = select(AdminAreaName.name, AdminArea.name_en, AdminArea.pcode).join(
         AdminArea, AdminArea.pcode == AdminAreaName.pcode
     )
     if level is not None:
         query = query.where(AdminArea.level == level)
-    candidates = {key: f"{en} ({pcode})" for key, en, pcode in session.execute(query)}
-    return closest(name, candidates, limit)
+    rows = session.execute(query).all()
+    wanted = skeleton(name)
+    alike = [f"{en} ({pcode})" for known, en, pcode in rows if skeleton(known) == wanted]
+    candidates = {match_key(known): f"{en} ({pcode})" for known, en, pcode in rows}
+    labels = list(dict.fromkeys([*sorted(alike), *closest(name, candidates, limit)]))
+    return labels[:limit]

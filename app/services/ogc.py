@@ -8,6 +8,7 @@ geometry to the requested CRS; the stored columns are never transformed for filt
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import cache
 
 import orjson
@@ -19,7 +20,8 @@ from app.errors import InvalidParameter
 from app.geo import encoded
 from app.geo.hotspots import MIN_UNITS, Options
 from app.memo import Memo
-from app.services import cql2, hotspots, rounds
+from app.services import cql2, hotspots, rollup, rounds
+from app.vocabulary import LATEST, PLURAL, POPULATION_TYPES
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS_URIS = {
@@ -37,18 +39,16 @@ SHORT_CRS = {
 
 def _stats_source(level: int) -> str:
     """Published counts per population type for each area of `level` in round :round,
-    one total per area across reasons: the stored roll-up the statistics API reads."""
+    one total per area (app.services.rollup.MAP_FIGURES, as the statistics map has them)."""
     return f"""
-        SELECT {_FID} AS fid, {_AREA_COLUMNS}, r.code AS round, r.reporting_date,
-               sum(s.individuals) FILTER (WHERE s.population_type = 'idp') AS idps,
-               sum(s.individuals) FILTER (WHERE s.population_type = 'returnee') AS returnees,
-               sum(s.individuals) FILTER (WHERE s.population_type = 'migrant') AS migrants,
-               bool_and(s.complete) AS complete, 'published' AS quality, a.geom
-        FROM rolled_up_figures s JOIN admin_areas a ON a.pcode = s.pcode
-        JOIN rounds r ON r.id = s.round_id
-        WHERE s.qualities = '{{published}}' AND s.reasons_collapsed AND s.level = {level}
-          AND r.code = :round
-        GROUP BY a.pcode, r.code, r.reporting_date
+        SELECT {_FID} AS fid, {_AREA_COLUMNS}, f.round_code AS round, f.reporting_date,
+               f.idps, f.returnees, f.migrants, f.complete, f.quality, a.geom
+        FROM (SELECT s.pcode, {rollup.MAP_FIGURES}
+              FROM rolled_up_figures s
+              WHERE s.qualities = '{{published}}' AND s.reasons_collapsed
+                AND s.level = {level} AND s.round_code = :round
+              GROUP BY s.pcode) f
+        JOIN admin_areas a ON a.pcode = f.pcode
     """
 
 
@@ -165,7 +165,7 @@ COLLECTIONS = {
             "the baladiyas, by esda's Getis-Ord Gi* (knn k=6 on the official points, 999 "
             "permutations, seed 12345): value, z, p_analytic, p_permutation and class (hot "
             "or cold spot at 99, 95 or 90% confidence, or not significant). `round` "
-            "(default: the latest round with figures for at least 8 baladiyas) and "
+            "(default: the latest round whose figures cover every baladiya) and "
             "`population_type` (default: the type with the most baladiya figures) select "
             "the data; a round or type without figures for enough baladiyas is refused "
             "(400, saying how many have figures). "
@@ -277,31 +277,27 @@ def source_params(
 
 
 def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
+    """The hotspots layer's rows: Gi* of the rates per baladiya of the round (by default,
+    the latest whose figures of the type cover every baladiya) and population type (by
+    default, the first the round covers most of)."""
     known = rounds.catalogue(session)
-    candidates = [known.require(round_code)] if round_code else reversed(known.rounds)
-    chosen = None
-    for ref in candidates:
-        counts = {
-            kind: n
-            for (kind, level), n in ref.published.items()
-            if level == 2 and n >= MIN_UNITS and population_type in (None, kind)
-        }
-        if counts:
-            chosen = ref, min(counts, key=lambda kind: (-counts[kind], kind))
-            break
-    if chosen is None:
+    ref = known.require(round_code) if round_code else known.latest(population_type, 2)
+    kinds = [population_type] if population_type else list(POPULATION_TYPES)
+    covered = {k: ref.coverage[(k, 2)].areas for k in kinds if ref and (k, 2) in ref.coverage}
+    if not covered:
         if strict:
+            what = f" of {population_type}" if population_type else ""
+            where = f"{round_code} has" if round_code else "no round has"
             raise InvalidParameter(
                 "round",
-                f"no round has published figures for at least {MIN_UNITS} baladiyas"
-                + (f" in {round_code}" if round_code else "")
-                + (f" for {population_type}" if population_type else ""),
+                f"{where} no published baladiya figures{what}; hotspots need figures for at "
+                f"least {MIN_UNITS} baladiyas",
             )
         return None
-    ref, kind = chosen
+    kind = max(kinds, key=lambda k: covered.get(k, -1))
     try:
         rows, _, _ = hotspots.compute(session, 2, ref.id, kind, "rate", None, Options())
-    except InvalidParameter:
+    except InvalidParameter:  # too few areas (app.geo.hotspots.MIN_UNITS)
         if strict:
             raise
         return None
@@ -319,20 +315,39 @@ def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
     ).decode()
 
 
+def counted_types(properties: set[str]) -> tuple[str, ...] | None:
+    """The population types whose counts a filter refers to (idps > 1000: idp), or None."""
+    kinds = tuple(t for t in POPULATION_TYPES if PLURAL[t] in properties)
+    return kinds or None
+
+
 def round_for(
     session: Session,
     collection: Collection,
     requested: str | None,
-    population_type: str | None = None,
+    population_types: tuple[str, ...] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
 ) -> str | None:
-    """The round a collection shows: the requested one (404 when unknown), else its own
-    default: the latest with figures for its areas, or the latest with flows."""
+    """The round a collection shows: the requested one, else its own default: for the
+    statistics, the latest whose figures of `population_types` (any, when None) cover
+    every area of its level, reported between `date_from` and `date_to`; for flows, the
+    latest with flows."""
     known = rounds.catalogue(session)
-    if requested is not None:
+    if requested is not None and requested.lower() != LATEST:
         return known.require(requested).code
     found = None
     if collection.stats:
-        found = known.latest(population_type, collection.level)
+        start = date.fromisoformat(date_from) if date_from else None
+        end = date.fromisoformat(date_to) if date_to else None
+
+        def reported_between(ref: rounds.RoundRef) -> bool:
+            when = ref.reporting_date
+            return (start is None or (when and when >= start)) and (
+                end is None or (when and when <= end)
+            )
+
+        found = known.latest(population_types, collection.level, reported_between)
     elif collection.flows:
         found = known.latest_with_flows()
     return found.code if found else None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.services import rounds
-from app.services.ogc import COLLECTIONS, source_params
+from app.services.ogc import COLLECTIONS, round_for, source_params
 
 
 @dataclass
@@ -29,17 +29,17 @@ class Layer:
 
 
 def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]:
-    """Every collection as a GeoDataFrame (flows: the chosen round's if it has flows, else
-    the latest round's), and the dataset's metadata."""
+    """Every collection as a GeoDataFrame, of `round_code` where the collection takes
+    rounds (flows: the chosen round's if it has flows), else of the collection's default
+    round (app.services.ogc.round_for); and the dataset's metadata."""
     known = rounds.catalogue(session)
     out = []
     for collection in COLLECTIONS.values():
         code = round_code
-        if collection.flows:
-            chosen = known.get(round_code) if round_code else None
-            if chosen is None or not chosen.has_flows:
-                chosen = known.latest_with_flows()
-            code = chosen.code if chosen else None
+        if collection.flows and not (round_code and known.require(round_code).has_flows):
+            code = None
+        if collection.stats or collection.flows:
+            code = round_for(session, collection, code)
         frame = gpd.read_postgis(
             text(f"SELECT * FROM ({collection.source}) c ORDER BY fid"),
             session.connection(),

@@ -1,7 +1,15 @@
-"""Rounds of data collection with what each holds."""
+"""Rounds of data collection: the one place rounds are ordered, looked up and chosen.
+
+Every read that needs a default round asks the catalogue, so "the latest round" means the
+same thing everywhere (the page reads it from `/api/v1/rounds`): the latest round, in
+time order, whose published figures of the asked population type cover every area of the
+asked level (`Coverage.whole`). A partial round (a flash update of three baladiyas, say)
+is shown only when asked for by name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -10,6 +18,195 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.memo import Memo
+from app.vocabulary import LATEST
+
+_UNKNOWN = "unknown round '{}'; list rounds with GET /api/v1/rounds"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of one level a round's published figures of one population type cover."""
+
+    areas: int  # areas of the level with a value (stored, or summed from below)
+    complete: int  # of these, complete ones (stored, or summed from every area below)
+    of: int  # areas the level has
+
+    @property
+    def whole(self) -> bool:
+        """Every area of the level has a complete value: the level's figures are the whole
+        picture, and their sum is a total."""
+        return self.of > 0 and self.areas == self.of and self.complete == self.of
+
+    def as_dict(self) -> dict:
+        return {"areas": self.areas, "of": self.of, "complete": self.whole}
+
+
+@dataclass(frozen=True)
+class RoundRef:
+    """A round as look-ups need it, with its coverage by (population type, level)."""
+
+    id: int
+    code: str
+    number: int | None
+    kind: str
+    when: date | None  # reporting date, else end of collection, else publication
+    reporting_date: date | None
+    has_flows: bool
+    has_indicators: bool
+    coverage: dict[tuple[str, int], Coverage] = field(
+        default_factory=dict, compare=False, hash=False
+    )
+
+    def whole(self, population_types: Kinds, level: int) -> bool:
+        """Its figures of one of `population_types` (any, when None) cover every area of
+        `level`."""
+        kinds = _kinds(population_types)
+        return any(
+            c.whole
+            for (kind, at), c in self.coverage.items()
+            if at == level and (kinds is None or kind in kinds)
+        )
+
+
+Kinds = str | Collection[str] | None  # a population type, several, or any
+Latest = Callable[["Catalogue"], "RoundRef | None"]  # how `latest` is chosen
+
+
+def _kinds(population_types: Kinds) -> Collection[str] | None:
+    return (population_types,) if isinstance(population_types, str) else population_types
+
+
+_CATALOGUE_SQL = """
+SELECT r.id, r.code, r.number, r.kind,
+       COALESCE(r.reporting_date, r.collection_end, r.published_on) AS when, r.reporting_date,
+       EXISTS (SELECT 1 FROM flows f WHERE f.round_id = r.id) AS has_flows,
+       EXISTS (SELECT 1 FROM indicators i WHERE i.round_id = r.id) AS has_indicators,
+       (SELECT json_agg(json_build_array(x.population_type, x.level, x.areas, x.complete))
+        FROM (SELECT s.population_type, s.level, count(*) AS areas,
+                     count(*) FILTER (WHERE s.complete) AS complete
+              FROM rolled_up_figures s
+              WHERE s.round_id = r.id AND s.qualities = '{published}' AND s.reasons_collapsed
+              GROUP BY 1, 2) x) AS coverage
+FROM rounds r
+"""
+_LEVEL_SIZES_SQL = "SELECT level, count(*) FROM admin_areas GROUP BY level"
+
+_CATALOGUE = Memo(8)
+
+
+def order_key(when: date | None, code: str) -> tuple:
+    """The one time order of rounds: by date (undated last), then code."""
+    return (when is None, when or date.min, code)
+
+
+class Catalogue:
+    """Every round, read once per data version, in time order (latest last)."""
+
+    def __init__(self, refs: list[RoundRef]):
+        self.rounds = sorted(refs, key=lambda r: order_key(r.when, r.code))
+        self._by_code = {r.code: r for r in refs}
+        self._by_id = {r.id: r for r in refs}
+        self._position = {r.code: n for n, r in enumerate(self.rounds)}
+
+    def get(self, code: str) -> RoundRef | None:
+        return self._by_code.get(code)
+
+    def by_id(self, round_id: int) -> RoundRef | None:
+        return self._by_id.get(round_id)
+
+    def require(self, code: str) -> RoundRef:
+        found = self.get(code)
+        if found is None:
+            raise NotFound(_UNKNOWN.format(code))
+        return found
+
+    def in_order(self, codes: Iterable[str]) -> list[str]:
+        """Round codes in time order (unknown ones last, by code)."""
+        end = len(self._position)
+        return sorted(set(codes), key=lambda c: (self._position.get(c, end), c))
+
+    def resolve(self, value: str, latest: Latest | None = None) -> list[RoundRef]:
+        """A code (any case), a mobility-tracking round number, or `latest`: the round
+        `latest` chooses from this catalogue (by default, `Catalogue.latest()`)."""
+        folded = value.lower()
+        if folded == LATEST:
+            found = (latest or Catalogue.latest)(self)
+            if found is None:
+                raise NotFound(
+                    "no round is the latest of what was asked; name a round (list them with "
+                    "GET /api/v1/rounds)"
+                )
+            return [found]
+        found = [
+            r
+            for r in self.rounds
+            if r.code == value
+            or r.code.lower() == folded
+            or (r.kind == "mobility_tracking" and str(r.number) == value)
+        ]
+        if not found:
+            raise NotFound(_UNKNOWN.format(value))
+        return found
+
+    def latest(
+        self,
+        population_types: Kinds = None,
+        level: int = 0,
+        among: Callable[[RoundRef], bool] = lambda _: True,
+    ) -> RoundRef | None:
+        """The latest round (of those `among` admits) whose published figures of one of
+        `population_types` (any, when None) cover every area of `level`."""
+        return self._last(lambda r: among(r) and r.whole(population_types, level))
+
+    def latest_with_flows(self) -> RoundRef | None:
+        return self._last(lambda r: r.has_flows)
+
+    def latest_with_indicators(self) -> RoundRef | None:
+        return self._last(lambda r: r.has_indicators)
+
+    def latest_codes(self, population_types: Iterable[str], levels: Iterable[int]) -> dict:
+        """{population type or 'any': {level: the latest round's code or None}}, as the
+        page reads the rule."""
+        return {
+            kind or "any": {
+                str(level): getattr(self.latest(kind, level), "code", None) for level in levels
+            }
+            for kind in (None, *population_types)
+        }
+
+    def _last(self, wanted: Callable[[RoundRef], bool]) -> RoundRef | None:
+        return next((r for r in reversed(self.rounds) if wanted(r)), None)
+
+
+def catalogue(session: Session) -> Catalogue:
+    return _CATALOGUE.get(session, "rounds", lambda: _read_catalogue(session))
+
+
+def _read_catalogue(session: Session) -> Catalogue:
+    sizes = dict(session.execute(text(_LEVEL_SIZES_SQL)).all())
+    refs = []
+    for row in session.execute(text(_CATALOGUE_SQL)).mappings():
+        coverage = {
+            (kind, level): Coverage(areas, complete, sizes.get(level, 0))
+            for kind, level, areas, complete in row["coverage"] or ()
+        }
+        refs.append(
+            RoundRef(
+                row["id"],
+                row["code"],
+                row["number"],
+                row["kind"],
+                row["when"],
+                row["reporting_date"],
+                row["has_flows"],
+                row["has_indicators"],
+                coverage,
+            )
+        )
+    return Catalogue(refs)
+
+
+# --- rounds as rows ----------------------------------------------------------------------
 
 _ROUNDS_SQL = """
 SELECT r.code, r.number, r.kind, r.event_slug, r.title, r.collection_start, r.collection_end,
@@ -30,120 +227,24 @@ LEFT JOIN LATERAL (
 WHERE (CAST(:code AS text) IS NULL OR r.code = :code)
   AND (CAST(:kind AS text) IS NULL OR r.kind = :kind)
   AND (CAST(:event AS text) IS NULL OR r.event_slug = :event)
-ORDER BY r.reporting_date NULLS LAST, r.collection_end NULLS LAST, r.code
 """
 
 
 def list_rounds(
     session: Session, code: str | None = None, kind: str | None = None, event: str | None = None
 ) -> list[dict]:
-    """Rounds in time order; each with its observation count, population types and levels."""
+    """Rounds in time order; each with its observation count, population types, levels,
+    and its coverage: per population type and level, how many areas have a value, of how
+    many, and whether that is the whole level (`complete`)."""
+    known = catalogue(session)
     rows = session.execute(text(_ROUNDS_SQL), {"code": code, "kind": kind, "event": event})
-    return [dict(r) for r in rows.mappings()]
-
-
-# --- the one place rounds are looked up --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoundRef:
-    """A round as look-ups need it; `published` counts its published figures stored
-    without a reason, by (population type, admin level)."""
-
-    id: int
-    code: str
-    number: int | None
-    kind: str
-    when: date | None  # reporting date, else end of collection, else publication
-    has_flows: bool
-    published: dict = field(default_factory=dict, compare=False, hash=False)
-
-    def has_figures(self, population_type: str | None, level: int, min_units: int = 1) -> bool:
-        """Whether its figures give areas of `level` a value: at least `min_units` stored
-        at that level or below (of `population_type`, when given)."""
-        return any(
-            count >= min_units
-            for (kind, stored), count in self.published.items()
-            if stored >= level and population_type in (None, kind)
-        )
-
-
-_CATALOGUE_SQL = """
-SELECT r.id, r.code, r.number, r.kind,
-       COALESCE(r.reporting_date, r.collection_end, r.published_on) AS when,
-       EXISTS (SELECT 1 FROM flows f WHERE f.round_id = r.id) AS has_flows,
-       (SELECT json_agg(json_build_array(x.population_type, x.level, x.n)) FROM (
-            SELECT o.population_type, a.level, count(*) AS n
-            FROM observations o JOIN admin_areas a ON a.pcode = o.pcode
-            WHERE o.round_id = r.id AND o.quality = 'published'
-              AND o.displacement_reason IS NULL
-            GROUP BY 1, 2) x) AS published
-FROM rounds r
-"""
-
-_CATALOGUE = Memo(8)
-
-
-class Catalogue:
-    """Every round, read once per data version, latest last (by date, then code)."""
-
-    def __init__(self, refs: list[RoundRef]):
-        self.rounds = sorted(refs, key=lambda r: (r.when is not None, r.when or date.min, r.code))
-        self._by_code = {r.code: r for r in refs}
-
-    def get(self, code: str) -> RoundRef | None:
-        return self._by_code.get(code)
-
-    def require(self, code: str) -> RoundRef:
-        found = self.get(code)
-        if found is None:
-            raise NotFound(f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
-        return found
-
-    def resolve(self, value: str) -> list[RoundRef]:
-        """A code (any case) or a mobility-tracking round number."""
-        folded = value.lower()
-        found = [
-            r
-            for r in self.rounds
-            if r.code == value
-            or r.code.lower() == folded
-            or (r.kind == "mobility_tracking" and str(r.number) == value)
+    found = {r["code"]: dict(r) for r in rows.mappings()}
+    out = []
+    for round_code in known.in_order(found):
+        row, ref = found[round_code], known.get(round_code)
+        row["coverage"] = [
+            {"population_type": kind, "level": level, **c.as_dict()}
+            for (kind, level), c in sorted((ref.coverage if ref else {}).items())
         ]
-        if not found:
-            raise NotFound(f"unknown round '{value}'; list rounds with GET /api/v1/rounds")
-        return found
-
-    def latest(
-        self, population_type: str | None = None, level: int = 0, min_units: int = 1
-    ) -> RoundRef | None:
-        """The latest round with published figures for areas of `level`."""
-        return next(
-            (r for r in reversed(self.rounds) if r.has_figures(population_type, level, min_units)),
-            None,
-        )
-
-    def latest_with_flows(self) -> RoundRef | None:
-        return next((r for r in reversed(self.rounds) if r.has_flows), None)
-
-
-def catalogue(session: Session) -> Catalogue:
-    return _CATALOGUE.get(session, "rounds", lambda: _read_catalogue(session))
-
-
-def _read_catalogue(session: Session) -> Catalogue:
-    refs = []
-    for row in session.execute(text(_CATALOGUE_SQL)).mappings():
-        published = {(kind, level): n for kind, level, n in row["published"] or ()}
-        refs.append(
-            RoundRef(
-                row["id"],
-                row["code"],
-                row["number"],
-                row["kind"],
-                row["when"],
-                row["has_flows"],
-                published,
-            )
-        )
-    return Catalogue(refs)
+        out.append(row)
+    return out

@@ -13,9 +13,10 @@ from app import nationalities as nationalities_ar
 from app.memo import Memo
 from app.serialize import dumps
 from app.services import rollup
-from app.services.hierarchy import rollup_sql
+from app.services.hierarchy import rollup_sql, within
 from app.services.paging import EVERY_ROW, Page, Paged
 from app.services.prepared import Prepared, Rows
+from app.services.rounds import RoundRef, catalogue
 from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES
 
 
@@ -40,6 +41,17 @@ class StatsFilter:
         if self.collapse_reasons and not self.any_reason:
             # the stored roll-up collapses every reason, never one chosen reason
             raise ValueError("collapse_reasons is for all reasons, not a chosen one")
+
+    def admits(self, ref: RoundRef) -> bool:
+        """Whether a round meets the filter's round number and reporting date bounds (as
+        its SQL conditions do)."""
+        number, when = ref.number, ref.reporting_date
+        return (
+            (self.round_from is None or (number is not None and number >= self.round_from))
+            and (self.round_to is None or (number is not None and number <= self.round_to))
+            and (self.date_from is None or (when is not None and when >= self.date_from))
+            and (self.date_to is None or (when is not None and when <= self.date_to))
+        )
 
     def params(self) -> dict:
         return {
@@ -71,8 +83,7 @@ _CONDITIONS = {
     "round_to": "s.round_number <= :round_to",
     "date_from": "s.reporting_date >= :date_from",
     "date_to": "s.reporting_date <= :date_to",
-    "areas": "(s.pcode = ANY(:areas) OR s.parent_pcode = ANY(:areas) "
-    "OR s.grandparent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))",
+    "areas": within("s"),
 }
 
 
@@ -107,8 +118,8 @@ def _statement(template: str, active: tuple[str, ...]) -> Prepared:
 
 
 # a statistics row, as the API gives it (the stored roll-up keeps its round's and area's
-# columns: no join)
-_COLUMNS = "\nSELECT " + ", ".join(f"s.{c}" for c in rollup.ROW_COLUMNS)
+# columns: no join), with the area's ancestry (app.services.hierarchy)
+_COLUMNS = "\nSELECT " + ", ".join(f"s.{c}" for c in (*rollup.ROW_COLUMNS, "ancestry"))
 
 ORDER_IN_ROUND = "s.pcode, s.population_type, s.displacement_reason NULLS FIRST"
 ORDER = f"s.reporting_date NULLS LAST, s.round_code, {ORDER_IN_ROUND}"
@@ -227,28 +238,18 @@ def _total(session: Session, on_page: int | None, count_sql: Prepared, params: d
     return count_sql.run(session, params).rows[0][0] if params["offset"] else 0
 
 
-# the areas of the filter's level that its areas name (admin_areas `a`, parent `p`)
-_AREA_FILTER = """a.level = :level
-      AND (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-           OR p.parent_pcode = ANY(:areas) OR 'LBY' = ANY(:areas))"""
+# the areas of the filter's level that its areas name (admin_areas `a`)
+_AREA_FILTER = f"""a.level = :level AND (:all_areas OR {within("a")})"""
 
 
-# the round a map shows (the latest matching one) and the sources of its figures
+# the sources of the figures of the round a map shows (the filter's one round)
 _MAP_ROUND = """
-WITH chosen AS MATERIALIZED (
-    SELECT s.round_id, s.round_code FROM rolled_up_figures s{where}
-    ORDER BY s.reporting_date DESC NULLS LAST, s.round_code DESC
-    LIMIT 1
-),
-whole AS MATERIALIZED (
+WITH whole AS MATERIALIZED (
     SELECT array_agg(DISTINCT src.source ORDER BY src.source) AS sources,
            coalesce(bool_or(s.per_1000 IS NOT NULL), false) AS rated
     FROM rolled_up_figures s CROSS JOIN LATERAL unnest(s.sources) AS src(source){where}
-      AND s.round_id = (SELECT round_id FROM chosen)
 )"""
-_MAP_VALUES = """(SELECT round_id FROM chosen) AS chosen_round_id,
-       (SELECT round_code FROM chosen) AS chosen_round_code,
-       whole.sources AS chosen_sources, whole.rated AS chosen_rated"""
+_MAP_VALUES = "whole.sources AS chosen_sources, whole.rated AS chosen_rated"
 
 # a map page made of stored properties (app.services.rollup), the common case (every
 # population type, reasons collapsed): one row back, the page's properties joined, with
@@ -257,7 +258,6 @@ _MAP_STORED = f"""{_MAP_ROUND},
 page AS (
     SELECT a.pcode, count(*) OVER () AS total
     FROM admin_areas a
-    LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
     WHERE {_AREA_FILTER}
     ORDER BY a.pcode
     LIMIT :limit OFFSET :offset
@@ -269,7 +269,7 @@ stored AS (
     FROM page
     LEFT JOIN mapped_areas m
            ON m.qualities = CAST(:qualities AS varchar(10)[]) AND m.level = :level
-          AND m.round_id = (SELECT round_id FROM chosen) AND m.pcode = page.pcode
+          AND m.round_id = :round_id AND m.pcode = page.pcode
 )
 SELECT {_MAP_VALUES}, max(stored.total) AS total,
        count(stored.pcode) AS on_page, count(stored.properties) AS stored,
@@ -302,15 +302,11 @@ LEFT JOIN LATERAL (SELECT {_MAP_VALUES}) first ON page.n IS NULL OR page.n = :of
 LEFT JOIN LATERAL (
     SELECT {rollup.MAP_FIGURES}
     FROM rolled_up_figures s{{where}}
-      AND s.pcode = page.pcode AND s.round_id = (SELECT round_id FROM chosen)
+      AND s.pcode = page.pcode
 ) figures ON page.pcode IS NOT NULL
 ORDER BY page.pcode"""
 
-_AREA_COUNT = Prepared(
-    text(f"""
-SELECT count(*) FROM admin_areas a LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
-WHERE {_AREA_FILTER}""")
-)
+_AREA_COUNT = Prepared(text(f"SELECT count(*) FROM admin_areas a WHERE {_AREA_FILTER}"))
 
 
 def _pivoted_areas(found: Rows, approximate: bool) -> list[tuple[str, bytes]]:
@@ -339,15 +335,16 @@ class MapPage:
 
     areas: list[tuple[str, bytes | memoryview]]
     total: int
-    round_code: str | None
     sources: list[str]
     rated: bool  # some figure of the round has a per-capita rate
 
 
 def map_page(session: Session, flt: StatsFilter, page: Page, approximate: bool) -> MapPage:
-    """One map of the filter: the latest matching round (or the one it gives) over the
-    areas it names, a page of areas by SQL; households and rates per type as stored.
-    Reasons are collapsed unless the filter picks one."""
+    """The map of the filter's one round (`round_ids`: one id, or none for a map without
+    figures) over the areas it names, a page of areas by SQL; households and rates per
+    type as stored. Reasons are collapsed unless the filter picks one."""
+    if flt.round_ids is None or len(flt.round_ids) > 1:
+        raise ValueError("a map shows one round: choose it first (rounds.Catalogue.latest)")
     params = {**flt.params(), "approximate": approximate, "limit": page.limit}
     params["offset"] = page.offset
     active = _active(flt)
@@ -361,13 +358,7 @@ def map_page(session: Session, flt: StatsFilter, page: Page, approximate: bool) 
         chosen = dict(zip(found.columns, found.rows[0], strict=True))
         areas = _pivoted_areas(found, approximate)
     total = _total(session, chosen["total"], _AREA_COUNT, params)
-    return MapPage(
-        areas,
-        total,
-        chosen["chosen_round_code"],
-        chosen["chosen_sources"] or [],
-        chosen["chosen_rated"],
-    )
+    return MapPage(areas, total, chosen["chosen_sources"] or [], chosen["chosen_rated"])
 
 
 _DENOMINATORS = Memo(4)
@@ -384,20 +375,21 @@ def sources_metadata(session: Session, rows: list[dict]) -> dict:
     """Rounds, sources, qualities and denominators behind a set of rows."""
     return metadata(
         session,
-        rounds={r["round_code"] for r in rows},
+        round_codes={r["round_code"] for r in rows},
         sources={s for r in rows for s in (r["sources"] or [])},
         qualities={r["quality"] for r in rows},
         rated=any(r["per_1000"] is not None for r in rows),
     )
 
 
-def metadata(session: Session, rounds, sources, qualities, rated: bool) -> dict:
-    """The `meta` members naming what figures are made of (denominators if rated)."""
+def metadata(session: Session, round_codes, sources, qualities, rated: bool) -> dict:
+    """The `meta` members naming what figures are made of (denominators if rated); the
+    rounds in time order."""
     denominators = []
     if rated:
         denominators = _DENOMINATORS.get(session, "all", lambda: _denominators(session))
     return {
-        "rounds": sorted(rounds),
+        "rounds": catalogue(session).in_order(round_codes),
         "sources": sorted(sources),
         "qualities": sorted(qualities),
         "denominators": denominators,
@@ -436,8 +428,7 @@ SELECT r.code AS round_code, r.number AS round_number, r.reporting_date,
 FROM l{level} res
 JOIN admin_areas a ON a.pcode = res.pcode
 JOIN rounds r ON r.id = res.round_id
-WHERE (:all_areas OR a.pcode = ANY(:areas) OR a.parent_pcode = ANY(:areas)
-       OR 'LBY' = ANY(:areas))
+WHERE (:all_areas OR {within("a")})
 ORDER BY r.reporting_date NULLS LAST, r.code, a.pcode, res.individuals DESC, res.nationality
 {"LIMIT :limit OFFSET :offset" if paged else ""}
 """

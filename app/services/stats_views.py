@@ -12,6 +12,7 @@ from app.errors import InvalidParameter
 from app.geo import encoded
 from app.services import formats, stats
 from app.services.paging import Page
+from app.services.rounds import RoundRef, catalogue
 from app.services.stats import StatsFilter
 
 
@@ -73,15 +74,14 @@ def statistics_features(
     """One feature per area for one round (the latest matching one unless given), its
     geometry joined by pcode from the encoded geometries: a page of areas with their
     figures, by SQL."""
-    if flt.round_ids is not None and len(flt.round_ids) > 1:
-        raise InvalidParameter("round", "GeoJSON maps one round at a time: give a single round")
+    flt, shown = map_round(session, flt)
     if flt.any_reason:
         flt = replace(flt, collapse_reasons=True)
     mapped = stats.map_page(session, flt, page, approximate)
     shapes = encoded.geometries(session, "approximate" if approximate else "official")
     features = [(pcode, shapes.get(pcode), properties) for pcode, properties in mapped.areas]
     meta = {
-        "round": mapped.round_code,
+        "round": shown.code if shown else None,
         "level": flt.level,
         "level_name": LEVEL_NAMES[flt.level],
         "sources": mapped.sources,
@@ -89,6 +89,20 @@ def statistics_features(
         "note": APPROXIMATE_NOTE if approximate else None,
     }
     return Result([], meta, mapped.total, features)
+
+
+def map_round(session: Session, flt: StatsFilter) -> tuple[StatsFilter, RoundRef | None]:
+    """The one round a map of the filter shows: the one it names, else the latest whose
+    figures of its population types cover its level (within its round and date bounds);
+    the filter narrowed to it (to no round when there is none)."""
+    if flt.round_ids is not None and len(flt.round_ids) > 1:
+        raise InvalidParameter("round", "a map shows one round at a time: give a single round")
+    known = catalogue(session)
+    if flt.round_ids:
+        shown = known.by_id(flt.round_ids[0])
+    else:
+        shown = known.latest(flt.population_types, flt.level, among=flt.admits)
+    return replace(flt, round_ids=(shown.id,) if shown else ()), shown
 
 
 def timeseries(session: Session, flt: StatsFilter) -> Result:
@@ -193,7 +207,7 @@ def nationalities(session: Session, flt: StatsFilter, page: Page) -> Result:
     chunk = paged.rows
     meta = {
         "level": flt.level,
-        "rounds": sorted({r["round_code"] for r in chunk}),
+        "rounds": catalogue(session).in_order(r["round_code"] for r in chunk),
         "sources": sorted({s for r in chunk for s in r["sources"] or ()}),
         "attribution": [DTM, COD_AB],
     }
