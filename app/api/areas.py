@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.query import documented, query
 from app.api.rendered import Rendered
 from app.attribution import APPROXIMATE_NOTE, COD_AB
 from app.errors import NotFound
@@ -31,6 +33,43 @@ LevelQuery = Annotated[
 GEOJSON = "application/geo+json"
 
 
+class AreasQuery(BaseModel):
+    """The parameters of a list of areas."""
+
+    level: LevelQuery = 2
+    format: Annotated[
+        Literal["json", "geojson"],
+        Query(
+            description="json: rows with a label point; geojson: RFC 7946 features.",
+            examples=["geojson"],
+        ),
+    ] = "json"
+    geometry: Annotated[
+        GeometryChoice,
+        Query(
+            description="Baladiya geometry: OCHA's official point, or DTM Geo's derived "
+            "approximate polygon (Voronoi cell within the mantika). Each feature says which.",
+            examples=["approximate"],
+        ),
+    ] = GeometryChoice.OFFICIAL
+    parent: Annotated[
+        str | None,
+        Query(
+            pattern=PCODE_PATTERN, description="Only children of this pcode.", examples=["LY0101"]
+        ),
+    ] = None
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Any known spelling, English or Arabic (e.g. Darnah, درنة); near misses "
+            "are suggested in the 404.",
+            examples=["Darnah"],
+        ),
+    ] = None
+
+
 @router.get(
     "/areas",
     summary="Admin areas at a level, as JSON or GeoJSON",
@@ -40,42 +79,13 @@ GEOJSON = "application/geo+json"
             "content": {GEOJSON: schemas.GEOJSON_CONTENT},
         }
     },
+    openapi_extra=documented(AreasQuery),
 )
 def list_areas(
-    request: Request,
-    session: SessionDep,
-    level: LevelQuery = 2,
-    format: Annotated[
-        Literal["json", "geojson"],
-        Query(
-            description="json: rows with a label point; geojson: RFC 7946 features.",
-            examples=["geojson"],
-        ),
-    ] = "json",
-    geometry: Annotated[
-        GeometryChoice,
-        Query(
-            description="Baladiya geometry: OCHA's official point, or DTM Geo's derived "
-            "approximate polygon (Voronoi cell within the mantika). Each feature says which.",
-            examples=["approximate"],
-        ),
-    ] = GeometryChoice.OFFICIAL,
-    parent: Annotated[
-        str | None,
-        Query(
-            pattern=PCODE_PATTERN, description="Only children of this pcode.", examples=["LY0101"]
-        ),
-    ] = None,
-    name: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=100,
-            description="Any known spelling, English or Arabic (e.g. Darnah, درنة).",
-            examples=["Darnah"],
-        ),
-    ] = None,
+    request: Request, session: SessionDep, q: Annotated[AreasQuery, Depends(query(AreasQuery))]
 ) -> Response:
+    level, format, geometry, parent, name = q.level, q.format, q.geometry, q.parent, q.name
+
     def render() -> Rendered:
         pcodes = None
         if name is not None:

@@ -96,8 +96,8 @@ def latest_covering(population_types, level: int) -> rounds.Latest:
 def resolve_areas(
     session, pcodes: list[str] | None, place_names: list[str] | None, level: int | None = None
 ):
-    """Pcodes given directly, plus those of English or Arabic names: an area of the
-    requested level when the name has one (Derna the baladiya at level 2), else any level."""
+    """Pcodes given directly, plus the areas English or Arabic names mean at `level`
+    (app.services.names.resolve_at: Derna the baladiya at levels 2 and 3)."""
     found: list[str] = []
     for pcode in split_list(pcodes, "pcode") or ():
         if not areas.exists(session, pcode):
@@ -106,7 +106,7 @@ def resolve_areas(
             )
         found.append(pcode)
     for name in split_list(place_names, "name") or ():
-        matched = names.resolve(session, name, level) or names.resolve(session, name)
+        matched = names.resolve_at(session, name, level)
         if not matched:
             hint = names.suggestions(session, name)
             did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""

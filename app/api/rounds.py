@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 
 from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.query import documented, query
 from app.api.rendered import Rendered
 from app.errors import NotFound
 from app.ingest.pipeline import round_etag
@@ -16,6 +18,23 @@ from app.services import rounds
 from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES, RoundKind
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERRORS)
+
+
+class RoundsQuery(BaseModel):
+    """The parameters of the list of rounds."""
+
+    kind: Annotated[
+        RoundKind | None,
+        Query(description="Only rounds of this kind.", examples=["flash_update"]),
+    ] = None
+    event: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+            description="Only rounds of this event.",
+            examples=["storm-daniel-2023"],
+        ),
+    ] = None
 
 
 @router.get(
@@ -27,23 +46,13 @@ router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERR
     "type (and `any`) and level, the round that `latest` and every default stands for: the "
     "latest whose published figures cover every area of that level.",
     responses={200: {"model": schemas.Rounds}},
+    openapi_extra=documented(RoundsQuery),
 )
 def list_rounds(
-    request: Request,
-    session: SessionDep,
-    kind: Annotated[
-        RoundKind | None,
-        Query(description="Only rounds of this kind.", examples=["flash_update"]),
-    ] = None,
-    event: Annotated[
-        str | None,
-        Query(
-            pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
-            description="Only rounds of this event.",
-            examples=["storm-daniel-2023"],
-        ),
-    ] = None,
+    request: Request, session: SessionDep, q: Annotated[RoundsQuery, Depends(query(RoundsQuery))]
 ) -> Response:
+    kind, event = q.kind, q.event
+
     def render() -> Rendered:
         rows = rounds.list_rounds(session, kind=kind, event=event)
         latest = rounds.catalogue(session).latest_codes(POPULATION_TYPES, ADMIN_LEVELS)

@@ -26,10 +26,10 @@ from app.vocabulary import ADMIN_LEVELS
 DEEPEST = max(ADMIN_LEVELS)
 
 
-def within(alias: str, param: str = "areas") -> str:
-    """SQL: the area of row `alias` (a table with `ancestry`) is one of the areas in the
+def within(alias: str, param: str = "areas", column: str = "ancestry") -> str:
+    """SQL: the area of row `alias` (its ancestry in `column`) is one of the areas in the
     array parameter `param`, or lies within one of them, at any depth."""
-    return f"{alias}.ancestry && CAST(:{param} AS varchar(10)[])"
+    return f"{alias}.{column} && CAST(:{param} AS varchar(10)[])"
 
 
 def ancestor_at(alias: str, level: str) -> str:

@@ -21,6 +21,20 @@ def resolve(session: Session, name: str, level: int | None = None) -> list[str]:
     return sorted(set(exact))
 
 
+def resolve_at(session: Session, name: str, level: int | None) -> list[str]:
+    """The areas a name means at `level`: those of that level, else those of the closest
+    level above it (Derna at the muhalla level: the baladiya, not the mantika), else any
+    it names."""
+    query = select(AdminArea.pcode, AdminArea.level).join(
+        AdminAreaName, AdminArea.pcode == AdminAreaName.pcode
+    )
+    found = set(session.execute(query.where(AdminAreaName.match_key == match_key(name))).all())
+    above = [lvl for _, lvl in found if level is not None and lvl <= level]
+    if above:
+        found = {(p, lvl) for p, lvl in found if lvl == max(above)}
+    return sorted(p for p, _ in found)
+
+
 def suggestions(session: Session, name: str, level: int | None = None, limit: int = 3) -> list[str]:
     """Up to `limit` 'English name (pcode)' labels of areas whose names come close to
     `name` (the same transliteration skeleton first, then similar spellings), for the

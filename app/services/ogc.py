@@ -21,6 +21,7 @@ from app.geo import encoded
 from app.geo.hotspots import MIN_UNITS, Options
 from app.memo import Memo
 from app.services import cql2, hotspots, rollup, rounds
+from app.services.hierarchy import within
 from app.vocabulary import LATEST, PLURAL, POPULATION_TYPES
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -73,7 +74,8 @@ class Collection:
 
 _AREA_PROPS = ("pcode", "name_en", "name_ar", "parent_pcode", "region_pcode")
 _STATS_PROPS = ("round", "reporting_date", "idps", "returnees", "migrants", "complete", "quality")
-_AREA_COLUMNS = ", ".join(f"a.{p}" for p in _AREA_PROPS)
+# with the area's ancestry, which the `area` parameter selects by (not a property)
+_AREA_COLUMNS = ", ".join(f"a.{p}" for p in (*_AREA_PROPS, "ancestry"))
 # LY0101 -> 101, LY010102 -> 10102. Guarded: the planner may evaluate it on the country
 # row (LBY) before a join or filter removes that row.
 _FID = "CASE WHEN a.pcode ~ '^LY[0-9]{1,8}$' THEN CAST(substr(a.pcode, 3) AS integer) END"
@@ -205,6 +207,7 @@ COLLECTIONS = {
             "COALESCE(r.reporting_date, r.collection_end) AS reporting_date, "
             "f.population_type, f.origin_pcode, "
             "f.destination_pcode, f.individuals, f.households, f.quality, f.source, "
+            "o.ancestry AS origin_ancestry, d.ancestry AS destination_ancestry, "
             "ST_MakeLine(ST_PointOnSurface(o.geom), ST_PointOnSurface(d.geom)) AS geom "
             "FROM flows f JOIN rounds r ON r.id = f.round_id "
             "JOIN admin_areas o ON o.pcode = f.origin_pcode "
@@ -364,6 +367,7 @@ def extent(session: Session, collection: Collection, params: dict) -> list[float
     return [round(float(n), 6) for n in numbers]
 
 
+ENDS = ("origin", "destination")  # of a flow
 MAX_ITEMS = 10_000  # features per page at most, as OGC API - Features lets a server cap
 
 
@@ -487,11 +491,12 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
         params["pcode"] = q.pcode
     area = q.area or (q.pcode if "origin_pcode" in collection.properties else None)
     if area and "pcode" in collection.properties:
-        clauses.append("(c.pcode = :area OR c.parent_pcode = :area)")
-        params["area"] = area
+        clauses.append(within("c"))
+        params["areas"] = [area]
     elif area and "origin_pcode" in collection.properties:
-        clauses.append(":area IN (c.origin_pcode, c.destination_pcode)")
-        params["area"] = area
+        origin, destination = (within("c", column=f"{end}_ancestry") for end in ENDS)
+        clauses.append(f"({origin} OR {destination})")
+        params["areas"] = [area]
     if q.population_type and "population_type" in collection.properties:
         clauses.append("c.population_type = :population_type")
         params["population_type"] = q.population_type

@@ -40,8 +40,9 @@ def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]
             code = None
         if collection.stats or collection.flows:
             code = round_for(session, collection, code)
+        columns = ", ".join(("fid", *collection.properties, "geom"))
         frame = gpd.read_postgis(
-            text(f"SELECT * FROM ({collection.source}) c ORDER BY fid"),
+            text(f"SELECT {columns} FROM ({collection.source}) c ORDER BY fid"),
             session.connection(),
             geom_col="geom",
             params=source_params(session, collection, code),

@@ -42,7 +42,7 @@
     hsMetric: params.get("metric") || "count",
     stormRound: STORM_ROUND,
   };
-  const data = { rounds: [], byCode: {}, national: {}, areas: [], stats: null, storm: null, open: null };
+  const data = { rounds: [], byCode: {}, latest: {}, national: {}, areas: [], stats: null, storm: null, open: null };
   const cache = new Map();
   let map, chart, popup;
 
@@ -152,7 +152,8 @@
     round.replaceChildren();
     const groups = { mobility_tracking: el("optgroup", { label: t("mobility") }), flash_update: el("optgroup", { label: t("flash") }) };
     for (const r of data.rounds) {
-      const label = (r.number ? "R" + r.number + " · " : "") + fmtDate(r.reporting_date || r.collection_end);
+      const label = (r.number ? "R" + r.number + " · " : "") + fmtDate(r.reporting_date || r.collection_end)
+        + (partialText(r.code, state.type, viewLevel()) ? " · " + partialText(r.code, state.type, viewLevel()) : "");
       (groups[r.kind] || groups.mobility_tracking).append(option(r.code, label, r.code === state.round));
     }
     round.append(groups.mobility_tracking, groups.flash_update);
@@ -196,11 +197,31 @@
     return muhallaNames;
   }
 
+  // the areas the map shows: mantikas (1) or baladiyas (2)
+  function viewLevel() { return state.level === "1" ? 1 : 2; }
+
+  // a round's coverage of a level for a population type, as the service states it
+  function coverage(code, type, level) {
+    const r = data.byCode[code];
+    return r && (r.coverage || []).find((c) => c.population_type === type && c.level === level);
+  }
+  // "Partial: 3 of 100 baladiyas" when the round's figures of the type cover only some of the
+  // level's areas, said at the finest level the round has figures for (nothing when they
+  // cover every area, or none)
+  function partialText(code, type, level) {
+    const here = coverage(code, type, level);
+    if (!here || here.complete) return "";
+    const finest = ((data.byCode[code] || {}).coverage || [])
+      .filter((c) => c.population_type === type && c.level <= 3)
+      .reduce((a, c) => (c.level > a.level ? c : a), here);
+    return t("partial", { n: fmt(finest.areas), m: fmt(finest.of), areas: t("areas_" + finest.level) });
+  }
+
   function chooseDefaults() {
-    if (!data.byCode[state.round]) {
-      const withAreas = data.rounds.filter((r) => r.kind === "mobility_tracking" && r.admin_levels.includes(2) && r.reporting_date);
-      const latest = withAreas.sort((a, b) => a.reporting_date.localeCompare(b.reporting_date)).pop();
-      state.round = latest ? latest.code : data.rounds[data.rounds.length - 1].code;
+    if (!data.byCode[state.round]) {  // the service's one rule for the latest round
+      const level = String(viewLevel());
+      const latest = (data.latest[state.type] || {})[level] || (data.latest.any || {})[level];
+      state.round = latest || data.rounds[data.rounds.length - 1].code;
     }
     const present = data.byCode[state.round].population_types;
     if (!TYPES.includes(state.type) || (present.length && !present.includes(state.type))) {
@@ -210,10 +231,14 @@
 
   // --- national figures and chart ----------------------------------------------------
 
+  // a national figure: stored as one, or summed from every area (never a partial sum)
   function nationalValue(type, code) {
     const series = data.national[type] || [];
-    const p = series.find((x) => x.round_code === code);
+    const p = series.find((x) => x.round_code === code && x.complete);
     return p ? p.individuals : null;
+  }
+  function partialNational(type, code) {
+    return (data.national[type] || []).some((x) => x.round_code === code && !x.complete);
   }
 
   function renderNational() {
@@ -224,7 +249,8 @@
       const v = nationalValue(ty, state.round);
       dl.append(el("div", { class: "fig" + (ty === state.type ? " on" : "") },
         el("dt", { text: t(ty) }),
-        el("dd", { "data-testid": "national-" + ty, "data-value": v ?? "", text: fmt(v) })));
+        el("dd", { "data-testid": "national-" + ty, "data-value": v ?? "", text: fmt(v) }),
+        partialNational(ty, state.round) ? el("small", { "data-testid": "national-partial-" + ty, text: t("partial_national") }) : null));
     }
   }
 
@@ -465,6 +491,8 @@
     const qualities = new Set(fc.features.map((f) => f.properties.quality).filter(Boolean));
     const legend = $("legend");
     legend.replaceChildren(el("h3", { text: t("legend_title", { type: t(state.type), measure: t(state.measure), round: roundLabel(state.round) }) }));
+    const partial = partialText(state.round, state.type, viewLevel());
+    if (partial) legend.append(el("p", { class: "q partial", "data-testid": "legend-partial", text: partial + ". " + t("partial_note") }));
     if (!hasData) legend.append(el("p", { text: t("no_area_data", { type: t(state.type) }) }));
     else legend.append(classList(cuts, values));
     legend.append(el("p", { class: "q", text: t("quality_published") + (qualities.has("modelled") ? " " + t("quality_modelled") : "") }));
@@ -605,6 +633,8 @@
       }
     }
     parts.push(el("h3", { text: t("this_round", { round: roundLabel(state.round) }) }));
+    const partialHere = partialText(state.round, state.type, Math.max(1, Math.min(area.level, 3)));
+    if (partialHere) parts.push(el("p", { class: "meta partial", "data-testid": "area-partial", text: partialHere + ". " + t("partial_note") }));
     const dl = el("dl", { class: "figures" });
     for (const ty of TYPES) {
       const v = props[PLURAL[ty]];
@@ -783,17 +813,18 @@
     clearLayers();
     const body = $("hs-body");
     const legend = $("legend");
-    const level2 = await api(`/api/v1/stats?level=2&round=${encodeURIComponent(state.round)}&format=geojson`);
-    const key = PLURAL[state.type];
-    const n = level2.features.filter((f) => f.properties[key] != null).length;
     const title = t("hs_title", { type: t(state.type), round: roundLabel(state.round) });
-    if (n < 8) {
-      body.replaceChildren(el("h2", { text: title }), el("p", { text: t("hs_none", { type: t(state.type) }) }));
-      legend.replaceChildren(el("h3", { text: title }), el("p", { text: t("hs_none", { type: t(state.type) }) }));
+    const url = `/api/v1/hotspots?round=${encodeURIComponent(state.round)}&population_type=${state.type}&metric=${state.hsMetric}&format=geojson`;
+    // the service says when too few areas have figures (and how many are needed)
+    const answer = await fetch(url, { headers: { Accept: "application/json" } });
+    const fc = await answer.json();
+    if (state.view !== "hotspots") return;
+    if (!answer.ok) {
+      const why = fc.min_areas ? t("hs_none", { type: t(state.type), n: fmt(fc.areas), min: fmt(fc.min_areas) }) : t("error", { msg: fc.detail || answer.status });
+      body.replaceChildren(el("h2", { text: title }), el("p", { "data-testid": "hs-none", text: why }));
+      legend.replaceChildren(el("h3", { text: title }), el("p", { text: why }));
       return;
     }
-    const fc = await api(`/api/v1/hotspots?round=${encodeURIComponent(state.round)}&population_type=${state.type}&metric=${state.hsMetric}&format=geojson`);
-    if (state.view !== "hotspots") return;
     map.getSource("points").setData(fc);
     map.setPaintProperty("points-circle", "circle-color", ["match", ["get", "class"], ...HS.flat(), "#bbbbbb"]);
     map.setPaintProperty("points-circle", "circle-radius", ["match", ["get", "class"], "not significant", 4, 7]);
@@ -823,6 +854,7 @@
     $("view-downloads").replaceChildren(
       el("h2", { text: t("dl_title") }),
       el("p", { text: t("dl_view", { type: t(state.type), level: t("level_" + state.level), round: roundLabel(state.round) }) }),
+      partialText(state.round, state.type, viewLevel()) ? el("p", { class: "meta partial", "data-testid": "dl-partial", text: partialText(state.round, state.type, viewLevel()) + ". " + t("partial_note") }) : null,
       el("ul", { class: "dl" },
         el("li", {}, el("a", { href: q + "&format=csv", download: "", text: "CSV (HXL)" })),
         el("li", {}, el("a", { href: q + "&format=geojson" + geometry, download: "", text: "GeoJSON" })),
@@ -890,8 +922,8 @@
     const [rounds, ts, l1, l2] = await Promise.all([
       api("/api/v1/rounds"), api("/api/v1/stats/timeseries?level=0"), api("/api/v1/areas?level=1"), api("/api/v1/areas?level=2"),
     ]);
-    const order = (r) => r.reporting_date || r.collection_end || "9999";
-    data.rounds = rounds.data.slice().sort((a, b) => order(a).localeCompare(order(b)));
+    data.rounds = rounds.data;  // in the service's time order
+    data.latest = rounds.meta.latest;
     for (const r of data.rounds) data.byCode[r.code] = r;
     for (const s of ts.data) if (!s.displacement_reason) data.national[s.population_type] = s.points;
     data.areas = [...l1.data, ...l2.data];
