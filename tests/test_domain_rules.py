@@ -206,6 +206,17 @@ def test_a_partial_sum_is_labelled_and_the_national_figure_is_unchanged(client, 
     assert all(r["complete"] for r in latest["data"])
 
 
+def test_the_dtm_surface_never_gives_a_partial_sum_as_a_record(client, partial_round):
+    records = client.get(
+        "/v3/displacement/admin0", params={"Admin0Pcode": "LBY", "FromRoundNumber": 99}
+    ).json()["result"]
+    assert records == []
+    baladiyas = client.get(
+        "/v3/displacement/admin2", params={"Admin0Pcode": "LBY", "FromRoundNumber": 99}
+    ).json()["result"]
+    assert sorted(r["numPresentIdpInd"] for r in baladiyas) == [50, 300, 1200]
+
+
 def test_the_partial_round_is_shown_when_asked_for(client, partial_round):
     geo = client.get(
         "/api/v1/stats", params={"level": 2, "round": PARTIAL, "format": "geojson"}

@@ -62,11 +62,18 @@ def test_admin2_by_name_and_round_range(dtm, client):
     assert got == {(8, "LY010304"): 38_400, (39, "LY010304"): 36_490}
 
 
-def test_admin1_with_dates(dtm, client):
-    frame = dtm().get_idp_admin1_data(
+def test_admin2_with_dates(dtm, client):
+    frame = dtm().get_idp_admin2_data(
         Admin0Pcode="LBY", FromReportingDate="2017-01-01", ToReportingDate="2017-12-31"
     )
-    assert [(r.admin1Pcode, r.numPresentIdpInd) for r in frame.itertuples()] == [("LY0103", 38_400)]
+    assert [(r.admin2Pcode, r.numPresentIdpInd) for r in frame.itertuples()] == [
+        ("LY010304", 38_400)
+    ]
+    # Benghazi is one of the mantika's baladiyas: its figure is no figure of the mantika
+    mantikas = dtm().get_idp_admin1_data(
+        Admin0Pcode="LBY", FromReportingDate="2017-01-01", ToReportingDate="2017-12-31"
+    )
+    assert len(mantikas) == 0
 
 
 def test_v2_client_gets_v2_records(dtm):

@@ -100,8 +100,12 @@ def records(session: Session, q: CompatQuery, level: int, version: int) -> list[
         date_from=q.from_date,
         date_to=q.to_date,
     )
+    # the DTM API has no way to say a figure is partial: a sum of only some areas is no
+    # record of it
     rows = [
-        r for r in stats.statistics(session, flt).rows if r["round_kind"] == "mobility_tracking"
+        r
+        for r in stats.statistics(session, flt).rows
+        if r["round_kind"] == "mobility_tracking" and r["complete"]
     ]
     if selected and level > 0:
         # The DTM API filters on the record's own admin columns, not on ancestors, and

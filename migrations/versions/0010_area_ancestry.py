@@ -61,9 +61,7 @@ def upgrade() -> None:
         "admin_areas",
         "cardinality(ancestry) = level + 1 AND ancestry[level + 1] = pcode",
     )
-    op.create_index(
-        "ix_admin_areas_ancestry", "admin_areas", ["ancestry"], postgresql_using="gin"
-    )
+    op.create_index("ix_admin_areas_ancestry", "admin_areas", ["ancestry"], postgresql_using="gin")
 
     # derived: emptied, and rebuilt after the upgrade by app.db.migrate
     op.execute("DELETE FROM rolled_up_figures")
@@ -76,7 +74,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column("rolled_up_figures", "ancestry")
     op.drop_index("ix_admin_areas_ancestry", table_name="admin_areas")
-    op.drop_constraint(op.f("ck_admin_areas_ancestry_ends_with_itself"), "admin_areas", type_="check")
+    op.drop_constraint(
+        op.f("ck_admin_areas_ancestry_ends_with_itself"), "admin_areas", type_="check"
+    )
     op.execute("DROP TRIGGER admin_areas_ancestry ON admin_areas")
     op.execute("DROP FUNCTION admin_area_ancestry()")
     op.drop_column("admin_areas", "ancestry")
