@@ -46,7 +46,10 @@ def server_url(settings: Settings) -> str:
 def data_dir(settings: Settings) -> Path:
     path = settings.data_dir
     if not (path / "ocha_cod_ab_lby").is_dir():
-        pytest.fail(f"DATA_DIR {path} does not hold the source data (see data/boundaries/README)")
+        pytest.fail(
+            f"DATA_DIR {path} does not hold the source data: run `dtm-geo data fetch` (as "
+            "`make test` does) or set DATA_DIR (see data/boundaries/README.md)"
+        )
     return path
 
 
