@@ -51,14 +51,19 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="dtm-first-start-"))
+    work.chmod(0o755)  # the embedded cluster runs as the postgres user, who must get in
     mirror = work / "mirror"
     with (ROOT / "data/boundaries/manifest.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             target = mirror / row["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(args.data_from / row["path"], target)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(mirror))
-    handler.log_message = lambda *a: None
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(mirror))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = _free_port()
@@ -89,8 +94,9 @@ def main() -> None:
                 pass
             time.sleep(1)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
         subprocess.run(
             [str(clone / ".venv/bin/dtm-geo"), "db", "stop"], cwd=clone, env=env, check=False
         )

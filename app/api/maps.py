@@ -20,6 +20,8 @@ from app.vocabulary import PopulationType
 router = APIRouter(prefix="/api/v1/maps", tags=["maps"], responses=schemas.READ_ERRORS)
 
 SVG = "image/svg+xml"
+_NUMBER = r"-?[0-9]+(\.[0-9]+)?"
+BBOX_PATTERN = f"^{_NUMBER}(,{_NUMBER}){{3}}$"
 RoundPath = Annotated[str, Path(max_length=64, description="Round code.", examples=["R39", "R54"])]
 Level = Annotated[int, Query(ge=1, le=3, description="1 mantika, 2 baladiya, 3 muhalla.")]
 Geometry = Annotated[
@@ -50,7 +52,13 @@ async def map_svg(
     lang: Annotated[Literal["en", "ar"], Query(description="Language of the texts.")] = "en",
     bbox: Annotated[
         str | None,
-        Query(max_length=200, description="minlon,minlat,maxlon,maxlat.", examples=["19,30,24,33"]),
+        Query(
+            max_length=200,
+            pattern=BBOX_PATTERN,
+            description="minlon,minlat,maxlon,maxlat (CRS84), west before east, south "
+            "before north.",
+            examples=["19,30,24,33"],
+        ),
     ] = None,
     width: Annotated[int, Query(ge=200, le=4000, description="Width in px.")] = 960,
     height: Annotated[int, Query(ge=200, le=4000, description="Height in px.")] = 640,
