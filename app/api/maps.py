@@ -23,13 +23,19 @@ SVG = "image/svg+xml"
 _NUMBER = r"-?[0-9]+(\.[0-9]+)?"
 BBOX_PATTERN = f"^{_NUMBER}(,{_NUMBER}){{3}}$"
 RoundPath = Annotated[str, Path(max_length=64, description="Round code.", examples=["R39", "R54"])]
-Level = Annotated[int, Query(ge=1, le=3, description="1 mantika, 2 baladiya, 3 muhalla.")]
+Level = Annotated[
+    int, Query(ge=1, le=3, description="1 mantika, 2 baladiya, 3 muhalla.", examples=[2])
+]
 Geometry = Annotated[
     Literal["approximate", "official"],
-    Query(description="Baladiyas as approximate polygons or official points."),
+    Query(
+        description="Baladiyas as approximate polygons or official points.",
+        examples=["approximate"],
+    ),
 ]
 Measure = Annotated[
-    Literal["absolute", "per_1000"], Query(description="People, or per 1,000 residents.")
+    Literal["absolute", "per_1000"],
+    Query(description="People, or per 1,000 residents.", examples=["absolute"]),
 ]
 Type = Annotated[PopulationType, Query(description="Population type.", examples=["idp"])]
 
@@ -49,7 +55,9 @@ async def map_svg(
     level: Level = 2,
     geometry: Geometry = "approximate",
     measure: Measure = "absolute",
-    lang: Annotated[Literal["en", "ar"], Query(description="Language of the texts.")] = "en",
+    lang: Annotated[
+        Literal["en", "ar"], Query(description="Language of the texts.", examples=["ar"])
+    ] = "en",
     bbox: Annotated[
         str | None,
         Query(
@@ -60,8 +68,10 @@ async def map_svg(
             examples=["19,30,24,33"],
         ),
     ] = None,
-    width: Annotated[int, Query(ge=200, le=4000, description="Width in px.")] = 960,
-    height: Annotated[int, Query(ge=200, le=4000, description="Height in px.")] = 640,
+    width: Annotated[int, Query(ge=200, le=4000, description="Width in px.", examples=[960])] = 960,
+    height: Annotated[
+        int, Query(ge=200, le=4000, description="Height in px.", examples=[640])
+    ] = 640,
 ) -> Response:
     bounds = svg.parse_bbox(bbox)
 
