@@ -74,6 +74,7 @@ def test_the_legend_and_attribution_are_in_the_picture(client):
     arabic = _svg(client, "R39", level=2, population_type="idp", lang="ar")
     texts = " ".join(t.text or "" for t in arabic.iter(f"{SVG_NS}text"))
     assert "النازحون داخلياً" in texts and "لا توجد بيانات" in texts
+    assert "2.738" in texts and "2,738" not in texts  # numbers as the page writes them (ar-LY)
     assert arabic.get("lang") == "ar"
 
 

@@ -232,8 +232,13 @@ def _path(geometry) -> str:
     return "".join(parts)
 
 
-def _format(value: float, measure: str) -> str:
-    return f"{value:,.1f}" if measure == "per_1000" else f"{value:,.0f}"
+def _format(value: float, measure: str, words: dict) -> str:
+    """A number as the page writes it: `en` 12,345.6; `ar-LY` 12.345,6 (Latin digits)."""
+    text = f"{value:,.1f}" if measure == "per_1000" else f"{value:,.0f}"
+    return text.translate(_ARABIC_SEPARATORS) if words is LABELS["ar"] else text
+
+
+_ARABIC_SEPARATORS = str.maketrans({",": ".", ".": ","})
 
 
 NARROW = 520  # px: below this width the legend goes under the map, not over it
@@ -319,7 +324,7 @@ def _areas(view: MapView, frame: _Frame, tolerance: float, words: dict) -> str:
         if not projected.intersects(frame.view):
             continue
         name = area.name_ar if words is LABELS["ar"] and area.name_ar else area.name_en
-        shown = words["no_data"] if area.value is None else _format(area.value, view.measure)
+        shown = words["no_data"] if area.value is None else _format(area.value, view.measure, words)
         label = f"<title>{escape(f'{name}: {shown}')}</title>"
         colour = view.classes.colour(area.value)
         pcode = quoteattr(area.pcode)
@@ -378,7 +383,7 @@ class _Legend:
             notes.append(words["unlocated"].format(n=unlocated))
         notes.append(words["attribution"])
         self.rows = [
-            (f"{_format(a, view.measure)} \u2013 {_format(b, view.measure)}", colour)
+            (f"{_format(a, view.measure, words)} \u2013 {_format(b, view.measure, words)}", colour)
             for a, b, colour in view.classes.ranges()
         ]
         self.rows.append((words["no_data"], NO_DATA))
