@@ -16,8 +16,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/dtm-geo run
 
-## test: bring up the database (separate test database) and run the test suite
+# Developers and CI keep the publishers' files in ../shared/data beside the checkout (and
+# have no internet): the tests read them there. Anyone else gets DATA_DIR's default, data/,
+# filled by `dtm-geo data fetch` (a no-op when every file is present).
+SHARED_DATA := $(wildcard $(abspath ../shared/data))
+ifneq ($(SHARED_DATA),)
+test: export DATA_DIR ?= $(SHARED_DATA)
+endif
+
+## test: fetch missing source files, bring up the database and run the test suite
 test: $(STAMP)
+	$(BIN)/dtm-geo data fetch
 	$(BIN)/dtm-geo db up --no-migrate
 	$(BIN)/python -m pytest
 

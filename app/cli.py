@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -148,35 +149,97 @@ def data_check(
         raise DtmGeoError(f"{len(bad)} expected file(s) missing from {folder}")
 
 
-def fetch_data(settings: Settings, data_dir: Path | None = None, mirror: str | None = None):
-    """Download the manifest's missing files into the data directory, with a progress bar."""
+def _stderr_console():
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TransferSpeedColumn,
-    )
 
-    from app.loaders.fetch import fetch_missing
+    return Console(stderr=True)
 
-    folder = data_dir or settings.data_dir
+
+@contextmanager
+def load_progress():
+    """A progress callback for `load_default_data`: a bar of its steps on a terminal; one
+    line per step otherwise (logs stay readable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.loaders.default_data import STEPS
+
+    console = _stderr_console()
+    if not console.is_terminal:
+
+        def plain(step: int, message: str) -> None:
+            _say(f"[{step}/{STEPS}] {message}" if step else f"      {message}")
+
+        yield plain
+        return
+    with Progress(
+        TextColumn("loading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=STEPS)
+
+        def update(step: int, message: str) -> None:
+            if step:
+                bar.update(task, completed=step - 1, description=message)
+            else:
+                bar.update(task, description=message)
+
+        yield update
+        bar.update(task, completed=STEPS)
+
+
+def load_data(url: str, data_dir: Path):
+    """Load the default data with a progress bar; return the report."""
+    from app.loaders.default_data import load_default_data
+
+    with load_progress() as progress:
+        return load_default_data(url, data_dir, progress=progress)
+
+
+@contextmanager
+def fetch_progress():
+    """A progress callback for `fetch_missing`: a bar per file (bytes, speed) on a
+    terminal; one line per finished file otherwise."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    console = _stderr_console()
+    if not console.is_terminal:
+        done_paths: set[str] = set()
+
+        def plain(path: str, done: int, total: int) -> None:
+            if total and done >= total and path not in done_paths:
+                done_paths.add(path)
+                _say(f"fetched {path} ({done:,} bytes)")
+
+        yield plain
+        return
     tasks: dict[str, int] = {}
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
-        console=Console(stderr=True),
-        transient=False,
+        console=console,
     ) as bar:
 
-        def progress(path: str, done: int, total: int) -> None:
+        def update(path: str, done: int, total: int) -> None:
             if path not in tasks:
                 tasks[path] = bar.add_task(f"fetching {path}", total=total or None)
             bar.update(tasks[path], completed=done, total=total or None)
 
+        yield update
+
+
+def fetch_data(settings: Settings, data_dir: Path | None = None, mirror: str | None = None):
+    """Download the manifest's missing files into the data directory, with a progress bar."""
+    from app.loaders.fetch import fetch_missing
+
+    folder = data_dir or settings.data_dir
+    with fetch_progress() as progress:
         results = fetch_missing(
             folder,
             mirror or settings.data_mirror_url,
@@ -217,11 +280,9 @@ def load(
     ] = None,
 ) -> None:
     """Load the default data (boundaries, DTM Round 54, published figures, populations)."""
-    from app.loaders.default_data import load_default_data
-
     settings = get_settings()
     url = database_up(settings)
-    report = load_default_data(url, data_dir or settings.data_dir, progress=_say)
+    report = load_data(url, data_dir or settings.data_dir)
     typer.echo(report.summary())
 
 
@@ -352,12 +413,10 @@ def run(
 ) -> None:
     """Everything `make run` promises: missing data fetched, database up, migrated, default
     data loaded, serving."""
-    from app.loaders.default_data import load_default_data
-
     settings = get_settings()
     fetch_data(settings)
     url = database_up(settings)
-    report = load_default_data(url, settings.data_dir, progress=_say)
+    report = load_data(url, settings.data_dir)
     _say(report.summary())
     serve(port=port, host=None, workers=None)
 

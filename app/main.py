@@ -20,6 +20,7 @@ from app.api import (
     hotspots,
     indicators,
     ingest,
+    maps,
     ogc,
     openapi,
     rounds,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
         hotspots,
         indicators,
+        maps,
         dtm_compat,
     ):
         app.include_router(module.router)

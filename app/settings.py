@@ -10,16 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _default_data_dir() -> Path:
-    """`../shared/data` beside the checkout when it exists, else the project's `data/`."""
-    shared = PROJECT_ROOT.parent / "shared" / "data"
-    return shared if shared.is_dir() else PROJECT_ROOT / "data"
-
-
 class Settings(BaseSettings):
     """All settings; read from environment variables of the same name (case-insensitive)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # The project's .env, whatever the working directory (the CLI and the server read the
+    # same settings), then one in the working directory, which wins.
+    model_config = SettingsConfigDict(env_file=(PROJECT_ROOT / ".env", ".env"), extra="ignore")
 
     database_url: str | None = Field(
         default=None,
@@ -30,7 +26,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of a streaming replica of DATABASE_URL's database: reads "
         "go there once it has replayed the latest data version.",
     )
-    data_dir: Path = Field(default_factory=_default_data_dir)
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Folder of the downloaded source files (see data/boundaries/manifest.csv).",
+    )
     data_mirror_url: str | None = Field(
         default=None,
         description="Base URL of a mirror of the data directory: `dtm-geo data fetch` takes "

@@ -43,8 +43,13 @@ def ensure_chromium() -> str:
     return binary
 
 
-def make_driver(width: int = 1280, height: int = 800, lang: str = "en"):
-    """A headless Chromium with WebGL (SwiftShader) and browser + performance logs."""
+NO_WEBGL = ("--disable-webgl", "--disable-webgl2", "--disable-3d-apis", "--disable-gpu")
+WEBGL = ("--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist")
+
+
+def make_driver(width: int = 1280, height: int = 800, lang: str = "en", webgl: bool = True):
+    """A headless Chromium with WebGL (SwiftShader), or without any (`webgl=False`: as on
+    old hardware or a locked-down machine), and browser + performance logs."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -54,9 +59,7 @@ def make_driver(width: int = 1280, height: int = 800, lang: str = "en"):
         "--headless=new",
         "--no-sandbox",
         "--disable-dev-shm-usage",
-        "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader",
-        "--ignore-gpu-blocklist",
+        *(WEBGL if webgl else NO_WEBGL),
         "--hide-scrollbars",
         "--disable-extensions",
         "--no-first-run",

@@ -8,6 +8,7 @@ The schema always comes from the Alembic migrations.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,11 +43,23 @@ def server_url(settings: Settings) -> str:
     return settings.effective_database_url
 
 
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
 @pytest.fixture(scope="session")
 def data_dir(settings: Settings) -> Path:
+    """DATA_DIR (as `make test` sets it); with DATA_DIR unset and the project's data/ not
+    fetched, the developers' copy in ../shared/data, so that single test files run as
+    `.venv/bin/python -m pytest tests/test_x.py` on a developer's machine too."""
     path = settings.data_dir
+    fetched = (path / "ocha_cod_ab_lby").is_dir()
+    if "DATA_DIR" not in os.environ and not fetched and (SHARED_DATA / "ocha_cod_ab_lby").is_dir():
+        path = SHARED_DATA
     if not (path / "ocha_cod_ab_lby").is_dir():
-        pytest.fail(f"DATA_DIR {path} does not hold the source data (see data/boundaries/README)")
+        pytest.fail(
+            f"DATA_DIR {path} does not hold the source data: run `dtm-geo data fetch` (as "
+            "`make test` does) or set DATA_DIR (see data/boundaries/README.md)"
+        )
     return path
 
 

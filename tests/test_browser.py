@@ -452,3 +452,104 @@ def test_desktop_legend_leaves_all_of_libya_visible(browser, live_server, lang):
             assert browser.execute_script(LAND_UNDER, True) == 0, query  # none under the legend
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# --- without WebGL -----------------------------------------------------------------------
+
+
+def test_the_web_map_legend_uses_the_servers_classes(browser, live_server, api):
+    open_page(browser, live_server, "lang=en&round=R39&type=idp&level=2")
+    classes = api("/api/v1/maps/R39/classes?level=2&population_type=idp")
+    swatches = browser.execute_script(
+        "return [...document.querySelectorAll('#legend ul.classes.cols li .sw')]"
+        ".map(s => getComputedStyle(s).backgroundColor)"
+    )
+    hexes = [c["colour"] for c in classes["classes"]] + [classes["no_data"]]
+    rgb = [f"rgb({int(h[1:3], 16)}, {int(h[3:5], 16)}, {int(h[5:7], 16)})" for h in hexes]
+    assert swatches == rgb
+    assert text(browser, "#legend ul.classes.cols li").startswith("0 – 125")
+
+
+@pytest.fixture(scope="module")
+def plain_browser():
+    """Chromium with WebGL disabled: old hardware, remote desktops, locked-down machines."""
+    driver = make_driver(1280, 800, webgl=False)
+    yield driver
+    driver.quit()
+
+
+def open_static(driver, base: str, query: str) -> None:
+    driver.get(f"{base}/?{query}")
+    wait_for(driver, "document.body.dataset.ready === '1'")
+    wait_for(driver, "Number(document.body.dataset.staticAreas) > 0")
+
+
+def static_areas(driver) -> dict[str, str]:
+    return driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll("
+        "'#static-map #map-areas [data-pcode]')]"
+        ".map(e => [e.dataset.pcode, e.getAttribute('fill')]))"
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_without_webgl_every_control_panel_and_download_works(
+    plain_browser, live_server, api, lang
+):
+    driver = plain_browser
+    driver.get_log("browser")
+    assert driver.execute_script(
+        "const c = document.createElement('canvas');"
+        "return !c.getContext('webgl') && !c.getContext('webgl2')"
+    )
+    open_static(driver, live_server, f"lang={lang}&round=R39&type=idp&level=2")
+    assert driver.execute_script("return document.documentElement.lang") == lang
+    note = text(driver, "#nowebgl")
+    assert "WebGL" in note
+    assert ("لا يستطيع" in note) if lang == "ar" else note.startswith("This browser cannot")
+    # menus filled
+    rounds = api("/api/v1/rounds")["data"]
+    assert len(Select(driver.find_element(By.ID, "round")).options) == len(rounds)
+    assert len(Select(driver.find_element(By.ID, "ptype")).options) == 3
+    assert len(Select(driver.find_element(By.ID, "level")).options) == 3
+    # the national figures and the chart
+    idps = api("/api/v1/stats?level=0&round=R39&population_type=idp")["data"][0]["individuals"]
+    assert driver.find_element(By.ID, "national").text
+    assert driver.execute_script("return document.querySelectorAll('#chart canvas').length") >= 1
+    # the static map: every baladiya, coloured by the server's classes, bilingual texts
+    areas = static_areas(driver)
+    assert len(areas) == 100
+    classes = api("/api/v1/maps/R39/classes?level=2&population_type=idp")
+    assert set(areas.values()) == {c["colour"] for c in classes["classes"]}
+    svg_text = driver.execute_script("return document.querySelector('#static-map svg').textContent")
+    assert ("النازحون داخلياً" if lang == "ar" else "IDPs, People, R39") in svg_text
+    assert "OCHA" in svg_text and "IGO" in svg_text  # the attribution (wrapped)
+    # another level redraws: 22 mantikas
+    Select(driver.find_element(By.ID, "level")).select_by_value("1")
+    wait_for(driver, "Number(document.body.dataset.staticAreas) === 22")
+    # the area panel: Derna's figures as the API gives them
+    search(driver, "Darnah")
+    wait_for(driver, f"document.getElementById('area').dataset.pcode === '{DERNA}'")
+    derna = api(f"/api/v1/stats?level=2&round=R39&pcode={DERNA}&population_type=idp")["data"]
+    shown = wait_for(driver, "document.querySelector('[data-testid=area-idp]').dataset.value")
+    assert int(shown) == next(r["individuals"] for r in derna if r["pcode"] == DERNA)
+    assert idps > int(shown) > 0
+    # downloads: every link answers, the SVG of the view included
+    driver.find_element(By.CSS_SELECTOR, "[data-view=downloads]").click()
+    links = driver.execute_script(
+        "return [...document.querySelectorAll('#view-downloads a[download]')].map(a => a.href)"
+    )
+    assert any("format=csv" in u for u in links) and any("download.gpkg" in u for u in links)
+    assert any(".svg?" in u for u in links)
+    with httpx.Client(timeout=60) as client:
+        for url in links:
+            response = client.get(url)
+            assert response.status_code == 200, url
+    # Storm Daniel and hotspots work too
+    driver.find_element(By.CSS_SELECTOR, "[data-view=storm]").click()
+    wait_for(driver, "document.querySelector('[data-testid=storm-total]')")
+    assert text(driver, "[data-testid=storm-total]") in ("44,862", "44.862", "٤٤٬٨٦٢")
+    wait_for(driver, "document.querySelector('#static-map').dataset.url.includes('storm-daniel')")
+    driver.find_element(By.CSS_SELECTOR, "[data-view=hotspots]").click()
+    wait_for(driver, "document.querySelector('[data-testid=hs-method]')")
+    no_console_errors(driver)

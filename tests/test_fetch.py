@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -66,15 +68,30 @@ class Mirror:
         self.server.server_close()
 
 
-def _manifest(tmp_path: Path, files: dict[str, bytes], wrong: set[str] = frozenset()) -> Path:
+def _manifest(
+    tmp_path: Path,
+    files: dict[str, bytes],
+    wrong: set[str] = frozenset(),
+    urls: dict[str, str] | None = None,
+) -> Path:
     path = tmp_path / "manifest.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "source", "licence", "sha256", "bytes", "url"])
         for name, body in files.items():
             digest = hashlib.sha256(b"other" if name in wrong else body).hexdigest()
-            writer.writerow([name, "test", "test", digest, len(body), ""])
+            writer.writerow([name, "test", "test", digest, len(body), (urls or {}).get(name, "")])
     return path
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again on leaving: connections are refused
+
+
+def _folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_dir()) if root.exists() else []
 
 
 @pytest.fixture
@@ -107,7 +124,7 @@ def test_wrong_checksum_is_refused_and_nothing_is_kept(tmp_path, files):
     manifest = _manifest(tmp_path, {"b/bad.xlsx": files["b/bad.xlsx"]}, wrong={"b/bad.xlsx"})
     with Mirror(files) as mirror, pytest.raises(FetchError, match="checksum mismatch"):
         fetch_missing(tmp_path / "data", mirror.url, manifest=manifest, backoff=0)
-    assert list((tmp_path / "data" / "b").iterdir()) == []
+    assert not (tmp_path / "data").exists()  # no file, and no folder made for it
 
 
 def test_dropped_connection_is_resumed_with_a_range_request(tmp_path, files):
@@ -132,6 +149,55 @@ def test_offline_fails_naming_the_file_its_url_and_data_dir(tmp_path, files):
     message = str(caught.value)
     assert "a/good.csv" in message and f"{url}/a/good.csv" in message and "DATA_DIR" in message
     assert not (tmp_path / "data" / "a" / "good.csv").exists()
+
+
+def test_unreachable_hosts_fail_at_once_listing_every_missing_file(tmp_path, files):
+    """A mirror that serves one file, a host that does not resolve (two files) and a closed
+    port: the served file lands, the other three are listed in one error with both
+    remedies, within 5 s (no retries of a dead host), and no empty folder is left."""
+    body = files["a/good.csv"]
+    wanted = {
+        "a/good.csv": body,
+        "dns/one.csv": b"1",
+        "dns/deeper/two.csv": b"2",
+        "refused/three.csv": b"3",
+    }
+    with Mirror(files) as mirror:
+        urls = {
+            "a/good.csv": f"{mirror.url}/a/good.csv",
+            "dns/one.csv": "http://nonexistent.invalid/one.csv",
+            "dns/deeper/two.csv": "http://nonexistent.invalid/two.csv",
+            "refused/three.csv": f"http://127.0.0.1:{_closed_port()}/three.csv",
+        }
+        manifest = _manifest(tmp_path, wanted, urls=urls)
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            fetch_missing(tmp_path / "data", manifest=manifest, attempts=5, backoff=1)
+        elapsed = time.monotonic() - started
+    assert elapsed < 5, f"took {elapsed:.1f} s"
+    message = str(caught.value)
+    assert "3 source file(s) missing" in message
+    for path in ("dns/one.csv", "dns/deeper/two.csv", "refused/three.csv"):
+        assert path in message
+    assert "host not found" in message and "connection refused" in message
+    assert "DATA_MIRROR_URL" in message and "DATA_DIR" in message
+    assert (tmp_path / "data" / "a" / "good.csv").read_bytes() == body
+    assert _folders(tmp_path / "data") == [tmp_path / "data" / "a"]
+
+
+def test_cli_offline_lists_every_file_in_one_line_within_5_seconds(tmp_path):
+    target = tmp_path / "fresh"
+    started = time.monotonic()
+    result = run_cli(
+        "data", "fetch", "--data-dir", str(target), DATA_MIRROR_URL="http://nonexistent.invalid/"
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, f"took {elapsed:.1f} s"
+    assert_one_line_error(result, f"{len(manifest_rows())} source file(s) missing")
+    for row in manifest_rows():
+        assert row.path in result.stderr
+    assert "DATA_MIRROR_URL" in result.stderr and "DATA_DIR" in result.stderr
+    assert not target.exists()
 
 
 def test_cli_fetches_the_default_data_set_from_a_mirror(tmp_path, data_dir):
@@ -171,21 +237,24 @@ def test_cli_refuses_an_altered_file_from_the_mirror(tmp_path, data_dir):
     assert not (tmp_path / (altered + ".part")).exists()
 
 
-def test_make_run_on_a_machine_without_shared_data_serves_round_39(tmp_path, data_dir, scratch_url):
-    """`dtm-geo run` (what `make run` runs) with an empty data directory and a mirror URL:
-    it fetches every file, loads them and serves Round 39."""
+def test_make_run_on_a_machine_without_shared_data(tmp_path, data_dir, scratch_url, client):
+    """`dtm-geo run` (what `make run` runs) with a fresh data directory and a loopback mirror
+    of only the manifest's files (the ones with a public URL): it fetches them, loads them
+    with the repository's transcriptions into an empty database and serves; /readyz is 200,
+    and the R38-R39 change and the Storm Daniel timeline answer as with the full data."""
     import json
     import os
-    import socket
     import subprocess
     import sys
-    import time
     import urllib.request
 
     files = {row.path: (data_dir / row.path).read_bytes() for row in manifest_rows()}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    assert all(row.url for row in manifest_rows())  # every one has a public URL
+    port = _closed_port()
+    paths = [
+        "/api/v1/stats/change?level=0&from_round=R38&to_round=R39",
+        "/api/v1/events/storm-daniel-2023",
+    ]
     with Mirror(files) as mirror:
         env = {
             **os.environ,
@@ -202,21 +271,32 @@ def test_make_run_on_a_machine_without_shared_data_serves_round_39(tmp_path, dat
             stderr=subprocess.PIPE,
             text=True,
         )
+        base, ready, answers = f"http://127.0.0.1:{port}", None, {}
         try:
-            url = f"http://127.0.0.1:{port}/api/v1/stats?level=0&round=R39&population_type=idp"
-            body = None
-            for _ in range(600):  # polled until it answers, or the process ends
+            for _ in range(600):  # polled until it is ready, or the process ends
                 if process.poll() is not None:
                     break
                 try:
-                    with urllib.request.urlopen(url, timeout=5) as response:
-                        body = json.loads(response.read())
+                    with urllib.request.urlopen(base + "/readyz", timeout=5) as response:
+                        ready = response.status
                         break
                 except OSError:
                     time.sleep(0.5)
+            for path in paths if ready else []:
+                with urllib.request.urlopen(base + path, timeout=30) as response:
+                    answers[path] = json.loads(response.read())
         finally:
             process.terminate()
             _, stderr = process.communicate(timeout=60)
-    assert body is not None, stderr
-    assert body["data"][0]["individuals"] == 179_047
+    assert ready == 200, stderr
     assert f"{len(files)} file(s) downloaded" in stderr
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(
+        {row.path.split("/")[0] for row in manifest_rows()}
+    )
+    change = answers[paths[0]]
+    idp = next(r for r in change["data"] if r["population_type"] == "idp")
+    assert (idp["before"], idp["after"], idp["change"]) == (199_949, 179_047, -20_902)
+    event = answers[paths[1]]
+    assert any(f["value"] == 44_862 for f in event["timeline"])
+    for path in paths:  # as the test database, loaded from the developers' full copy
+        assert answers[path] == client.get(path).json(), path

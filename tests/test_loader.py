@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from app import db
 from app.errors import LoadError
 from app.loaders.default_data import load_default_data
+from app.loaders.figures import PUBLISHED_DIR
 from app.models import Base
 
 R54_TOTAL = 787_326
@@ -68,15 +69,8 @@ def test_round_54_migrants_total_787326(engine):
 
 
 def test_published_figures_keep_their_sources(engine):
-    assert scalar(engine, "SELECT count(*) FROM published_figures") == 32 + 29 + 16
-    assert (
-        scalar(
-            engine,
-            "SELECT count(*) FROM published_figures WHERE source_url IS NULL "
-            "AND dataset <> 'iom_libya_annual_report_2023'",
-        )
-        == 0
-    )
+    assert scalar(engine, "SELECT count(*) FROM published_figures") == 32 + 29 + 16 + 34
+    assert scalar(engine, "SELECT count(*) FROM published_figures WHERE source_url IS NULL") == 0
     assert (
         scalar(
             engine, "SELECT count(*) FROM observations WHERE source = '' OR quality <> 'published'"
@@ -209,8 +203,10 @@ def test_second_load_changes_nothing_and_says_so(engine, db_url, data_dir, first
 
 # --- bad input loads nothing ------------------------------------------------------------
 
-POPULATION = "ocha_hno2021_population_via_cara/ocha_hno2021_resident_population_by_baladiya.csv"
-FIGURES = "dtm_libya_published_figures/storm_daniel_2023_published_figures.csv"
+# the transcriptions are in the repository's data/published/, copied into the data copy's
+# published/ folder by the fixture and loaded from there
+POPULATION = "published/ocha_hno2021_resident_population_by_baladiya.csv"
+FIGURES = "published/storm_daniel_2023_published_figures.csv"
 R54 = "dtm_libya_r54_migrants/DTM_Libya_R54_Migrant_Dataset_PUBLIC.xlsx"
 POINTS = "ocha_cod_ab_lby/Adm3_MajorCities.geojson"
 
@@ -224,12 +220,12 @@ def _replace_line(path: Path, line: int, old: str, new: str) -> None:
 
 def _negative_population(d: Path):
     _replace_line(d / POPULATION, 3, "149498", "-149498")
-    return POPULATION, 3, "resident_population_2021"
+    return f"data/{POPULATION}", 3, "resident_population_2021"
 
 
 def _text_in_figure_value(d: Path):
     _replace_line(d / FIGURES, 2, ",410,", ",four hundred,")
-    return FIGURES, 2, "value"
+    return f"data/{FIGURES}", 2, "value"
 
 
 def _truncated_workbook(d: Path):
@@ -245,13 +241,15 @@ def _not_geojson(d: Path):
 
 def _unknown_baladiya(d: Path):
     _replace_line(d / POPULATION, 3, "LY010102", "LY019999")
-    return POPULATION, 3, "adm3_pcode"
+    return f"data/{POPULATION}", 3, "adm3_pcode"
 
 
 @pytest.fixture
 def data_copy(tmp_path, data_dir) -> Path:
+    """The data directory's files, and the repository's transcriptions under published/."""
     target = tmp_path / "data"
     shutil.copytree(data_dir, target)
+    shutil.copytree(PUBLISHED_DIR, target / "published")
     for path in target.rglob("*"):
         path.chmod(0o644 if path.is_file() else 0o755)
     return target
@@ -271,7 +269,7 @@ def test_a_corrupt_file_loads_nothing_and_names_file_row_field(scratch_url, data
     file, row, field = corrupt(data_copy)
     db.migrate(scratch_url)
     with pytest.raises(LoadError) as caught:
-        load_default_data(scratch_url, data_copy)
+        load_default_data(scratch_url, data_copy, published_dir=data_copy / "published")
     message = str(caught.value)
     assert message.startswith(file)
     if row is not None:
@@ -289,7 +287,7 @@ def test_a_corrupt_file_leaves_loaded_data_untouched(engine, db_url, data_copy):
     _replace_line(data_copy / POPULATION, 2, "31883", "31884")  # a valid change...
     _negative_population(data_copy)  # ...and a bad row later in the same file
     with pytest.raises(LoadError):
-        load_default_data(db_url, data_copy)
+        load_default_data(db_url, data_copy, published_dir=data_copy / "published")
     assert scalar(engine, "SELECT sum(population) FROM populations") == before
     assert scalar(engine, "SELECT version FROM data_version") == version
 

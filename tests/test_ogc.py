@@ -175,15 +175,15 @@ def test_geopackage_holds_every_layer_with_attribution(client, tmp_path):
     path = tmp_path / "dtm.gpkg"
     path.write_bytes(response.content)
     layers = dict(pyogrio.list_layers(path))
-    assert set(layers) == {c.replace("-", "_") for c in COUNTS}
-    info = pyogrio.read_info(path, layer="baladiyas_approximate")
+    assert set(layers) == set(COUNTS)  # named as the OGC collections
+    info = pyogrio.read_info(path, layer="baladiyas-approximate")
     assert info["features"] == 100
     assert "not an official boundary" in info["layer_metadata"]["DESCRIPTION"]
     assert (
         "OCHA COD-AB"
         in pyogrio.read_info(path, layer="mantikas")["dataset_metadata"]["attribution"]
     )
-    stats = pyogrio.read_dataframe(path, layer="stats_admin2")
+    stats = pyogrio.read_dataframe(path, layer="stats-admin2")
     assert int(stats["migrants"].sum()) == 787_326
     hotspots = pyogrio.read_dataframe(path, layer="hotspots")
     assert len(hotspots) == 100 and set(hotspots["round"]) == {"R54"}

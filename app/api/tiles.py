@@ -94,7 +94,7 @@ def tilejson(
                     "vector_layers": [
                         {
                             "id": layer,
-                            "fields": {p: "" for p in found.properties},
+                            "fields": ogc.tile_fields(found),
                             "minzoom": found.min_zoom,
                             "maxzoom": ogc.MAX_ZOOM,
                         }

@@ -132,5 +132,7 @@ def geopackage(layers: Sequence, metadata: dict) -> bytes:
                 layer_options={"IDENTIFIER": layer.title, "DESCRIPTION": layer.description},
                 layer_metadata={"round": layer.round or ""},
                 dataset_metadata=None if i else metadata,
+                # GeoPackage 1.3, which GDAL 3.6 (Debian 12's QGIS) opens without a warning
+                dataset_options=None if i else {"VERSION": "1.3"},
             )
         return path.read_bytes()

@@ -1,8 +1,10 @@
 """Area geometries encoded as GeoJSON once per data version, then joined by pcode.
 
 PostGIS encodes every area's geometry (`ST_AsGeoJSON`, exterior rings counter-clockwise
-as RFC 7946 asks) in one query per (data version, kind, CRS); requests then join the
-encoded bytes to their figures by pcode instead of serialising shapes again.
+as RFC 7946 asks, and no per-geometry `crs` member in another CRS: OGC API - Features
+Part 2 names it in the Content-Crs header) in one query per (data version, kind, CRS);
+requests then join the encoded bytes to their figures by pcode instead of serialising
+shapes again.
 
 Kinds: `official` is the OCHA geometry (mantika polygons, baladiya points);
 `approximate` is the derived baladiya polygon where one exists, else the official one.
@@ -18,7 +20,7 @@ from app.memo import Memo
 KINDS = ("official", "approximate")
 
 _SQL = """
-SELECT a.pcode, ST_AsGeoJSON(ST_ForcePolygonCCW({geometry}), {decimals}) AS geometry
+SELECT a.pcode, ST_AsGeoJSON(ST_ForcePolygonCCW({geometry}), {decimals}, 0) AS geometry
 FROM admin_areas a
 LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
 WHERE a.geom IS NOT NULL

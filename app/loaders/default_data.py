@@ -27,6 +27,7 @@ from app.loaders import (
     figures,
     populations,
 )
+from app.loaders.figures import PUBLISHED_DIR
 from app.loaders.manifest import expected_sha256
 from app.loaders.sources import sha256
 from app.loaders.upsert import Counts, TableCounts, upsert
@@ -48,13 +49,14 @@ from app.services import rollup
 from app.vocabulary import ADMIN_LEVELS
 
 LOCK_KEY = 0x44544D47454F  # advisory lock: one loader at a time per database
-SOURCE_FILES = [
-    *boundaries.SOURCE_FILES,
-    dtm_r54.FILE,
-    dtm_r39.FILE,
-    *(f.path for f in figures.FILES),
-    populations.FILE,
-]
+# Files of the data directory (downloaded from their publishers, see the manifest)...
+SOURCE_FILES = [*boundaries.SOURCE_FILES, dtm_r54.FILE, dtm_r39.FILE]
+# ...and the project's own transcriptions, in the repository's data/published/.
+PUBLISHED_FILES = [*(f.path for f in figures.FILES), populations.FILE]
+STEPS = 5  # the numbered steps a load reports to its progress callback
+
+# progress(step, message): step 1..STEPS starts a step; 0 is a note within the current one
+Progress = Callable[[int, str], None]
 
 
 @dataclass
@@ -85,47 +87,51 @@ class LoadReport:
 
 
 def load_default_data(
-    url: str, data_dir: Path, progress: Callable[[str], None] = lambda _: None
+    url: str,
+    data_dir: Path,
+    progress: Progress = lambda *_: None,
+    published_dir: Path = PUBLISHED_DIR,
 ) -> LoadReport:
+    """Load the data directory's files and the repository's transcriptions into `url`."""
     started = time.perf_counter()
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise LoadError(str(data_dir), "data directory not found: set DATA_DIR")
-    staged = _read_all(data_dir, progress)
+    staged = _read_all(data_dir, Path(published_dir), progress)
     report = LoadReport(notes=staged.pop("_notes"))
     with session_scope(url) as session:
         session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
         _write_all(session, staged, report.counts, progress)
         if report.changed:
-            progress("      rolling the figures up the admin hierarchy")
+            progress(0, "rolling the figures up the admin hierarchy")
             rollup.data_changed(session)
         report.data_version = session.execute(select(DataVersion.version)).scalar_one()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list[dict]]:
-    progress("[1/5] reading OCHA COD-AB boundaries and deriving approximate baladiya polygons")
+def _read_all(data_dir: Path, published_dir: Path, progress: Progress) -> dict[str, list[dict]]:
+    progress(1, "reading OCHA COD-AB boundaries and deriving approximate baladiya polygons")
     staged = boundaries.boundary_rows(data_dir)
     levels = {a["pcode"]: a["level"] for a in staged["admin_areas"]}
     baladiyas = {p for p, level in levels.items() if level == 2}
     staged["admin_area_names"] += catalog.alternative_name_rows(set(levels))
     staged["rounds"], round_keys = catalog.round_rows()
 
-    progress("[2/5] reading the DTM Round 54 migrant dataset (XLSX)")
+    progress(2, "reading the DTM Round 54 migrant dataset (XLSX)")
     r54 = dtm_r54.r54_rows(data_dir, baladiyas)
     staged["admin_area_names"] += r54["admin_area_names"]
     staged["migrant_nationalities"] = r54["migrant_nationalities"]
 
-    progress("[3/5] reading the DTM Round 39 IDP and returnee workbook (XLSX), per muhalla")
+    progress(3, "reading the DTM Round 39 IDP and returnee workbook (XLSX), per muhalla")
     r39, notes = _r39(data_dir, staged)
     staged["_notes"] = notes
     staged["admin_areas"] += r39["admin_areas"]
     staged["admin_area_names"] += r39["admin_area_names"]
 
-    progress("[4/5] reading published figures and population denominators")
+    progress(4, "reading published figures and population denominators (data/published/)")
     regions = {r["pcode"] for r in staged["regions"]}
-    figs = figures.figure_rows(data_dir, round_keys, levels, regions)
+    figs = figures.figure_rows(round_keys, levels, regions, published_dir)
     staged["published_figures"] = figs["published_figures"]
     # A dataset's own figures of a round and population type replace a transcription of
     # the same (which stays a published figure): no total stored twice.
@@ -135,12 +141,15 @@ def _read_all(data_dir: Path, progress: Callable[[str], None]) -> dict[str, list
     ]
     staged["observations"] = r54["observations"] + r39["observations"] + transcribed
     staged["indicators"] = r39["indicators"]
-    staged["populations"] = populations.population_rows(data_dir, baladiyas)
-    progress("      modelling Storm Daniel's flows from the published figures")
+    staged["populations"] = populations.population_rows(baladiyas, published_dir)
+    progress(0, "modelling Storm Daniel's flows from the published figures")
     staged["flows"] = event_flows.flow_rows(staged)
     staged["dataset_loads"] = [
         {"dataset": name, "file_name": Path(name).name, "sha256": sha256(data_dir / name)}
         for name in SOURCE_FILES
+    ] + [
+        {"dataset": f"published/{name}", "file_name": name, "sha256": sha256(published_dir / name)}
+        for name in PUBLISHED_FILES
     ]
     return staged
 
@@ -176,7 +185,7 @@ def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
 
 
 def _write_all(session, staged, counts: TableCounts, progress) -> None:
-    progress("[5/5] writing to the database in one transaction")
+    progress(5, "writing to the database in one transaction")
     plan = [
         ("regions", Region, ["pcode"], staged["regions"]),
         *(

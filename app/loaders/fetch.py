@@ -6,6 +6,11 @@ resumed with an HTTP Range request when the connection drops, retried with a gro
 pause (and the server's `Retry-After`), and moved into place only once its checksum
 matches: a file that fails the check is deleted, never kept. With a mirror base URL
 (`DATA_MIRROR_URL`), every file is taken from `<mirror>/<path>` instead.
+
+Every missing file is tried before failing, and the failure lists them all with both
+remedies. A host that does not resolve or refuses connections is not retried (nor asked
+again for its other files): offline, the command fails at once. A file's folder is made
+only when its download starts, and folders made for files that failed are removed.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from __future__ import annotations
 import csv
 import http.client
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.errors import FetchError
 from app.loaders.manifest import MANIFEST
@@ -73,9 +80,12 @@ def fetch_missing(
     backoff: float = 1.0,
     timeout: float = 60.0,
 ) -> list[Fetched]:
-    """Make sure every manifest file is in `data_dir`; download the missing ones."""
+    """Make sure every manifest file is in `data_dir`; download the missing ones.
+
+    Raises one FetchError naming every file that is still missing afterwards."""
     data_dir = Path(data_dir)
-    results = []
+    results, failures = [], []
+    unreachable: dict[str, str] = {}  # host -> why it cannot be reached
     for row in manifest_rows(manifest):
         target = data_dir / row.path
         if target.exists():
@@ -84,13 +94,52 @@ def fetch_missing(
             continue
         url = source_url(row, mirror)
         if not url:
-            raise FetchError(
-                f"{row.path}: missing, and it has no public download URL (transcribed for "
-                f"this project); put it in DATA_DIR ({data_dir}) or set DATA_MIRROR_URL"
-            )
-        download(row, url, target, progress, attempts, backoff, timeout, data_dir)
-        results.append(Fetched(row.path, "downloaded", url))
+            failures.append(f"{row.path} (no public download URL)")
+            continue
+        host = urlsplit(url).netloc
+        if host in unreachable:
+            failures.append(f"{row.path} ({url}: {unreachable[host]})")
+            continue
+        made = _missing_parents(target.parent, data_dir)
+        try:
+            download(row, url, target, progress, attempts, backoff, timeout)
+        except _Unreachable as exc:
+            unreachable[host] = str(exc)
+            failures.append(f"{row.path} ({url}: {exc})")
+        except FetchError as exc:
+            failures.append(str(exc))
+        else:
+            results.append(Fetched(row.path, "downloaded", url))
+        finally:
+            _remove_if_empty(made)
+    if failures:
+        raise FetchError(
+            f"{len(failures)} source file(s) missing from DATA_DIR ({data_dir}) and not "
+            f"downloaded: {'; '.join(failures)}. Set DATA_MIRROR_URL to a mirror of the "
+            "data directory that serves them, or DATA_DIR to a folder that holds them"
+        )
     return results
+
+
+def _missing_parents(folder: Path, data_dir: Path) -> list[Path]:
+    """The folders between `data_dir` (inclusive) and `folder` that do not exist yet,
+    deepest first: the ones a download would create."""
+    missing = []
+    for path in [folder, *folder.parents]:
+        if path.exists():
+            break
+        missing.append(path)
+        if path == data_dir:
+            break
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (a file landed) or never made
+            return
 
 
 def download(
@@ -101,14 +150,12 @@ def download(
     attempts: int,
     backoff: float,
     timeout: float,
-    data_dir: Path,
 ) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     last_error = ""
     for attempt in range(attempts):
         try:
-            _get(url, part, row, progress, timeout)
+            _get(url, part, target, row, progress, timeout)
             break
         except _Retry as exc:
             last_error = str(exc)
@@ -116,23 +163,31 @@ def download(
                 time.sleep(exc.wait if exc.wait is not None else backoff * 2**attempt)
         except urllib.error.HTTPError as exc:
             part.unlink(missing_ok=True)
-            raise FetchError(
-                f"{row.path}: {url} answered {exc.code} {exc.reason}; put the file in "
-                f"DATA_DIR ({data_dir}) or set DATA_DIR to a folder holding it"
-            ) from None
+            raise FetchError(f"{row.path} ({url} answered {exc.code} {exc.reason})") from None
     else:
-        raise FetchError(
-            f"{row.path}: cannot download {url} ({last_error}) after {attempts} attempts; "
-            f"put the file in DATA_DIR ({data_dir}) or set DATA_DIR to a folder holding it"
-        )
+        part.unlink(missing_ok=True)
+        raise FetchError(f"{row.path} ({url}: {last_error}, after {attempts} attempts)")
     digest = sha256(part)
     if digest != row.sha256:
         part.unlink(missing_ok=True)
         raise FetchError(
-            f"{row.path}: checksum mismatch for {url} (sha256 {digest[:16]}..., manifest "
-            f"{row.sha256[:16]}...): the download was deleted and nothing was loaded"
+            f"{row.path} (checksum mismatch for {url}: sha256 {digest[:16]}..., manifest "
+            f"{row.sha256[:16]}...; the download was deleted)"
         )
     os.replace(part, target)
+
+
+class _Unreachable(Exception):
+    """The host does not resolve or refuses connections: retrying will not help."""
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, socket.gaierror):
+        return "host not found (no network, or a wrong address)"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    return None
 
 
 class _Retry(Exception):
@@ -141,7 +196,9 @@ class _Retry(Exception):
         self.wait = wait
 
 
-def _get(url: str, part: Path, row: ManifestRow, progress: Progress, timeout: float) -> None:
+def _get(
+    url: str, part: Path, target: Path, row: ManifestRow, progress: Progress, timeout: float
+) -> None:
     """One attempt: resume `part` from its size; raise _Retry on transient failures."""
     have = part.stat().st_size if part.exists() else 0
     if row.bytes and have >= row.bytes:
@@ -161,8 +218,11 @@ def _get(url: str, part: Path, row: ManifestRow, progress: Progress, timeout: fl
             raise _Retry(f"HTTP {exc.code}", None if wait is None else min(wait, 60)) from None
         raise
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        if why := _unreachable(exc):
+            raise _Unreachable(why) from None
         reason = getattr(exc, "reason", exc)
         raise _Retry(f"{type(exc).__name__}: {reason}") from None
+    target.parent.mkdir(parents=True, exist_ok=True)  # the download starts: now a folder
     with response:
         if have and response.status != 206:
             have = 0  # the server ignored the range: start again

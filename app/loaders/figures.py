@@ -1,8 +1,10 @@
 """Published figures transcribed from DTM, OCHA and IOM reports (long-format CSVs).
 
-Every row is kept as a published figure with its source. Rows that are counts of a
-population type in a known round and area (country, mantika or baladiya) also become
-observations; region totals, shares, deaths and the like stay figures only.
+The transcriptions are the project's own, kept in the repository under `data/published/`
+(see its README): facts, one row per figure with its source URL, so a fresh machine needs
+no download for them. Every row is kept as a published figure with its source. Rows that
+are counts of a population type in a known round and area (country, mantika or baladiya)
+also become observations; region totals, shares, deaths and the like stay figures only.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from app.errors import LoadError
 from app.loaders.boundaries import COUNTRY_PCODE
 from app.loaders.sources import first_line, read_csv
+from app.settings import PROJECT_ROOT
 
+PUBLISHED_DIR = PROJECT_ROOT / "data" / "published"
 STORM_DANIEL = "storm-daniel-2023"
 
 
@@ -26,11 +30,16 @@ class FigureFile:
     source: str | None  # fixed source label, or None to read a 'source' column
     columns: tuple[str, ...]
 
+    @property
+    def label(self) -> str:
+        """The file as named in messages: its place in the repository."""
+        return f"data/published/{self.path}"
+
 
 FILES = (
     FigureFile(
         "dtm_libya_round_figures",
-        "dtm_libya_published_figures/dtm_libya_round_figures_from_reports.csv",
+        "dtm_libya_round_figures_from_reports.csv",
         "round",
         "DTM Libya figures as published in reports (transcribed)",
         (
@@ -47,7 +56,7 @@ FILES = (
     ),
     FigureFile(
         "storm_daniel_2023",
-        "dtm_libya_published_figures/storm_daniel_2023_published_figures.csv",
+        "storm_daniel_2023_published_figures.csv",
         "snapshot_or_period",
         "Storm Daniel 2023 figures as published (transcribed)",
         (
@@ -64,10 +73,38 @@ FILES = (
     ),
     FigureFile(
         "iom_libya_annual_report_2023",
-        "iom_libya_annual_report_2023/iom_libya_annual_report_2023_figures.csv",
+        "iom_libya_annual_report_2023_figures.csv",
         "round",
         None,
-        ("round", "period", "geography", "adm_pcode", "metric", "value", "unit", "source", "note"),
+        (
+            "round",
+            "period",
+            "geography",
+            "adm_pcode",
+            "metric",
+            "value",
+            "unit",
+            "source",
+            "source_url",
+            "note",
+        ),
+    ),
+    FigureFile(
+        "dtm_libya_hdx_baseline_round_totals",
+        "dtm_libya_hdx_baseline_round_totals.csv",
+        "round",
+        "DTM Libya national totals as stated on HDX (transcribed)",
+        (
+            "round",
+            "period",
+            "geography",
+            "adm_pcode",
+            "metric",
+            "value",
+            "unit",
+            "source_url",
+            "note",
+        ),
     ),
 )
 
@@ -96,12 +133,15 @@ def _value(text: str, name: str, line: int) -> Decimal:
 
 
 def figure_rows(
-    data_dir: Path, round_keys: dict[str, str], area_levels: dict[str, int], region_pcodes: set[str]
+    round_keys: dict[str, str],
+    area_levels: dict[str, int],
+    region_pcodes: set[str],
+    published_dir: Path = PUBLISHED_DIR,
 ) -> dict[str, list[dict]]:
     """Published-figure rows and the observations derived from them."""
     figures: list[dict] = []
     for spec in FILES:
-        frame = read_csv(data_dir / spec.path, spec.path, list(spec.columns))
+        frame = read_csv(published_dir / spec.path, spec.label, list(spec.columns))
         for line, r in enumerate(frame.to_dict("records"), start=first_line(frame)):
             figures.append(_figure(spec, r, line, round_keys, area_levels, region_pcodes))
     return {"published_figures": figures, "observations": _observations(figures, area_levels)}
@@ -112,7 +152,7 @@ def _figure(spec, r, line, round_keys, area_levels, region_pcodes) -> dict:
     if pcode == "LY":
         pcode = COUNTRY_PCODE
     if pcode is not None and pcode not in area_levels and pcode not in region_pcodes:
-        raise LoadError(spec.path, f"unknown pcode {pcode}", row=line, field="adm_pcode")
+        raise LoadError(spec.label, f"unknown pcode {pcode}", row=line, field="adm_pcode")
     key = r[spec.round_column].strip()
     event = (
         STORM_DANIEL
@@ -128,12 +168,12 @@ def _figure(spec, r, line, round_keys, area_levels, region_pcodes) -> dict:
         "geography": r["geography"],
         "pcode": pcode,
         "metric": r["metric"].strip(),
-        "value": _value(r["value"], spec.path, line),
+        "value": _value(r["value"], spec.label, line),
         "unit": r["unit"],
         "source": spec.source or r["source"],
         "source_url": r.get("source_url") or None,
         "note": r["note"] or None,
-        "_file": spec.path,
+        "_file": spec.label,
     }
 
 
@@ -162,11 +202,16 @@ def _observations(figures: list[dict], area_levels: dict[str, int]) -> list[dict
             },
         )
         if obs[field] is not None:
+            # The same figure transcribed from two publications (a report and HDX, say)
+            # is one observation, from the first source; two different ones are an error.
+            if obs[field] == int(f["value"]):
+                continue
             raise LoadError(
                 f["_file"],
-                f"a second {field} figure for {key}",
+                f"{field} {f['value']} for {key} disagrees with {obs[field]} from "
+                f"{obs['source_url'] or obs['source']}",
                 row=f["row_number"],
-                field="metric",
+                field="value",
             )
         obs[field] = int(f["value"])
     # Households alone (no individuals published) stay figures only.

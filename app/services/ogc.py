@@ -256,6 +256,22 @@ _TYPES = {
 }
 
 
+# How each property type travels in a vector tile (ST_AsMVT writes a numeric, such as a
+# sum of counts, as a string) and how TileJSON 3 / MapLibre name it.
+_TILE_CASTS = {cql2.INTEGER: "bigint", cql2.NUMBER: "float8"}
+TILEJSON_TYPES = {cql2.INTEGER: "Number", cql2.NUMBER: "Number", cql2.BOOLEAN: "Boolean"}
+
+
+def tile_fields(collection: Collection) -> dict[str, str]:
+    """TileJSON `vector_layers[].fields`: each property's type (dates travel as text)."""
+    return {p: TILEJSON_TYPES.get(_TYPES[p], "String") for p in collection.properties}
+
+
+def property_type(name: str) -> str:
+    """A property's type (app.services.cql2's names: integer, number, string...)."""
+    return _TYPES[name]
+
+
 def queryables(collection: Collection) -> dict[str, str]:
     """The properties a filter may use, with their types; `geometry` is the feature's."""
     return {**{p: _TYPES[p] for p in collection.properties}, cql2.GEOMETRY: "geometry"}
@@ -439,7 +455,10 @@ def _query_items(session: Session, collection: Collection, q: ItemsQuery, wkt: b
     if q.out_lat_lon:
         geometry = f"ST_FlipCoordinates({geometry})"
     decimals = 6 if q.out_srid == 4326 else 2
-    encode = f"ST_AsGeoJSON({geometry}, {decimals})" if collection.geometry_kind is None else "NULL"
+    # options 0: no per-geometry `crs` member (the Content-Crs header names the CRS)
+    encode = (
+        f"ST_AsGeoJSON({geometry}, {decimals}, 0)" if collection.geometry_kind is None else "NULL"
+    )
     as_text = f"ST_AsText({geometry}, {decimals})" if wkt else "NULL"
     props = ", ".join(f"p.{name}" for name in collection.properties)
     sql = f"""
@@ -559,7 +578,10 @@ def _tile_sql(collection_id: str) -> TextClause:
     """A layer's tile query, built once (a statement's text is parsed for its parameters
     each time one is made)."""
     collection = COLLECTIONS[collection_id]
-    props = ", ".join(collection.properties)
+    props = ", ".join(
+        f"CAST(c.{p} AS {_TILE_CASTS[_TYPES[p]]}) AS {p}" if _TYPES[p] in _TILE_CASTS else p
+        for p in collection.properties
+    )
     return text(f"""
         WITH bounds AS (
             SELECT env, ST_Transform(ST_Expand(env, :margin), 4326)::box2d AS query

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.services import rounds
-from app.services.ogc import COLLECTIONS, round_for, source_params
+from app.services.ogc import COLLECTIONS, property_type, round_for, source_params
 
 
 @dataclass
@@ -26,6 +26,20 @@ class Layer:
     title: str
     description: str
     round: str | None
+
+
+_DTYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
+
+
+def _typed(frame: gpd.GeoDataFrame, properties: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """Columns typed as the collection's properties, so counts are INTEGER columns (a sum
+    arrives as Decimal, and a column with gaps as float) and flags BOOLEAN."""
+    frame["feature_id"] = frame["feature_id"].astype("Int64")
+    for name in properties:
+        dtype = _DTYPES.get(property_type(name))
+        if dtype:
+            frame[name] = frame[name].astype(dtype)
+    return frame
 
 
 def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]:
@@ -49,9 +63,10 @@ def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]
         )
         # GeoPackage keeps its own 'fid' primary key; ours travels as 'feature_id'
         frame = frame.rename(columns={"fid": "feature_id"}).set_crs(4326, allow_override=True)
+        frame = _typed(frame, collection.properties)
         out.append(
             Layer(
-                collection.id.replace("-", "_"),
+                collection.id,  # the layer is named as the OGC collection
                 frame,
                 collection.geometry_type,
                 collection.title,

@@ -45,6 +45,15 @@
   const data = { rounds: [], byCode: {}, latest: {}, national: {}, areas: [], stats: null, storm: null, open: null };
   const cache = new Map();
   let map, chart, popup;
+  // Without WebGL (old hardware, remote desktops, locked-down machines) MapLibre cannot
+  // draw: the map area then shows the server's static SVG map of the same view.
+  let staticMap = false, staticArgs = null;
+  function webglAvailable() {
+    try {
+      const canvas = document.createElement("canvas");
+      return !!(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+    } catch (_) { return false; }
+  }
 
   function pickLang(l) { return l === "ar" ? "ar" : "en"; }
   function t(key, vars) {
@@ -126,6 +135,7 @@
     lang.setAttribute("lang", state.lang === "ar" ? "en" : "ar");
     lang.setAttribute("aria-label", t("lang_switch_label"));
     $("map").setAttribute("aria-label", t("map_label"));
+    if (staticMap) $("nowebgl").textContent = t("no_webgl");
   }
 
   function renderAll() {
@@ -425,26 +435,59 @@
 
   function valueKey() { return PLURAL[state.type] + (state.measure === "per_1000" ? "_per_1000" : ""); }
 
-  function breaks(values, n) {
-    const v = values.filter((x) => x !== null && x !== undefined && isFinite(x)).sort((a, b) => a - b);
-    if (!v.length) return [];
-    const out = [];
-    for (let i = 1; i < n; i++) {
-      const q = v[Math.min(v.length - 1, Math.floor((i * v.length) / n))];
-      if (!out.length || q > out[out.length - 1]) out.push(q);
-    }
-    return out.filter((b) => b > v[0]);
+  // the classes of a view come from the server (app/maps/classes.py), which draws the
+  // static map with the same ones
+  function classesUrl(round, level, type, measure) {
+    const lv = level === "1" ? 1 : 2;
+    return `/api/v1/maps/${encodeURIComponent(round)}/classes?level=${lv}&population_type=${type}&measure=${measure}`;
   }
 
-  function colourExpr(key, cuts) {
+  function colourExpr(key, classes) {
     const value = ["get", key];
-    if (!cuts.length) return ["case", ["==", value, null], NO_DATA, VIRIDIS[2]];
-    const step = ["step", value, VIRIDIS[0]];
-    cuts.forEach((c, i) => step.push(c, VIRIDIS[Math.round(((i + 1) * (VIRIDIS.length - 1)) / cuts.length)]));
-    return ["case", ["==", value, null], NO_DATA, step];
+    const colours = classes.classes.map((c) => c.colour);
+    if (!classes.cuts.length) return ["case", ["==", value, null], classes.no_data, colours[0] || VIRIDIS[2]];
+    const step = ["step", value, colours[0]];
+    classes.cuts.forEach((c, i) => step.push(c, colours[i + 1]));
+    return ["case", ["==", value, null], classes.no_data, step];
+  }
+
+  // --- the static map (no WebGL) ---------------------------------------------------------
+
+  function initStatic() {
+    staticMap = true;
+    document.body.dataset.webgl = "0";
+    $("map").replaceChildren(
+      el("p", { id: "nowebgl", class: "nowebgl", role: "note", text: t("no_webgl") }),
+      el("div", { id: "static-map", class: "static-map", role: "img" }));
+  }
+
+  function staticMapUrl(round, level, type, measure, w, h) {
+    const lv = level === "1" ? 1 : 2, geometry = level === "2" ? "approximate" : "official";
+    return `/api/v1/maps/${encodeURIComponent(round)}.svg?level=${lv}&geometry=${geometry}&population_type=${type}` +
+      `&measure=${measure}&lang=${state.lang}&width=${w}&height=${h}`;
+  }
+
+  async function drawStatic(round, level, type, measure) {
+    staticArgs = [round, level, type, measure];
+    const box = $("static-map");
+    const size = (n, fallback) => Math.max(200, Math.min(4000, Math.round(n || fallback)));
+    const w = size(box.clientWidth, 800);
+    // a narrow map (a phone) is as tall as it needs: the legend goes under it (app/maps/svg.py)
+    const h = w < 520 ? size(w * 0.85 + 230) : size(box.clientHeight, 560);
+    const url = staticMapUrl(round, level, type, measure, w, h);
+    let res;
+    try { res = await fetch(url); } catch (err) { setStatus(t("error", { msg: err.message })); return; }
+    if (!res.ok) { setStatus(t("error", { msg: res.status + " " + url })); return; }
+    const svg = await res.text();
+    if (staticArgs.join() !== [round, level, type, measure].join()) return;  // a newer view
+    box.innerHTML = svg;  // drawn by the service, every text escaped there
+    box.dataset.url = url;
+    box.setAttribute("aria-label", (box.querySelector("svg > title") || {}).textContent || "");
+    document.body.dataset.staticAreas = String(box.querySelectorAll("[data-pcode]").length);
   }
 
   function clearLayers() {
+    if (!map) return;
     const empty = { type: "FeatureCollection", features: [] };
     for (const s of ["stats", "points", "flows", "muhallas"]) map.getSource(s).setData(empty);
     document.body.dataset.muhallas = "0";
@@ -460,14 +503,16 @@
   async function drawStats() {
     const url = statsUrl();
     setStatus(t("loading"));
-    let fc;
-    try { fc = await api(url); } catch (err) { setStatus(t("error", { msg: err.message })); return; }
+    let fc, classes;
+    try {
+      [fc, classes] = await Promise.all([api(url), api(classesUrl(state.round, state.level, state.type, state.measure))]);
+    } catch (err) { setStatus(t("error", { msg: err.message })); return; }
     if (state.view === "storm" || state.view === "hotspots") return;
     data.stats = fc;
+    if (!map) { await drawStatic(state.round, state.level, state.type, state.measure); setStatus(""); return; }
     const key = valueKey();
     const values = fc.features.map((f) => f.properties[key]);
-    const cuts = breaks(values, VIRIDIS.length);
-    const colour = colourExpr(key, cuts);
+    const colour = colourExpr(key, classes);
     clearLayers();
     if (state.level === "2p") {
       const max = Math.max(1, ...values.filter((x) => x != null));
@@ -494,7 +539,7 @@
     const partial = partialText(state.round, state.type, viewLevel());
     if (partial) legend.append(el("p", { class: "q partial", "data-testid": "legend-partial", text: partial + ". " + t("partial_note") }));
     if (!hasData) legend.append(el("p", { text: t("no_area_data", { type: t(state.type) }) }));
-    else legend.append(classList(cuts, values));
+    else legend.append(classList(classes));
     legend.append(el("p", { class: "q", text: t("quality_published") + (qualities.has("modelled") ? " " + t("quality_modelled") : "") }));
     if (state.level === "2") legend.append(el("p", { class: "q approx", text: t("approx_note") }));
     if (state.level === "2p") legend.append(el("p", { class: "q", text: t("points_note") }));
@@ -514,6 +559,7 @@
   }
 
   async function drawMuhallas() {
+    if (!map) return;
     const source = map.getSource("muhallas");
     // close up, the areas' colours give way to the muhalla points over them
     const opacity = hasMuhallas(state.round) ? ["interpolate", ["linear"], ["zoom"], MUHALLA_ZOOM - 1, 0.9, MUHALLA_ZOOM + 1, 0.5] : 0.9;
@@ -565,17 +611,13 @@
     map.easeTo({ center: at, zoom: Math.max(map.getZoom(), MUHALLA_ZOOM + 1.5) });
   }
 
-  function classList(cuts, values) {
-    const v = values.filter((x) => x != null);
-    const lo = Math.min(...v), hi = Math.max(...v);
+  function classList(classes) {
     const digits = state.measure === "per_1000" ? 1 : 0;
     const ul = el("ul", { class: "classes cols" });
-    const edges = [lo, ...cuts, hi];
-    for (let i = 0; i < edges.length - 1; i++) {
-      const colour = cuts.length ? (i === 0 ? VIRIDIS[0] : VIRIDIS[Math.round((i * (VIRIDIS.length - 1)) / cuts.length)]) : VIRIDIS[2];
-      ul.append(el("li", {}, el("span", { class: "sw", style: `background:${colour}` }), el("span", { text: `${fmt(edges[i], digits)} – ${fmt(edges[i + 1], digits)}` })));
+    for (const c of classes.classes) {
+      ul.append(el("li", {}, el("span", { class: "sw", style: `background:${c.colour}` }), el("span", { text: `${fmt(c.from, digits)} – ${fmt(c.to, digits)}` })));
     }
-    ul.append(el("li", {}, el("span", { class: "sw", style: `background:${NO_DATA}` }), el("span", { text: t("no_data") })));
+    ul.append(el("li", {}, el("span", { class: "sw", style: `background:${classes.no_data}` }), el("span", { text: t("no_data") })));
     return ul;
   }
 
@@ -775,6 +817,7 @@
 
   async function drawStorm(snap) {
     clearLayers();
+    if (!map) { await drawStatic(snap.round, "2", "idp", "absolute"); return; }
     const fc = await api(`/api/v1/flows?round=${encodeURIComponent(snap.round)}&format=geojson`);
     if (state.view !== "storm") return;
     const lines = fc.features.filter((f) => !f.properties.internal);
@@ -825,9 +868,11 @@
       legend.replaceChildren(el("h3", { text: title }), el("p", { text: why }));
       return;
     }
-    map.getSource("points").setData(fc);
-    map.setPaintProperty("points-circle", "circle-color", ["match", ["get", "class"], ...HS.flat(), "#bbbbbb"]);
-    map.setPaintProperty("points-circle", "circle-radius", ["match", ["get", "class"], "not significant", 4, 7]);
+    if (map) {
+      map.getSource("points").setData(fc);
+      map.setPaintProperty("points-circle", "circle-color", ["match", ["get", "class"], ...HS.flat(), "#bbbbbb"]);
+      map.setPaintProperty("points-circle", "circle-radius", ["match", ["get", "class"], "not significant", 4, 7]);
+    } else drawStatic(state.round, "2p", state.type, "absolute");
     const p = fc.parameters, w = fc.weights;
     const weights = w.type === "knn" ? t("hs_knn", { k: w.k }) : w.type;
     const method = t("hs_method", { weights, perm: fmt(p.permutations), seed: p.seed });
@@ -859,6 +904,7 @@
         el("li", {}, el("a", { href: q + "&format=csv", download: "", text: "CSV (HXL)" })),
         el("li", {}, el("a", { href: q + "&format=geojson" + geometry, download: "", text: "GeoJSON" })),
         el("li", {}, el("a", { href: `/ogc/download.gpkg?round=${encodeURIComponent(state.round)}`, download: "", text: t("dl_gpkg", { round: roundLabel(state.round) }) })),
+        el("li", {}, el("a", { id: "dl-svg", href: staticMapUrl(state.round, state.level, state.type, state.measure, 1200, 900), download: "", text: t("dl_svg") })),
         ...(hasMuhallas(state.round) ? [el("li", { id: "dl-muhallas" }, t("dl_muhallas", { round: roundLabel(state.round) }), " ",
           el("a", { href: `/api/v1/stats?level=3&round=${encodeURIComponent(state.round)}&format=csv`, download: "", text: "CSV (HXL)" }), " · ",
           el("a", { href: `/api/v1/stats?level=3&round=${encodeURIComponent(state.round)}&format=geojson&limit=10000`, download: "", text: "GeoJSON" }))] : [])),
@@ -880,13 +926,13 @@
     for (const b of document.querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === state.view));
     for (const v of ["map", "storm", "hotspots", "downloads"]) $("view-" + v).hidden = v !== state.view;
     document.body.dataset.mode = state.view;
-    if (!map || !map.getSource("stats")) return;
-    popup.remove();
+    if (map ? !map.getSource("stats") : !staticMap) return;
+    if (popup) popup.remove();
     if (state.view === "storm") { $("area").hidden = true; renderStorm(); return; }
     $("area").hidden = !state.area;
     if (state.view === "hotspots") { renderHotspots(); return; }
     if (state.view === "downloads") renderDownloads();
-    map.setPaintProperty("flows-line", "line-width", 2);
+    if (map) map.setPaintProperty("flows-line", "line-width", 2);
     drawStats();
   }
 
@@ -912,13 +958,20 @@
     $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("search").value); });
     $("search").addEventListener("focus", loadMuhallaNames);
     let timer;
-    window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(renderChart, 200); });
+    window.addEventListener("resize", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { renderChart(); if (staticMap && staticArgs) drawStatic(...staticArgs); }, 200);
+    });
   }
 
   async function main() {
     applyLang();
     wire();
-    const mapReady = initMap();
+    let mapReady = null;
+    if (webglAvailable()) {
+      try { mapReady = initMap(); } catch (err) { map = null; }  // WebGL there but unusable
+    }
+    if (!mapReady) { initStatic(); mapReady = Promise.resolve(); }
     const [rounds, ts, l1, l2] = await Promise.all([
       api("/api/v1/rounds"), api("/api/v1/stats/timeseries?level=0"), api("/api/v1/areas?level=1"), api("/api/v1/areas?level=2"),
     ]);

@@ -32,6 +32,12 @@ SHOTS = [
     ("map-en-390x844.png", 390, 844, "lang=en", None),
     ("map-ar-390x844.png", 390, 844, "lang=ar&view=hotspots", None),
 ]
+# the page in a browser without WebGL: the static SVG map of the same view
+NO_WEBGL_SHOTS = [
+    ("nowebgl-en-1280x800.png", 1280, 800, "lang=en&round=R39&type=idp&area=LY010102"),
+    ("nowebgl-ar-1280x800.png", 1280, 800, "lang=ar&round=R39&type=idp&area=LY010102"),
+    ("nowebgl-en-390x844.png", 390, 844, "lang=en&round=R39&type=idp"),
+]
 IDLE = (
     "const done = arguments[0], m = window.dtmMap;"
     "const ok = () => setTimeout(done, 400);"
@@ -57,11 +63,28 @@ def main() -> None:
                 driver.execute_script("window.dtmMap.jumpTo(arguments[0])", camera)
                 driver.execute_async_script(IDLE)
             time.sleep(0.6)
-            path = Path(__file__).parent / name
-            driver.save_screenshot(str(path))
-            print(f"{path.relative_to(ROOT)} {os.path.getsize(path) // 1024} KB")
+            _save(driver, name)
     finally:
         driver.quit()
+    driver = make_driver(webgl=False)
+    try:
+        for name, width, height, query in NO_WEBGL_SHOTS:
+            viewport(driver, width, height)
+            driver.get(f"{args.url.rstrip('/')}/?{query}")
+            deadline = time.monotonic() + 30
+            while not driver.execute_script("return document.body.dataset.staticAreas"):
+                assert time.monotonic() < deadline, "the static map did not load"
+                time.sleep(0.1)
+            time.sleep(0.6)
+            _save(driver, name)
+    finally:
+        driver.quit()
+
+
+def _save(driver, name: str) -> None:
+    path = Path(__file__).parent / name
+    driver.save_screenshot(str(path))
+    print(f"{path.relative_to(ROOT)} {os.path.getsize(path) // 1024} KB")
 
 
 if __name__ == "__main__":

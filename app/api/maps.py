@@ -1,0 +1,113 @@
+"""Maps drawn by the server: a view's static SVG map and the classes the web map shares.
+
+`GET /api/v1/maps/{round}.svg` is what the page shows without WebGL; its drawing
+(app.maps.svg) is the one later print maps and reports reuse.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from app.api import schemas, writers
+from app.api.caching import answer_in_session
+from app.api.rendered import Rendered
+from app.maps import svg
+from app.vocabulary import PopulationType
+
+router = APIRouter(prefix="/api/v1/maps", tags=["maps"], responses=schemas.READ_ERRORS)
+
+SVG = "image/svg+xml"
+_NUMBER = r"-?[0-9]+(\.[0-9]+)?"
+BBOX_PATTERN = f"^{_NUMBER}(,{_NUMBER}){{3}}$"
+RoundPath = Annotated[str, Path(max_length=64, description="Round code.", examples=["R39", "R54"])]
+Level = Annotated[
+    int, Query(ge=1, le=3, description="1 mantika, 2 baladiya, 3 muhalla.", examples=[2])
+]
+Geometry = Annotated[
+    Literal["approximate", "official"],
+    Query(
+        description="Baladiyas as approximate polygons or official points.",
+        examples=["approximate"],
+    ),
+]
+Measure = Annotated[
+    Literal["absolute", "per_1000"],
+    Query(description="People, or per 1,000 residents.", examples=["absolute"]),
+]
+Type = Annotated[PopulationType, Query(description="Population type.", examples=["idp"])]
+
+
+@router.get(
+    "/{round}.svg",
+    summary="A static SVG map of a view: round, level, population type and measure",
+    description="The areas coloured by the web map's classes, with a legend and the "
+    "attribution, drawn from the same PostGIS geometry. `bbox` (minlon,minlat,maxlon,"
+    "maxlat, CRS84) is the part shown, Libya by default; `lang` en or ar.",
+    responses={200: {"content": {SVG: {}}}},
+)
+async def map_svg(
+    request: Request,
+    round: RoundPath,
+    population_type: Type = "idp",
+    level: Level = 2,
+    geometry: Geometry = "approximate",
+    measure: Measure = "absolute",
+    lang: Annotated[
+        Literal["en", "ar"], Query(description="Language of the texts.", examples=["ar"])
+    ] = "en",
+    bbox: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=BBOX_PATTERN,
+            description="minlon,minlat,maxlon,maxlat (CRS84), west before east, south "
+            "before north.",
+            examples=["19,30,24,33"],
+        ),
+    ] = None,
+    width: Annotated[int, Query(ge=200, le=4000, description="Width in px.", examples=[960])] = 960,
+    height: Annotated[
+        int, Query(ge=200, le=4000, description="Height in px.", examples=[640])
+    ] = 640,
+) -> Response:
+    bounds = svg.parse_bbox(bbox)
+
+    def render(session: Session) -> Rendered:
+        view = svg.map_view(
+            session, round, level, population_type, measure, geometry == "approximate"
+        )
+        return Rendered(svg.draw(view, lang, bounds, width, height).encode("utf-8"), SVG)
+
+    return await answer_in_session(request, render)
+
+
+@router.get(
+    "/{round}/classes",
+    summary="The colour classes of a view (the web map's and the static map's)",
+    description="Quantile classes (at most six, viridis) over the areas' values of the round, "
+    "level, population type and measure.",
+)
+async def map_classes(
+    request: Request,
+    round: RoundPath,
+    population_type: Type = "idp",
+    level: Level = 2,
+    measure: Measure = "absolute",
+) -> Response:
+    def render(session: Session) -> Rendered:
+        view = svg.map_view(session, round, level, population_type, measure, approximate=False)
+        body = {
+            "round": view.round_code,
+            "level": view.level,
+            "population_type": view.population_type,
+            "measure": view.measure,
+            "areas": len(view.areas),
+            "with_value": sum(1 for a in view.areas if a.value is not None),
+            **view.classes.as_json(),
+        }
+        return Rendered(writers.json_body(body), writers.JSON)
+
+    return await answer_in_session(request, render)
