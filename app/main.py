@@ -27,6 +27,7 @@ from app.api import (
     tiles,
 )
 from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
+from app.api.ratelimit import Limiter, ReadRateLimit
 from app.api.responses import JSON
 from app.db import get_sessionmaker, timeouts
 from app.replica import ReadSessions
@@ -95,6 +96,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.read_key_required:
         app.add_middleware(
             errors.ReadKeyGuard,
+            sessions=primary,
+            seconds=settings.key_cache_seconds,
+        )
+    app.state.limiter = Limiter(settings)
+    if app.state.limiter.any:  # off by default: no cost at all
+        app.add_middleware(
+            ReadRateLimit,
+            limiter=app.state.limiter,
             sessions=primary,
             seconds=settings.key_cache_seconds,
         )

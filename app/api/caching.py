@@ -26,11 +26,11 @@ from urllib.parse import unquote_plus
 import anyio
 from cachetools import LRUCache
 from fastapi import Request, Response
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.rendered import Rendered
 from app.memo import version_and_time
+from app.outage import is_outage
 
 GZIP_MIN_BYTES = 1024
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
@@ -237,7 +237,9 @@ class CacheMiddleware:
         stale = False
         try:
             value = clock.fresh() or await anyio.to_thread.run_sync(clock.read)
-        except SQLAlchemyError:
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
             # The database cannot be reached: answer from the cache of the version last
             # read, marked stale, for up to STALE_IF_ERROR seconds; otherwise the routed
             # request reports the outage (503).
