@@ -13,8 +13,8 @@ from sqlalchemy import text
 from app.api.writers import csv_body, neutralise
 from app.auth import create_key
 from app.db import session_scope
-from app.weburl import linkable, web_url
 from app.web import ogc_html
+from app.weburl import linkable, web_url
 
 pytestmark = pytest.mark.usefixtures("scratch_rounds")
 
@@ -245,9 +245,8 @@ def test_ogc_html_links_only_web_addresses_and_own_pages():
 def test_html_pages_forbid_inline_script_and_framing(client, path):
     response = client.get(path)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    csp = dict(
-        part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";")
-    )
+    policy = response.headers["Content-Security-Policy"]
+    csp = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert csp["script-src"] == "'self'"  # no 'unsafe-inline', no javascript: URLs
     assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'"
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -266,7 +265,7 @@ def test_json_answers_are_not_sniffed(client):
 
 # --- CSV: formulas neutralised in the one writer -----------------------------------------
 
-FORMULAS = ["+cmd|' /C calc'!A0", "@SUM(1)", "=HYPERLINK(\"http://x\")", "-2+3", "\tx", "\rx"]
+FORMULAS = ["+cmd|' /C calc'!A0", "@SUM(1)", '=HYPERLINK("http://x")', "-2+3", "\tx", "\rx"]
 
 
 def test_the_csv_writer_neutralises_formulas_and_keeps_numbers_and_tags():
@@ -320,9 +319,7 @@ def test_posted_text_comes_out_of_every_csv_as_text(client, keys):
     assert "'" + FORMULAS[0] in stats and FORMULAS[0] not in stats
     listed = _cells(client.get("/api/v1/flows", params={"round": "T-CSV", "format": "csv"}))
     assert "'" + FORMULAS[1] in listed and FORMULAS[1] not in listed
-    ogc = _cells(
-        client.get("/ogc/collections/flows/items", params={"round": "T-CSV", "f": "csv"})
-    )
+    ogc = _cells(client.get("/ogc/collections/flows/items", params={"round": "T-CSV", "f": "csv"}))
     assert "'" + FORMULAS[1] in ogc and FORMULAS[1] not in ogc
     assert not any(c.startswith(("=", "+", "@")) for c in stats + listed + ogc)
     # a source that is a negative number stays a number
@@ -357,6 +354,7 @@ def test_a_metadata_change_keeps_the_values_it_replaced(client, keys):
     same = put_round(client, keys, "T-HIST", title="second title")
     assert same.status_code == 200
     last = client.get("/api/v1/rounds/T-HIST/history").json()["data"][-1]
-    assert client.get(f"/api/v1/submissions/{last['submission_id']}").json()["data"][
-        "previous_values"
-    ] == []
+    assert (
+        client.get(f"/api/v1/submissions/{last['submission_id']}").json()["data"]["previous_values"]
+        == []
+    )
