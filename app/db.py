@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -53,7 +54,18 @@ def get_engine(url: str, options: str | None = None, reads: bool = False) -> Eng
     engine = create_engine(url, connect_args={"options": options}, **pool)
     event.listen(engine, "connect", _check_client)
     event.listen(engine, "checkout", _refuse_closed)
+    _engines.add(engine)
     return engine
+
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of this process's engines (after the server was
+    restarted, say): the next checkout connects afresh."""
+    for engine in list(_engines):
+        engine.dispose()
 
 
 def _refuse_closed(dbapi_connection, _record, _proxy) -> None:
