@@ -318,6 +318,73 @@ def import_file(
         raise typer.Exit(code)
 
 
+def _table_bar(total: int, verb: str):
+    """A progress bar over the tables of a dump or restore (rich, on stderr)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task(verb, total=total or None)
+
+    def advance(table: str) -> None:
+        bar.update(task, advance=1, description=f"{verb} {table}")
+
+    return bar, advance
+
+
+@cli.command("backup")
+@_one_line_errors
+def backup(
+    file: Annotated[Path, typer.Argument(help="The archive to write (pg_dump custom format).")],
+) -> None:
+    """Dump the database (every table, its data version included) into FILE."""
+    from app import backup as backups
+
+    url = database_up(get_settings(), migrate=False)
+    state = backups.snapshot(url)
+    bar, advance = _table_bar(state.tables, "dumping")
+    with bar:
+        backups.backup(url, file, progress=advance)
+    size = file.stat().st_size / 1e6
+    _say(
+        f"backup of '{state.database}' in {file}: {state.tables} tables, data version "
+        f"{state.data_version}, migration {state.revision}, {size:.1f} MB"
+    )
+
+
+@cli.command("restore")
+@_one_line_errors
+def restore(
+    file: Annotated[Path, typer.Argument(help="An archive written by `dtm-geo backup`.")],
+    database: Annotated[
+        str,
+        typer.Option(
+            help="The database to restore into, on the configured server: a new or "
+            "empty one (created when missing)."
+        ),
+    ],
+) -> None:
+    """Restore FILE into a new or empty database (never over live data)."""
+    from app import backup as backups
+
+    url = database_up(get_settings(), migrate=False)
+    if not file.is_file():
+        raise DtmGeoError(f"{file}: no such file")
+    total = backups.tables_in(file, backups.snapshot(url).server_major)
+    bar, advance = _table_bar(total, "restoring")
+    with bar:
+        state = backups.restore(url, file, database, progress=advance)
+    _say(
+        f"restored {file} into '{database}': {state.tables} tables, data version "
+        f"{state.data_version}, migration {state.revision}; point DATABASE_URL at it to serve it"
+    )
+
+
 @cli.command("serve")
 @_one_line_errors
 def serve(

@@ -2,10 +2,11 @@
 
 The embedded cluster of the test run (app.localdb.LocalCluster, in .pgdata) is stopped
 with pg_ctl as the project stops it, while threads ask a two-worker `dtm-geo serve` for
-distinct URLs (uncached answers) and cached ones. Every answer must be 200 (204 for an empty tile), 304 or 503
-(with Retry-After), during the stop, the outage, the start-up ("the database system is
-starting up") and after it; the service must recover by itself. The cluster is back and
-every pooled connection of this process renewed before the test ends.
+distinct URLs (uncached answers) and cached ones. Every answer must be 200 (204 for an
+empty tile), 304 or 503 (with Retry-After), during the stop, the outage, the start-up
+("the database system is starting up") and after it; the service must recover by
+itself. The cluster is back and every pooled connection of this process renewed before
+the test ends.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import itertools
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -63,7 +65,7 @@ def test_a_database_stop_and_start_under_load_answers_only_503(
         pytest.skip("stops the embedded cluster; DATABASE_URL points elsewhere")
     cluster = LocalCluster(settings, say=lambda _: None)
     binaries = find_binaries()
-    for base in serve(db_url, WORKERS="2", DATA_VERSION_TTL="0.2"):
+    with contextmanager(serve)(db_url, WORKERS="2", DATA_VERSION_TTL="0.2") as base:
         stop, seen, bad = threading.Event(), Counter(), []
         threads = [
             threading.Thread(target=hammer, args=(base, stop, seen, bad, i * 3)) for i in range(2)

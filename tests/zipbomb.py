@@ -4,8 +4,8 @@ binary fixture is committed).
 `bomb()` is an XLSX of a few MB whose one sheet inflates to hundreds of MB: the sheet's
 XML is repeated rows, deflated once per MB-sized block with a full flush so that the
 same compressed block can be repeated, and the zip archive is written by hand around it.
-Everything else in it is a real workbook (openpyxl's), so a reader that trusts it opens
-it and starts inflating.
+Everything else in it is a real workbook (openpyxl's) in the migrant baseline's layout,
+so a reader that trusts it opens it and reads millions of rows.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ HEAD = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     b"<sheetData>"
+    b'<row><c t="inlineStr"><is><t>DTM Libya, migrants baseline (synthetic)</t></is></c></row>'
+    b'<row><c t="inlineStr"><is><t>Baladiya PCode</t></is></c><c t="inlineStr"><is>'
+    b"<t>AssessmentRound</t></is></c><c t=\"inlineStr\"><is><t>Migrants (IND)</t></is></c></row>"
 )
 TAIL = b"</sheetData></worksheet>"
 ROW = (
@@ -116,6 +119,7 @@ def workbook(rows: int, columns: int = 3, dimension: str | None = None) -> bytes
                 if item.filename == SHEET:
                     start = content.index(b"<dimension")
                     end = content.index(b"/>", start) + 2
-                    content = content[:start] + f'<dimension ref="{dimension}"/>'.encode() + content[end:]
+                    declared = f'<dimension ref="{dimension}"/>'.encode()
+                    content = content[:start] + declared + content[end:]
                 target.writestr(item.filename, content)
     return out.getvalue()

@@ -13,8 +13,6 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 
-import openpyxl
-
 from app.errors import DtmGeoError, LoadError
 from app.ingest.limits import WorkbookLimits, check_workbook
 from app.loaders import dtm_r39, dtm_r54
@@ -159,6 +157,8 @@ def xlsx_datasets(data: bytes, limits: WorkbookLimits | None = None) -> dict[str
     nationality at once. Before openpyxl opens it, the archive is checked against
     `limits` (default: the settings'; app.ingest.limits), so a zip bomb is never inflated.
     """
+    import openpyxl  # on first use: not part of a worker's start
+
     check_workbook(data, limits or WorkbookLimits.from_settings(get_settings()))
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

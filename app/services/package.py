@@ -8,14 +8,17 @@ attributions, so they travel with the file (written by `app.api.writers.geopacka
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.services import rounds
 from app.services.ogc import COLLECTIONS, source_params
+
+if TYPE_CHECKING:  # loaded when a GeoPackage is first made, not at a worker's start
+    import geopandas as gpd
 
 
 @dataclass
@@ -40,6 +43,8 @@ def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]
             if chosen is None or not chosen.has_flows:
                 chosen = known.latest_with_flows()
             code = chosen.code if chosen else None
+        import geopandas as gpd
+
         frame = gpd.read_postgis(
             text(f"SELECT * FROM ({collection.source}) c ORDER BY fid"),
             session.connection(),
