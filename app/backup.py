@@ -142,15 +142,8 @@ def restore(url: str, file: Path, database: str, progress: Progress = lambda _: 
     when it holds tables already."""
     if not file.is_file():
         raise DtmGeoError(f"{file}: no such file")
-    target = make_url(url).set(database=database).render_as_string(hide_password=False)
-    if db.database_exists(target):
-        existing = snapshot(target)
-        if existing.tables:
-            raise DtmGeoError(
-                f"database '{database}' holds {existing.tables} table(s) already: restore into "
-                "a new or empty one (--database NAME)"
-            )
-    else:
+    target = empty_target(url, database)
+    if not db.database_exists(target):
         db.create_database(target)
     major = snapshot(target).server_major
     address, env = _libpq(target)
@@ -167,6 +160,19 @@ def restore(url: str, file: Path, database: str, progress: Progress = lambda _: 
     ]
     _run(command, env, progress, RESTORING)
     return snapshot(target)
+
+
+def empty_target(url: str, database: str) -> str:
+    """The URL of `database` on `url`'s server, refused when it holds tables already."""
+    target = make_url(url).set(database=database).render_as_string(hide_password=False)
+    if db.database_exists(target):
+        existing = snapshot(target)
+        if existing.tables:
+            raise DtmGeoError(
+                f"database '{database}' holds {existing.tables} table(s) already: restore into "
+                "a new or empty one (--database NAME)"
+            )
+    return target
 
 
 def tables_in(file: Path, major: int) -> int:

@@ -375,6 +375,7 @@ def restore(
     url = database_up(get_settings(), migrate=False)
     if not file.is_file():
         raise DtmGeoError(f"{file}: no such file")
+    backups.empty_target(url, database)  # refused before anything is shown or done
     total = backups.tables_in(file, backups.snapshot(url).server_major)
     bar, advance = _table_bar(total, "restoring")
     with bar:
@@ -394,21 +395,22 @@ def serve(
         int | None, typer.Option(min=1, help="uvicorn worker processes (default: WORKERS).")
     ] = None,
 ) -> None:
-    """Serve the API (the database must be up; see `dtm-geo run`)."""
-    import uvicorn
+    """Serve the API (the database must be up; see `dtm-geo run`).
+
+    uvicorn workers under gunicorn's pre-fork master (app.server): the application is
+    imported once and every worker forked from it, so a replaced worker serves at once."""
+    from app import server
 
     settings = get_settings()
     if settings.uses_local_db:
         # Workers read their settings from the environment; pin them to the local cluster.
         os.environ["DATABASE_URL"] = settings.local_database_url
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
+        settings = Settings()
+    server.run(
+        settings,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
-        log_level="info",
-        access_log=settings.access_log,
     )
 
 

@@ -128,7 +128,7 @@ def replaced(tree: Path, env: dict) -> float:
 
 def _is_worker(pid: int) -> bool:
     try:
-        return "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+        return "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return False
 

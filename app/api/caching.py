@@ -33,7 +33,11 @@ from app.memo import version_and_time
 from app.outage import is_outage
 
 GZIP_MIN_BYTES = 1024
-CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+# Fresh for a second: with DATA_VERSION_TTL (1 s), a shared cache in front (nginx,
+# deploy/nginx) and browsers hold no answer more than 2 s after a write; then they
+# revalidate with If-None-Match, which is answered 304 from memory. On an error upstream
+# they may serve it stale for as long as the service itself would (STALE_IF_ERROR).
+CACHE_CONTROL = "public, max-age=1, stale-if-error=300"
 CACHED_PREFIXES = ("/api/v1/", "/v2/", "/v3/", "/ogc/")
 
 
