@@ -83,8 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_cache = ResponseCache(settings.response_cache_bytes)
     app.state.version_clock = VersionClock(primary, settings.data_version_ttl)
     # Middleware added last runs first: NUL guard, then CORS (so cached answers get its
-    # headers too), then the response cache, then routing.
-    app.add_middleware(CacheMiddleware, state=app.state)
+    # headers too), then the response cache, then routing. Without CORS, read keys or rate
+    # limits the cache goes first of all (added last, below): a hit runs nothing else.
+    app.state.limiter = Limiter(settings)
+    outermost = not (settings.cors_origins or settings.read_key_required or app.state.limiter.any)
+    if not outermost:
+        app.add_middleware(CacheMiddleware, state=app.state)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -99,7 +103,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions=primary,
             seconds=settings.key_cache_seconds,
         )
-    app.state.limiter = Limiter(settings)
     if app.state.limiter.any:  # off by default: no cost at all
         app.add_middleware(
             ReadRateLimit,
@@ -127,5 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     web.install(app)
+    if outermost:
+        app.add_middleware(CacheMiddleware, state=app.state, outermost=True)
     openapi.install(app)
     return app

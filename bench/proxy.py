@@ -7,13 +7,16 @@ In one run, on one machine: a scratch database with the default data; the servic
 same service behind deploy/nginx/dtm-geo.conf as committed (DATA_VERSION_TTL 0, as the
 README asks behind it), nginx with as many workers; and nginx serving each answer's
 very gzipped bytes as a static file. wrk drives each with `--connections` clients,
-gzip accepted. The ratios are requests/s over the static rate (goal for the proxy: 0.8).
+gzip accepted, the three interleaved for `--rounds` rounds (the machine is shared: each
+column is the median of its rounds, each ratio the median of the rounds' ratios). The
+ratios are requests/s over the static rate (goal for the proxy: 0.8).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import urllib.request
@@ -68,6 +71,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", type=int, help="only the answer of this index in URLS")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with (
         scratch_database() as database,
@@ -98,21 +102,36 @@ def main() -> None:
                 if args.only is not None and n != args.only:
                     continue
                 fetch(proxy + path)  # stored by nginx
-                rates = {}
-                for name, url in (
-                    ("static", f"{static}/{n}"),
-                    ("proxy", proxy + path),
-                    ("direct", direct + path),
-                ):
-                    rates[name] = drive(url, args.connections, args.seconds)
-                s = rates["static"].rps
+                runs: dict[str, list] = {"static": [], "proxy": [], "direct": []}
+                for _ in range(args.rounds):
+                    for name, url in (
+                        ("static", f"{static}/{n}"),
+                        ("proxy", proxy + path),
+                        ("direct", direct + path),
+                    ):
+                        runs[name].append(drive(url, args.connections, args.seconds))
+                rps = {k: statistics.median(r.rps for r in v) for k, v in runs.items()}
+                ratio = {
+                    k: statistics.median(
+                        a.rps / b.rps for a, b in zip(runs[k], runs["static"], strict=True)
+                    )
+                    for k in ("proxy", "direct")
+                }
+                p99 = statistics.median(r.p99_ms for r in runs["proxy"])
                 print(
-                    f"{label:28} {len(answers[n][0]):>7} {s:>9.0f} {rates['proxy'].rps:>9.0f} "
-                    f"{rates['direct'].rps:>9.0f} {rates['proxy'].rps / s:>13.2f} "
-                    f"{rates['direct'].rps / s:>14.2f} {rates['proxy'].p99_ms:>11.2f} ms"
+                    f"{label:28} {len(answers[n][0]):>7} {rps['static']:>9.0f} "
+                    f"{rps['proxy']:>9.0f} {rps['direct']:>9.0f} {ratio['proxy']:>13.2f} "
+                    f"{ratio['direct']:>14.2f} {p99:>11.2f} ms"
                 )
-                errors = {k: r.errors for k, r in rates.items() if r.errors}
-                if errors:
+                print(
+                    "  proxy/static by round: "
+                    + ", ".join(
+                        f"{a.rps / b.rps:.2f}"
+                        for a, b in zip(runs["proxy"], runs["static"], strict=True)
+                    )
+                )
+                errors = {k: sum(r.errors for r in v) for k, v in runs.items()}
+                if any(errors.values()):
                     print(f"  non-2xx/3xx answers: {errors}")
 
 
