@@ -4,10 +4,10 @@ Usage: .venv/bin/python bench/upload_memory.py [--rows 1000000] [--problems 2300
 
 A scratch database with the default data; for each upload a fresh `dtm-geo serve
 --workers 1` (so each peak is its own), the upload posted to
-/api/v1/rounds/R-MEM/files, then the worker's peak resident set (VmHWM) read from /proc:
+/api/v1/rounds/{round}/files, then the worker's peak resident set (VmHWM) read from /proc:
 - the 2.3 MB zip bomb of tests/zipbomb.py (a sheet inflating to ~660 MB);
 - a migrant baseline workbook whose Nationalities sheet has `--rows` rows (the layout of
-  bench/import_memory.py), imported for real;
+  bench/import_memory.py), imported for real into R54;
 - a long CSV of `--problems` rows that all fail (unknown pcodes): the 422 lists 1,000.
 """
 
@@ -67,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--problems", type=int, default=2_300_000)
+    parser.add_argument("--cases", default="bomb,workbook,csv", help="which of them")
     args = parser.parse_args()
 
     from sqlalchemy import text
@@ -98,21 +99,22 @@ def main() -> None:
         lines += [f"LY9{n:07d},idp,1" for n in range(args.problems)]
         csv_body = ("\r\n".join(lines) + "\r\n").encode()
         cases = [
-            ("zip bomb (2.3 MB, sheet ~660 MB)", bomb(2_300_000), XLSX),
-            (f"workbook, {args.rows:,} rows ({workbook.stat().st_size / 1e6:.1f} MB)",
-             workbook.read_bytes(), XLSX),
-            (f"CSV, {args.problems:,} bad rows ({len(csv_body) / 1e6:.1f} MB)", csv_body,
-             "text/csv"),
+            ("bomb", "zip bomb (2.3 MB, sheet ~660 MB)", bomb(2_300_000), XLSX, "R-MEM"),
+            ("workbook", f"workbook, {args.rows:,} rows ({workbook.stat().st_size / 1e6:.1f} MB)",
+             workbook.read_bytes(), XLSX, "R54"),
+            ("csv", f"CSV, {args.problems:,} bad rows ({len(csv_body) / 1e6:.1f} MB)", csv_body,
+             "text/csv", "R-MEM"),
         ]  # fmt: skip
+        cases = [c for c in cases if c[0] in args.cases.split(",")]
         print(f"{'upload':44} {'status':>6} {'answer':>9} {'seconds':>8} {'idle MB':>8} "
               f"{'peak MB':>8}")  # fmt: skip
-        for label, body, kind in cases:
+        for _, label, body, kind, code in cases:
             with serve(url, 1, {"MAX_UPLOAD_BYTES": str(200 * 1024 * 1024)}) as base:
                 pid = worker_pid(base)
                 urllib.request.urlopen(base + "/api/v1/rounds", timeout=30).read()
                 idle, _ = peak_mb(pid)
                 status, size, seconds = post(
-                    f"{base}/api/v1/rounds/R-MEM/files?source=bench&mode=replace", body, kind, key
+                    f"{base}/api/v1/rounds/{code}/files?source=bench", body, kind, key
                 )
                 _, peak = peak_mb(pid)
                 print(
