@@ -178,9 +178,13 @@ def test_the_one_url_rule_refuses_what_is_not_a_web_address(url):
 
 
 def test_the_one_url_rule_takes_web_addresses():
-    assert web_url(" https://dtm.iom.int/libya?x=1#a ") == "https://dtm.iom.int/libya?x=1#a"
+    assert web_url("https://dtm.iom.int/libya?x=1#a") == "https://dtm.iom.int/libya?x=1#a"
     assert web_url("HTTP://127.0.0.1:8000/درنة") == "HTTP://127.0.0.1:8000/درنة"
-    assert web_url("") is None and web_url(None) is None
+    assert web_url("https://dtm.iom.int/\n") == "https://dtm.iom.int/"
+    assert web_url(None) is None
+    for not_one in ("", " https://dtm.iom.int", "https://dtm.iom.int/\n\n"):
+        with pytest.raises(ValueError):
+            web_url(not_one)
     assert linkable("/ogc/collections?f=html") and not linkable("//evil.example")
 
 

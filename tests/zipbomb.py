@@ -22,7 +22,7 @@ HEAD = (
     b"<sheetData>"
     b'<row><c t="inlineStr"><is><t>DTM Libya, migrants baseline (synthetic)</t></is></c></row>'
     b'<row><c t="inlineStr"><is><t>Baladiya PCode</t></is></c><c t="inlineStr"><is>'
-    b"<t>AssessmentRound</t></is></c><c t=\"inlineStr\"><is><t>Migrants (IND)</t></is></c></row>"
+    b'<t>AssessmentRound</t></is></c><c t="inlineStr"><is><t>Migrants (IND)</t></is></c></row>'
 )
 TAIL = b"</sheetData></worksheet>"
 ROW = (

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 import anyio
 from cachetools import LRUCache
@@ -308,8 +308,11 @@ def _changed_inside(scope, accept: bytes) -> bool:
     query = scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query or "\x00" in scope["path"]:
         return True
-    if accept.startswith(b"text/html") and scope["path"].startswith("/ogc"):
-        return b"f=" not in query
+    if scope["path"].startswith("/ogc") and b"html" in accept:
+        from app.web.ogc_html import wants_html  # the redirect's own test
+
+        asked = dict(parse_qsl(query.decode("latin-1")))
+        return wants_html({**scope, "method": "GET"}) and "f" not in asked
     return False
 
 
