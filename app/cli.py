@@ -379,6 +379,74 @@ def import_file(
         raise typer.Exit(code)
 
 
+def _table_bar(total: int, verb: str):
+    """A progress bar over the tables of a dump or restore (rich, on stderr)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task(verb, total=total or None)
+
+    def advance(table: str) -> None:
+        bar.update(task, advance=1, description=f"{verb} {table}")
+
+    return bar, advance
+
+
+@cli.command("backup")
+@_one_line_errors
+def backup(
+    file: Annotated[Path, typer.Argument(help="The archive to write (pg_dump custom format).")],
+) -> None:
+    """Dump the database (every table, its data version included) into FILE."""
+    from app import backup as backups
+
+    url = database_up(get_settings(), migrate=False)
+    state = backups.snapshot(url)
+    bar, advance = _table_bar(state.tables, "dumping")
+    with bar:
+        backups.backup(url, file, progress=advance)
+    size = file.stat().st_size / 1e6
+    _say(
+        f"backup of '{state.database}' in {file}: {state.tables} tables, data version "
+        f"{state.data_version}, migration {state.revision}, {size:.1f} MB"
+    )
+
+
+@cli.command("restore")
+@_one_line_errors
+def restore(
+    file: Annotated[Path, typer.Argument(help="An archive written by `dtm-geo backup`.")],
+    database: Annotated[
+        str,
+        typer.Option(
+            help="The database to restore into, on the configured server: a new or "
+            "empty one (created when missing)."
+        ),
+    ],
+) -> None:
+    """Restore FILE into a new or empty database (never over live data)."""
+    from app import backup as backups
+
+    url = database_up(get_settings(), migrate=False)
+    if not file.is_file():
+        raise DtmGeoError(f"{file}: no such file")
+    backups.empty_target(url, database)  # refused before anything is shown or done
+    total = backups.tables_in(file, backups.snapshot(url).server_major)
+    bar, advance = _table_bar(total, "restoring")
+    with bar:
+        state = backups.restore(url, file, database, progress=advance)
+    _say(
+        f"restored {file} into '{database}': {state.tables} tables, data version "
+        f"{state.data_version}, migration {state.revision}; point DATABASE_URL at it to serve it"
+    )
+
+
 @cli.command("serve")
 @_one_line_errors
 def serve(
@@ -388,21 +456,22 @@ def serve(
         int | None, typer.Option(min=1, help="uvicorn worker processes (default: WORKERS).")
     ] = None,
 ) -> None:
-    """Serve the API (the database must be up; see `dtm-geo run`)."""
-    import uvicorn
+    """Serve the API (the database must be up; see `dtm-geo run`).
+
+    uvicorn workers under gunicorn's pre-fork master (app.server): the application is
+    imported once and every worker forked from it, so a replaced worker serves at once."""
+    from app import server
 
     settings = get_settings()
     if settings.uses_local_db:
         # Workers read their settings from the environment; pin them to the local cluster.
         os.environ["DATABASE_URL"] = settings.local_database_url
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
+        settings = Settings()
+    server.run(
+        settings,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
-        log_level="info",
-        access_log=settings.access_log,
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import DatabaseError
@@ -52,7 +53,28 @@ def get_engine(url: str, options: str | None = None, reads: bool = False) -> Eng
         pool |= {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
     engine = create_engine(url, connect_args={"options": options}, **pool)
     event.listen(engine, "connect", _check_client)
+    event.listen(engine, "checkout", _refuse_closed)
+    _engines.add(engine)
     return engine
+
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of this process's engines (after the server was
+    restarted, say): the next checkout connects afresh."""
+    for engine in list(_engines):
+        engine.dispose()
+
+
+def _refuse_closed(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection that psycopg2 knows is closed (it failed while SQLAlchemy was
+    not looking: prepared statements and COPY use the driver's cursor) is replaced by a
+    new one at checkout instead of failing the next request (the pool retries on
+    DisconnectionError). Costs an attribute read."""
+    if dbapi_connection.closed:
+        raise DisconnectionError("connection closed")
 
 
 def _check_client(dbapi_connection, _record) -> None:

@@ -6,9 +6,12 @@ way, as an RFC 9457 problem (`application/problem+json`, see app.api.errors).
 
 
 class DtmGeoError(Exception):
-    """Base class: the message is safe to show to a user as is."""
+    """Base class: the message is safe to show to a user as is.
+
+    `retry_after` (seconds), when set, is sent as the answer's Retry-After header."""
 
     status = 500
+    retry_after: int | None = None
 
 
 class ConfigError(DtmGeoError):
@@ -19,6 +22,7 @@ class DatabaseError(DtmGeoError):
     """The database is unreachable or lacks something it needs (PostGIS, migrations)."""
 
     status = 503
+    retry_after = 2
 
 
 class LoadError(DtmGeoError):
@@ -74,3 +78,37 @@ class Conflict(DtmGeoError):
     """The request clashes with the current state (another write holds the round)."""
 
     status = 409
+
+
+class PayloadTooLarge(DtmGeoError):
+    """A body, or a workbook inside it, beyond a documented limit (names the limit)."""
+
+    status = 413
+
+
+class UnsupportedMediaType(DtmGeoError):
+    """A body of a content type the route does not read."""
+
+    status = 415
+
+
+class Unprocessable(DtmGeoError):
+    """A body that cannot be read as what the route takes (names what is expected)."""
+
+    status = 422
+
+
+class TooManyRequests(DtmGeoError):
+    """A key (or a client address) over its rate: retry after `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ClientClosed(DtmGeoError):
+    """The client went away before the answer was ready (nobody is left to read it)."""
+
+    status = 499

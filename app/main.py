@@ -28,6 +28,7 @@ from app.api import (
     tiles,
 )
 from app.api.caching import CacheMiddleware, ResponseCache, VersionClock
+from app.api.ratelimit import Limiter, ReadRateLimit
 from app.api.writers import JSONResponse
 from app.db import get_sessionmaker, timeouts
 from app.replica import ReadSessions
@@ -83,8 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_cache = ResponseCache(settings.response_cache_bytes)
     app.state.version_clock = VersionClock(primary, settings.data_version_ttl)
     # Middleware added last runs first: NUL guard, then CORS (so cached answers get its
-    # headers too), then the response cache, then routing.
-    app.add_middleware(CacheMiddleware, state=app.state)
+    # headers too), then the response cache, then routing. Without CORS, read keys or rate
+    # limits the cache goes first of all (added last, below): a hit runs nothing else.
+    app.state.limiter = Limiter(settings)
+    outermost = not (settings.cors_origins or settings.read_key_required or app.state.limiter.any)
+    if not outermost:
+        app.add_middleware(CacheMiddleware, state=app.state)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -96,6 +101,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.read_key_required:
         app.add_middleware(
             errors.ReadKeyGuard,
+            sessions=primary,
+            seconds=settings.key_cache_seconds,
+        )
+    if app.state.limiter.any:  # off by default: no cost at all
+        app.add_middleware(
+            ReadRateLimit,
+            limiter=app.state.limiter,
             sessions=primary,
             seconds=settings.key_cache_seconds,
         )
@@ -120,5 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     web.install(app)
+    if outermost:
+        app.add_middleware(CacheMiddleware, state=app.state, outermost=True)
     openapi.install(app)
     return app

@@ -3,6 +3,7 @@
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +58,22 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     read_key_required: bool = Field(default=False, description="Reads need a key too.")
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # Workbook uploads, checked before they are parsed (app.ingest.limits).
+    xlsx_max_member_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, description="Largest inflated member of an XLSX."
+    )
+    xlsx_max_total_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024, description="Largest inflated XLSX, all members."
+    )
+    xlsx_max_ratio: float = Field(
+        default=100, ge=1, description="Largest compression ratio of an XLSX member of 1 MB+."
+    )
+    xlsx_max_rows: int = Field(
+        default=1_048_576, ge=1, description="Most rows of a worksheet (Excel's own limit)."
+    )
+    xlsx_max_columns: int = Field(
+        default=16_384, ge=1, description="Most cells in a worksheet row (Excel's limit)."
+    )
     response_cache_bytes: int = Field(
         default=128 * 1024 * 1024,
         ge=0,
@@ -90,6 +107,26 @@ class Settings(BaseSettings):
         gt=0,
         le=300,
         description="Seconds an API write waits for its round's lock before answering 409.",
+    )
+    rate_limit_read: float = Field(
+        default=0,
+        ge=0,
+        description="Reads a minute per key, or per client address without one (0: no limit).",
+    )
+    rate_limit_ingest: float = Field(
+        default=0, ge=0, description="Writes a minute per key needing the ingest scope (0: off)."
+    )
+    rate_limit_admin: float = Field(
+        default=0, ge=0, description="Writes a minute per key needing the admin scope (0: off)."
+    )
+    rate_limit_keys: dict[str, dict[Literal["read", "ingest", "admin"], float]] = Field(
+        default_factory=dict,
+        description='Rates of named keys, by scope: {"dtm-libya-team": {"ingest": 120}}.',
+    )
+    rate_limit_burst: float = Field(
+        default=10,
+        gt=0,
+        description="Seconds' worth of a rate that may be spent at once (the bucket's size).",
     )
     key_cache_seconds: float = Field(
         default=1.0,

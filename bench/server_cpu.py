@@ -11,6 +11,9 @@ from /proc around each run.
 
     .venv/bin/python bench/server_cpu.py "/ogc/tiles/mantikas/11/{x}/{y}.pbf"
     .venv/bin/python bench/server_cpu.py "/api/v1/stats?level=2&round=R54&limit="
+
+With `--cached`, PATH itself is asked every time: a cached answer, the response cache's
+own cost per request.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--app-dir", default=ROOT)
+    parser.add_argument("--cached", action="store_true", help="ask PATH itself every time")
     args = parser.parse_args()
     port = free_port()
     env = {**os.environ, "ACCESS_LOG": "false", "PYTHONPATH": args.app_dir}
@@ -62,15 +66,22 @@ def main() -> None:
     try:
         wait_until_up(base + "/healthz")
         wrk = [ensure_wrk(), "-t2", "-c16", "-H", "Accept-Encoding: gzip"]
-        subprocess.run([*wrk, "-d2s", "-s", _script(args.path, 0), base], capture_output=True)
+
+        def target(start: int) -> list[str]:
+            if args.cached:
+                return [base + args.path]
+            return ["-s", _script(args.path, start), base]
+
+        subprocess.run([*wrk, "-d2s", *target(0)], capture_output=True)
         for run in range(args.runs):
             before = _cpu_seconds(server.pid)
-            script = _script(args.path, 100_000 * (run + 1))
+            asked = target(100_000 * (run + 1))
             out = subprocess.run(
-                [*wrk, f"-d{args.seconds}s", "-s", script, base], capture_output=True, text=True
+                [*wrk, f"-d{args.seconds}s", *asked], capture_output=True, text=True
             ).stdout
             used = _cpu_seconds(server.pid) - before
-            os.unlink(script)
+            if not args.cached:
+                os.unlink(asked[1])
             count = int(re.search(r"(\d+) requests in", out).group(1))
             rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
             print(f"{args.path[:60]:<60} {rate:7.0f} req/s  server CPU {1000 * used / count:.3f}"

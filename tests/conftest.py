@@ -144,9 +144,11 @@ def serve(db_url: str, **env: str) -> Iterator[str]:
             assert process.poll() is None, "the server exited"
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield base
+    finally:  # also when the test using it failed (the generator is closed)
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -553,3 +553,27 @@ def test_without_webgl_every_control_panel_and_download_works(
     driver.find_element(By.CSS_SELECTOR, "[data-view=hotspots]").click()
     wait_for(driver, "document.querySelector('[data-testid=hs-method]')")
     no_console_errors(driver)
+
+
+def test_a_stored_script_url_is_never_a_link(browser, live_server, engine):
+    """A source_url stored before URLs were checked (or by hand) renders as text."""
+    from sqlalchemy import text as sql
+
+    evil = "javascript:document.body.dataset.pwned='1'//https://dtm.iom.int"
+    with engine.begin() as conn:
+        before = conn.execute(sql("SELECT source_url FROM rounds WHERE code = 'R54'")).scalar()
+        conn.execute(sql("UPDATE rounds SET source_url = :u WHERE code = 'R54'"), {"u": evil})
+        conn.execute(sql("UPDATE data_version SET version = version + 1"))
+    try:
+        open_page(browser, live_server, "lang=en&round=R54")
+        wait_for(browser, "document.getElementById('round-info').textContent.length > 0")
+        hrefs = browser.execute_script(
+            "return [...document.querySelectorAll('a')].map(a => a.getAttribute('href') || '')"
+        )
+        assert hrefs and not [h for h in hrefs if h.lower().startswith("javascript")]
+        assert "IOM" in text(browser, "#round-info")  # the source, as text
+        no_console_errors(browser)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sql("UPDATE rounds SET source_url = :u WHERE code = 'R54'"), {"u": before})
+            conn.execute(sql("UPDATE data_version SET version = version + 1"))

@@ -21,19 +21,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 import anyio
 from cachetools import LRUCache
 from fastapi import Request, Response
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.rendered import Rendered
 from app.memo import version_and_time
+from app.outage import is_outage
 
 GZIP_MIN_BYTES = 1024
-CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+# Fresh for a second: with DATA_VERSION_TTL (1 s), a shared cache in front (nginx,
+# deploy/nginx) and browsers hold no answer more than 2 s after a write; then they
+# revalidate with If-None-Match, which is answered 304 from memory. On an error upstream
+# they may serve it stale for as long as the service itself would (STALE_IF_ERROR).
+CACHE_CONTROL = "public, max-age=1, stale-if-error=300"
 CACHED_PREFIXES = ("/api/v1/", "/v2/", "/v3/", "/ogc/")
 
 
@@ -44,6 +48,7 @@ class Entry:
     last_modified: str
     key_bytes: int = 0
     created: float = field(default_factory=time.monotonic)
+    encoded: dict = field(default_factory=dict)  # (variant, outermost) -> the answer's bytes
 
 
 # Bytes an entry costs beyond its bodies and key: its objects and headers, and the page
@@ -221,23 +226,44 @@ async def answer_in_session(request: Request, render: Callable[[Session], Render
 
 
 class CacheMiddleware:
-    """Answer cached GETs before routing (pure ASGI, for speed)."""
+    """Answer cached GETs (and HEADs) before routing (pure ASGI, for speed).
 
-    def __init__(self, app, state):
-        self.app, self.state = app, state
+    With `outermost` (no CORS, read keys or rate limits configured, see app.main), it runs
+    before every other middleware, so it adds what they would have: X-Content-Type-Options
+    on every answer, the pages' CSP and frame policy on HTML ones (app.web.headers), and it
+    leaves to them the requests they change (a browser redirected to an OGC page's HTML, a
+    NUL character). Each entry keeps its headers encoded for its variants, so a hit only
+    scans the request's headers once and sends bytes."""
+
+    def __init__(self, app, state, outermost: bool = False):
+        self.app, self.state, self.outermost = app, state, outermost
 
     async def __call__(self, scope, receive, send):
         if (
             scope["type"] != "http"
-            or scope["method"] != "GET"
+            or scope["method"] not in ("GET", "HEAD")
             or not scope["path"].startswith(CACHED_PREFIXES)
         ):
+            return await self.app(scope, receive, send)
+        host = if_none_match = accept_encoding = accept = b""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"accept-encoding":
+                accept_encoding = value
+            elif name == b"accept":
+                accept = value
+        if self.outermost and _changed_inside(scope, accept):
             return await self.app(scope, receive, send)
         clock: VersionClock = self.state.version_clock
         stale = False
         try:
             value = clock.fresh() or await anyio.to_thread.run_sync(clock.read)
-        except SQLAlchemyError:
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
             # The database cannot be reached: answer from the cache of the version last
             # read, marked stale, for up to STALE_IF_ERROR seconds; otherwise the routed
             # request reports the outage (503).
@@ -245,19 +271,81 @@ class CacheMiddleware:
             if value is None:
                 return await self.app(scope, receive, send)
             stale = True
-        scope[KEY] = key = scope_key(scope)
+        scope[KEY] = key = _key(scope, host)
         entry = self.state.response_cache.get((value[0], key))
         if entry is None:
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        status, out, body = _answer(
-            entry, headers.get("if-none-match"), headers.get("accept-encoding", "")
-        )
         if stale:
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            status, out, body = _answer(
+                entry, headers.get("if-none-match"), headers.get("accept-encoding", "")
+            )
             out["Age"] = str(int(time.monotonic() - entry.created))
             out["Warning"] = '110 - "Response is Stale"'
             out["Cache-Status"] = "dtm-geo; hit; detail=database-unreachable"
+            raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in out.items()]
+            raw.append((b"content-length", str(len(body)).encode()))
+            if self.outermost:
+                raw += _own_headers(entry)
+        else:
+            status, raw, body = _encoded(
+                entry,
+                if_none_match.decode("latin-1") if if_none_match else None,
+                b"gzip" in accept_encoding,
+                self.outermost,
+            )
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+
+def _changed_inside(scope, accept: bytes) -> bool:
+    """Requests the inner middleware answer otherwise than the cache would: a browser
+    asking an OGC page for HTML by Accept alone (redirected), a NUL character (refused)."""
+    query = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query or "\x00" in scope["path"]:
+        return True
+    if scope["path"].startswith("/ogc") and b"html" in accept:
+        from app.web.ogc_html import wants_html  # the redirect's own test
+
+        asked = dict(parse_qsl(query.decode("latin-1")))
+        return wants_html({**scope, "method": "GET"}) and "f" not in asked
+    return False
+
+
+def _key(scope, host: bytes) -> str:
+    if not host and scope.get("server"):
+        return scope_key(scope)
+    origin = f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}{scope.get('root_path', '')}"
+    query = scope.get("query_string", b"").decode("latin-1")
+    return origin + request_key(scope["path"], query)
+
+
+def _own_headers(entry: Entry) -> list[tuple[bytes, bytes]]:
+    from app.web.headers import EVERY_ANSWER, HTML_HEADERS
+
+    if entry.rendered.media_type.startswith("text/html"):
+        return EVERY_ANSWER + HTML_HEADERS
+    return EVERY_ANSWER
+
+
+def _encoded(entry: Entry, if_none_match: str | None, gzip: bool, outermost: bool):
+    """(status, raw headers, body) of a fresh entry, its header lists encoded once."""
+    if _matches(if_none_match, entry.etag):
+        variant = "304"
+    else:
+        variant = "gzip" if gzip and len(entry.rendered.body) >= GZIP_MIN_BYTES else "plain"
+    cached = entry.encoded.get((variant, outermost))
+    if cached is None:
+        status, out, body = _answer(
+            entry, if_none_match if variant == "304" else None, "gzip" if gzip else ""
+        )
         raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in out.items()]
         raw.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": body})
+        if outermost:
+            raw += _own_headers(entry)
+        cached = entry.encoded[(variant, outermost)] = (status, raw, body)
+    return cached

@@ -4,10 +4,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.auth import KeyInfo, verify
+from app.errors import Forbidden, Unauthorized
 from app.settings import Settings
 
 
@@ -51,14 +52,13 @@ def require(scope: str):
         with request.app.state.primary_sessionmaker() as session:
             key = verify(session, presented_key(request))
         if key is None:
-            raise HTTPException(
-                401,
+            raise Unauthorized(
                 "a valid API key is required: send it in the X-API-Key header "
-                "(keys are created with `dtm-geo keys create`)",
-                headers={"WWW-Authenticate": "ApiKey"},
+                "(keys are created with `dtm-geo keys create`)"
             )
         if not key.allows(scope):
-            raise HTTPException(403, f"the key '{key.name}' lacks the '{scope}' scope")
+            raise Forbidden(f"the key '{key.name}' lacks the '{scope}' scope")
+        request.app.state.limiter.take(scope, key)  # 429 when over its rate (RATE_LIMIT_*)
         return key
 
     return check

@@ -11,16 +11,17 @@ from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 import anyio
+import psycopg2
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.api.writers import json_body
 from app.auth import KeyCache
 from app.errors import DtmGeoError, InvalidParameter
-from app.ingest.pipeline import PreconditionFailed
+from app.outage import RETRY_AFTER, is_outage
 
 log = logging.getLogger("dtm_geo")
 
@@ -48,12 +49,19 @@ def problem_body(status: int, detail: str, **extra) -> bytes:
                     item[key] = _clip(item[key])
     body = {
         "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": _phrase(status),
         "status": status,
         "detail": _clip(detail),
         **extra,
     }
     return json_body(body)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # 499, nginx's own
+        return "Client Closed Request" if status == 499 else "Error"
 
 
 def problem(status: int, detail: str, headers: dict | None = None, **extra) -> Response:
@@ -115,16 +123,18 @@ async def parameter_error(request: Request, exc: InvalidParameter) -> Response:
     )
 
 
+def error_headers(exc: DtmGeoError) -> dict:
+    headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return headers
+
+
 async def domain_error(_: Request, exc: DtmGeoError) -> Response:
-    """Every other error of the project's own carries its status."""
-    headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
+    """Every other error of the project's own carries its status (and Retry-After)."""
     if exc.status >= 500:
         log.error("%s: %s", type(exc).__name__, exc)
-    return problem(exc.status, str(exc), headers)
-
-
-async def precondition_failed(_: Request, exc: PreconditionFailed) -> Response:
-    return problem(412, str(exc))
+    return problem(exc.status, str(exc), error_headers(exc))
 
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -144,12 +154,27 @@ def _allowed(request: Request) -> list[str]:
     return allowed
 
 
-async def database_unavailable(_: Request, exc: OperationalError) -> Response:
-    log.error("database unavailable: %s", exc.orig)
-    return problem(503, "the database is unavailable; try again shortly")
+UNAVAILABLE = "the database is unavailable; try again shortly"
+
+
+def unavailable() -> Response:
+    return problem(503, UNAVAILABLE, {"Retry-After": str(RETRY_AFTER)})
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """Database errors raised by the routes: an outage is 503; anything else a fault."""
+    if is_outage(exc):
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return unavailable()
+    raise exc  # to unexpected_error: a 500 with an incident id
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """A lost database connection is an outage (503 with Retry-After), wherever it was
+    raised, middleware included; anything else is a fault (500 with an incident id)."""
+    if is_outage(exc):
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return unavailable()
     incident = uuid.uuid4().hex[:12]
     log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path)
     return problem(500, "internal server error", incident=incident)
@@ -158,10 +183,10 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(InvalidParameter, parameter_error)
-    app.add_exception_handler(PreconditionFailed, precondition_failed)
     app.add_exception_handler(DtmGeoError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(SQLAlchemyError, database_error)
+    app.add_exception_handler(psycopg2.Error, database_error)
     app.add_exception_handler(Exception, unexpected_error)
 
 

@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date
 from http import HTTPStatus
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.convertors import Convertor, register_url_convertor
 
+from app.api import writers
 from app.api.deps import KeyInfo, SessionDep, require
 from app.api.errors import problem
 from app.api.writes import run_write
+from app.errors import (
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from app.ingest import parse, service
 from app.ingest.cancel import cancellable
+from app.ingest.limits import WorkbookLimits
 from app.ingest.pipeline import Submission, round_etag
 from app.ingest.specs import QUALITIES, SPECS
-from app.serialize import dumps
 from app.vocabulary import RoundKind
+from app.weburl import MAX_LENGTH as URL_LENGTH
+from app.weburl import PATTERN as URL_PATTERN
+from app.weburl import web_url
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -72,7 +85,10 @@ ROWS_BODY = {
                 "properties": {
                     "source": {"type": "string", "minLength": 1, "maxLength": 500},
                     "source_url": {
-                        "anyOf": [{"type": "string", "maxLength": 2000}, {"type": "null"}]
+                        "anyOf": [
+                            {"type": "string", "maxLength": URL_LENGTH, "pattern": URL_PATTERN},
+                            {"type": "null"},
+                        ]
                     },
                     "quality": {"enum": list(QUALITIES), "default": "published"},
                     "rows": {
@@ -99,7 +115,7 @@ def _json(body: dict, status: int = 200, headers: dict | None = None) -> Respons
     if status >= 400:  # a refused write, with every row's problem: a problem document
         extra = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail")}
         return problem(status, body.get("detail", HTTPStatus(status).phrase), headers, **extra)
-    return Response(dumps(body), status_code=status, media_type="application/json", headers=headers)
+    return writers.json_response(body, status, headers)
 
 
 async def _body(request: Request, allowed: tuple[str, ...], max_bytes: int | None = None) -> bytes:
@@ -111,19 +127,18 @@ async def _body(request: Request, allowed: tuple[str, ...], max_bytes: int | Non
     limit = min(request.app.state.settings.max_upload_bytes, max_bytes or 1 << 62)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in allowed:
-        raise HTTPException(
-            415,
+        raise UnsupportedMediaType(
             f"Content-Type '{media or 'none'}' is not accepted here; "
             f"send one of {', '.join(allowed)}",
         )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the body is {declared} bytes; at most {limit} are accepted")
+        raise PayloadTooLarge(f"the body is {declared} bytes; at most {limit} are accepted")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HTTPException(413, f"the body is over {limit} bytes, the most accepted")
+            raise PayloadTooLarge(f"the body is over {limit} bytes, the most accepted")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -144,14 +159,24 @@ class RoundIn(BaseModel):
     reporting_date: date | None = None
     published_on: date | None = None
     source: str = Field(min_length=1, max_length=500, examples=["IOM DTM Libya"])
-    source_url: str | None = Field(None, max_length=2000)
+    source_url: str | None = Field(
+        None,
+        max_length=URL_LENGTH,
+        json_schema_extra={"pattern": URL_PATTERN},
+        examples=["https://dtm.iom.int/libya"],
+    )
 
-    @field_validator("title", "source", "source_url")
+    @field_validator("title", "source")
     @classmethod
     def _no_nul(cls, value: str | None) -> str | None:
         if value is not None and "\x00" in value:
             raise ValueError("must not contain a NUL character")
         return value
+
+    @field_validator("source_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        return web_url(value)
 
 
 @router.put(
@@ -188,7 +213,7 @@ async def put_round(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_context=False)]
         ) from None
     if body.kind != "mobility_tracking" and not body.event_slug:
-        raise HTTPException(422, "event_slug is required for flash updates and event tracking")
+        raise Unprocessable("event_slug is required for flash updates and event tracking")
     payload = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
     def write(token):
@@ -245,8 +270,8 @@ DryRunQuery = Annotated[
 
 def _check_mode(mode: str, key: KeyInfo) -> None:
     if mode == "replace" and not key.allows("admin"):
-        raise HTTPException(
-            403, f"the key '{key.name}' lacks the 'admin' scope needed to replace a round's data"
+        raise Forbidden(
+            f"the key '{key.name}' lacks the 'admin' scope needed to replace a round's data"
         )
 
 
@@ -278,7 +303,12 @@ async def post_file(
     ],
     source_url: Annotated[
         str | None,
-        Query(max_length=2000, description="Its address.", examples=["https://dtm.iom.int/libya"]),
+        Query(
+            max_length=URL_LENGTH,
+            description="Its address (http or https).",
+            examples=["https://dtm.iom.int/libya"],
+            json_schema_extra={"pattern": URL_PATTERN},
+        ),
     ] = None,
     quality: Annotated[
         Literal["published", "modelled", "synthetic"],
@@ -293,13 +323,15 @@ async def post_file(
     if_match: IfMatch = None,
 ) -> Response:
     _check_mode(mode, key)
+    source_url = _url_parameter(source_url, "query")
     session.close()
     raw = await _body(request, (XLSX, "text/csv"))
     content_type = request.headers["content-type"].lower()
+    settings = request.app.state.settings
 
     def write(token):
         parts = service.file_parts(
-            _parse_file(raw, content_type),
+            _parse_file(raw, content_type, WorkbookLimits.from_settings(settings)),
             code,
             source=source,
             source_url=source_url,
@@ -314,7 +346,7 @@ async def post_file(
         try:
             return service.submit(request.app.state.write_sessionmaker, parts, cancel=token)
         except parse.LayoutError as exc:  # found while streaming the rows
-            raise HTTPException(422, f"unreadable or wrongly laid out file: {exc}") from None
+            raise Unprocessable(f"unreadable or wrongly laid out file: {exc}") from None
 
     status, body = await run_write(request, write)
     return _json(body, status)
@@ -378,29 +410,26 @@ def _post_rows(
     try:
         payload = orjson.loads(raw)  # also refuses invalid UTF-8, NaN and deep nesting
     except orjson.JSONDecodeError as exc:
-        raise HTTPException(422, f"the body is not valid JSON: {exc}") from None
+        raise Unprocessable(f"the body is not valid JSON: {exc}") from None
     if isinstance(payload, list):
         payload = {"rows": payload}
     if not isinstance(payload, dict) or not isinstance(payload.get("rows"), list):
-        raise HTTPException(422, 'expected {"source": ..., "rows": [...]} or a list of rows')
+        raise Unprocessable('expected {"source": ..., "rows": [...]} or a list of rows')
     source = payload.get("source")
     if not isinstance(source, str) or not source.strip() or len(source) > 500:
-        raise HTTPException(
-            422, "source: required, the publication the figures come from (at most 500 characters)"
+        raise Unprocessable(
+            "source: required, the publication the figures come from (at most 500 characters)"
         )
-    source_url = payload.get("source_url")
-    if source_url is not None and (not isinstance(source_url, str) or len(source_url) > 2000):
-        raise HTTPException(422, "source_url: expected the source's address as text (at most 2000)")
-    for name, value in (("source", source), ("source_url", source_url)):
-        if value and "\x00" in value:
-            raise HTTPException(422, f"{name}: must not contain a NUL character")
+    source_url = _url_parameter(payload.get("source_url"), "body")
+    if "\x00" in source:
+        raise Unprocessable("source: must not contain a NUL character")
     quality = payload.get("quality", "published")
     if quality not in QUALITIES:
-        raise HTTPException(422, f"quality: '{quality}' is not one of {', '.join(QUALITIES)}")
+        raise Unprocessable(f"quality: '{quality}' is not one of {', '.join(QUALITIES)}")
     try:
         rows = list(parse.json_rows(dataset, payload["rows"]))
     except parse.LayoutError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise Unprocessable(str(exc)) from None
     sub = Submission(
         spec=SPECS[dataset],
         round_code=code,
@@ -418,19 +447,32 @@ def _post_rows(
     return service.submit(request.app.state.write_sessionmaker, [sub], cancel=token)
 
 
-def _parse_file(raw: bytes, content_type: str) -> dict[str, list[dict]]:
+def _url_parameter(value, where: str) -> str | None:
+    """A poster's `source_url`, checked by the one rule (app.weburl): 422 naming it."""
+    try:
+        return web_url(value)
+    except ValueError as exc:
+        raise InvalidParameter("source_url", str(exc), _clip_text(value), where=where) from None
+
+
+def _clip_text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _parse_file(raw: bytes, content_type: str, limits: WorkbookLimits) -> dict[str, Iterable]:
+    """The file's datasets, their rows read as the import consumes them."""
     try:
         if content_type.startswith("text/csv"):
-            return {"observations": list(parse.csv_rows("observations", raw))}
-        return parse.xlsx_datasets(raw)
+            return {"observations": parse.csv_rows("observations", raw)}
+        return parse.xlsx_datasets(raw, limits)
     except parse.LayoutError as exc:
-        raise HTTPException(422, f"unreadable or wrongly laid out file: {exc}") from None
+        raise Unprocessable(f"unreadable or wrongly laid out file: {exc}") from None
 
 
 @router.get("/rounds/{code}/history", summary="Every write to a round, oldest first")
 def round_history(session: SessionDep, code: RoundCode) -> Response:
     if service.round_view(session, code) is None and not service.history(session, code):
-        raise HTTPException(404, f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
+        raise NotFound(f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
     return _json({"data": service.history(session, code)})
 
 

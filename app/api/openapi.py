@@ -152,11 +152,21 @@ def _writes(spec: dict) -> None:
     the ingest path; a round's history and a submission may be unknown (404)."""
     schemes = spec["components"].setdefault("securitySchemes", {})
     schemes["ApiKey"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    schemes["SubscriptionKey"] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Ocp-Apim-Subscription-Key",
+        "description": "The same key under the DTM API's header name.",
+    }
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "429",
+                _problem("Over the rate of the key or address (RATE_LIMIT_*); see Retry-After"),
+            )
             if method in ("post", "put", "delete", "patch"):
-                operation["security"] = [{"ApiKey": []}]
+                operation["security"] = [{"ApiKey": []}, {"SubscriptionKey": []}]
                 for status, description in _WRITE_ANSWERS.items():
                     responses.setdefault(status, _problem(description))
             elif path.startswith(("/api/v1/rounds/{code}", "/api/v1/submissions/")):

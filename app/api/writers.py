@@ -10,12 +10,18 @@
   header. Downloads start with a byte-order mark so that spreadsheet programs read Arabic
   names right; the flowmap sheets do not, as the JavaScript tools that read them take
   the mark for part of the first column's name.
+  A text cell that a spreadsheet would take for a formula (it begins with `=`, `+`, `-`,
+  `@`, a tab or a carriage return and is not a number) is prefixed with a single quote,
+  as OWASP advises against CSV injection: a poster's `+cmd|' /C calc'!A0` is shown as
+  text in Excel, never run. Numbers (-12, -1.5) and the header and HXL rows stay as
+  they are.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -83,16 +89,30 @@ def feature_collection(features: Iterable[bytes], members: dict | None = None) -
     return head + b"}"
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)  # a number, never a formula (-12 stays -12)
     if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
+        return neutralise("; ".join(str(v) for v in value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    return neutralise(str(value))
+
+
+def neutralise(text: str) -> str:
+    """`text` as a spreadsheet shows it and never evaluates it (OWASP's CSV injection
+    rule): a leading ', when it begins like a formula and is not a number."""
+    if text.startswith(FORMULA_START) and not NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_body(

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import anyio
-from fastapi import HTTPException, Request
+from fastapi import Request
 
-from app.ingest.cancel import CancelToken, ClientGone
-from app.ingest.pipeline import RoundBusy
+from app.ingest.cancel import CancelToken
 
 T = TypeVar("T")
 POLL_SECONDS = 0.2
@@ -75,12 +74,8 @@ async def run_write(request: Request, work: Callable[[CancelToken], T]) -> T:
             outcome["error"] = exc
         group.cancel_scope.cancel()
     error = outcome.get("error")
-    if isinstance(error, RoundBusy):
-        raise HTTPException(
-            409, str(error), headers={"Retry-After": str(error.retry_after)}
-        ) from None
-    if isinstance(error, ClientGone):
-        raise HTTPException(499, str(error)) from None  # nobody is left to read it
     if error is not None:
+        # the project's own errors carry their status (RoundBusy: 409 with Retry-After,
+        # ClientGone: 499), rendered by app.api.errors as every other problem
         raise error
     return outcome["value"]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from shapely.geometry import MultiPolygon, Polygon
 
 from app.errors import LoadError
+
+if TYPE_CHECKING:  # loaded on first use, not by every worker at start
+    import geopandas as gpd
 
 COD_DIR = "ocha_cod_ab_lby"
 REGIONS_FILE = "lby_admbnda_adm1_unosat_lbsc_20180507.geojson"
@@ -64,6 +67,8 @@ def _read_layer(path: Path, columns: dict[str, str], geom_types: set[str]) -> gp
     if not path.exists():
         raise LoadError(name, "file not found in the data directory")
     try:
+        import geopandas as gpd
+
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise LoadError(name, f"not a readable GeoJSON file ({type(exc).__name__})") from None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 _SQL = """
 SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
@@ -29,6 +33,8 @@ ORDER BY a.pcode
 def area_frame(session: Session, level: int, approximate: bool = False) -> gpd.GeoDataFrame:
     """Areas of one level with geometry (baladiyas: points, or approximate polygons;
     muhallas: points, or none where DTM publishes no coordinates)."""
+    import geopandas as gpd  # on first use: seconds a new worker need not spend
+
     frame = gpd.read_postgis(
         _SQL,
         session.connection(),

@@ -12,17 +12,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import esda
-import geopandas as gpd
 import numpy as np
-import shapely
-from libpysal.weights import KNN, DistanceBand, Queen, W
-from scipy.stats import norm
 
 from app import vocabulary
 from app.errors import InvalidParameter
 from app.memo import Lru
+
+if TYPE_CHECKING:  # esda, libpysal, geopandas and scipy load on first use: seconds a new
+    import geopandas as gpd  # worker does not spend before it can answer (bench/worker_start.py)
+    from libpysal.weights import W
 
 EARTH_RADIUS_KM = 6371.0088
 WEIGHTS = vocabulary.WEIGHTS
@@ -55,6 +55,9 @@ class Result:
 
 def build_weights(frame: gpd.GeoDataFrame, options: Options) -> W:
     """Spatial weights over `frame` (indexed by pcode), as libpysal builds them."""
+    import shapely
+    from libpysal.weights import KNN, DistanceBand, Queen
+
     if options.weights in ("queen", "queen-approximate"):
         return Queen.from_dataframe(frame, use_index=True, silence_warnings=True)
     geoms = frame.geometry.values
@@ -154,6 +157,8 @@ def analyse(
     # Gi* classes use the two-sided p-value (twice esda's directed one), as hot spot
     # confidence bins usually are (90% <-> |z| >= 1.645); Moran's keep esda's own p_sim.
     p_class = np.minimum(1.0, 2 * p_sim) if options.method == "gi" else np.asarray(p_sim)
+    import esda
+
     threshold = float(esda.fdr(p_class[defined], options.alpha)) if options.fdr else None
     units = []
     for i, pcode in enumerate(frame.index):
@@ -187,6 +192,9 @@ def analyse(
 
 def _statistic(y: np.ndarray, w: W, options: Options):
     """(esda object, z, analytic p, permutation p) for the chosen method."""
+    import esda
+    from scipy.stats import norm
+
     if options.method == "gi":
         stat = esda.G_Local(
             y,

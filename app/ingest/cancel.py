@@ -21,6 +21,8 @@ from app.errors import DtmGeoError
 class ClientGone(DtmGeoError):
     """The client disconnected before the write committed; it was rolled back."""
 
+    status = 499  # nginx's "client closed request": nobody is left to read it
+
 
 class CancelToken:
     def __init__(self) -> None:

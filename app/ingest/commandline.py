@@ -14,6 +14,7 @@ from app.db import get_sessionmaker, session_scope
 from app.errors import DtmGeoError
 from app.ingest import parse, service
 from app.ingest.specs import QUALITIES
+from app.weburl import web_url
 
 SHOWN_ERRORS = 20
 
@@ -59,6 +60,10 @@ def import_file(
         raise DtmGeoError(f"--quality must be one of {', '.join(QUALITIES)}")
     if not path.is_file():
         raise DtmGeoError(f"{path}: no such file")
+    try:
+        source_url = web_url(source_url)
+    except ValueError as exc:
+        raise DtmGeoError(f"--source-url: {exc}") from None
     round_code = _round_code(url, round_code)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):

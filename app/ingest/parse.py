@@ -13,11 +13,11 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 
-import openpyxl
-
 from app.errors import DtmGeoError, LoadError
+from app.ingest.limits import WorkbookLimits, check_workbook
 from app.loaders import dtm_r39, dtm_r54
 from app.loaders.dtm_r54 import NATIONALITY_NAMES
+from app.settings import get_settings
 
 
 class LayoutError(DtmGeoError):
@@ -116,6 +116,12 @@ def csv_rows(dataset: str, data: bytes) -> Iterator[dict]:
                 continue  # HXL hashtag row
             if not cells:
                 continue
+            if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
+                # refused, not cut: a shifted row would put its values in the wrong columns
+                raise LayoutError(
+                    f"CSV line {line}: {len(record)} cells, but the header names "
+                    f"{len(header)} columns (a cell with a comma needs quotes)"
+                )
             yield {
                 "line": line,
                 **{col: record[i].strip() for i, col in index.items() if i < len(record)},
@@ -142,14 +148,18 @@ EXPECTED_LAYOUTS = (
 )
 
 
-def xlsx_datasets(data: bytes) -> dict[str, Iterable[dict]]:
+def xlsx_datasets(data: bytes, limits: WorkbookLimits | None = None) -> dict[str, Iterable[dict]]:
     """{'observations': rows, 'nationalities': rows?} from a DTM Libya workbook.
 
     The layout is checked at once (LayoutError); observation rows are read as they are
     consumed, one at a time (openpyxl's read-only mode), so memory stays flat however long
     the sheet. A nationality sheet is read the same way and summed per baladiya and
-    nationality at once.
+    nationality at once. Before openpyxl opens it, the archive is checked against
+    `limits` (default: the settings'; app.ingest.limits), so a zip bomb is never inflated.
     """
+    import openpyxl  # on first use: not part of a worker's start
+
+    check_workbook(data, limits or WorkbookLimits.from_settings(get_settings()))
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a file that is not xlsx

@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -26,12 +27,17 @@ from sqlalchemy.orm import Session
 
 from app.auth import KeyInfo
 from app.errors import DtmGeoError, NotFound
+from app.ingest import problems as bounded
 from app.ingest.parse import CELLS
+from app.ingest.problems import MAX_LISTED, Problems
 from app.ingest.specs import DISPLACEMENT_REASONS, POPULATION_TYPES, Spec
 from app.serialize import dumps
 from app.services import names, rollup
 
-MAX_ERRORS = 200
+MAX_ERRORS = MAX_LISTED  # problems listed in a refusal (all are counted)
+# Staged instead of the pcode of a row whose area name did not resolve: that row's
+# problem was reported when it was read, so the checks of its pcode pass over it.
+UNRESOLVED = "\x01unresolved"
 WORK_MEM = "128MB"
 STAGE_BATCH = 50_000  # rows per COPY into staging
 EXAMPLES = 5
@@ -41,17 +47,23 @@ Progress = Callable[[str], None]
 class ValidationFailed(DtmGeoError):
     """The submission has bad rows; `errors` lists them (row, column, value, message)."""
 
-    def __init__(self, errors: list[dict], total: int):
+    status = 422
+
+    def __init__(self, errors: list[dict], total: int, groups: list[dict] | None = None):
         super().__init__(f"{total} problem(s) in the submission; nothing was written")
-        self.errors, self.total = errors, total
+        self.errors, self.total, self.groups = errors, total, groups or []
 
 
 class PreconditionFailed(DtmGeoError):
     """If-Match named a revision of the round that is no longer current."""
 
+    status = 412
+
 
 class RoundBusy(DtmGeoError):
     """Another write held the round's lock for longer than this one may wait."""
+
+    status = 409
 
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
@@ -77,7 +89,7 @@ class Submission:
     idempotency_key: str | None = None
     if_match: str | None = None
     dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
-    problems: list[dict] = field(default_factory=list)  # found while parsing
+    problems: Problems = field(default_factory=Problems)  # found while parsing
     cells: dict[tuple, str] = field(default_factory=dict)  # (type, column) -> sheet column
 
 
@@ -139,21 +151,16 @@ def run(session: Session, sub: Submission, progress: Progress = lambda _: None) 
     progress("staging rows")
     count = _stage(session, spec, sub)
     progress(f"validating {count} rows")
-    errors, total = _validate(session, spec, round_row, sub.cells)
-    named = {p["row"] for p in sub.problems}
-    superseded = [e for e in errors if e["row"] in named and e["column"] == "pcode"]
-    errors = sorted(
-        sub.problems + [e for e in errors if e not in superseded],
-        key=lambda e: (e["row"], e["column"]),
-    )
-    total += len(sub.problems) - len(superseded)
+    errors, total, groups = _validate(session, spec, round_row, sub.cells)
+    errors = sorted([*sub.problems, *errors], key=lambda e: (e["row"], e["column"]))
+    total += sub.problems.total
+    groups.update(sub.problems.groups)
     if count == 0 and not errors:
-        errors, total = (
-            [{"row": 0, "column": "", "value": "", "message": "the submission holds no rows"}],
-            1,
-        )
+        empty = {"row": 0, "column": "", "value": "", "message": "the submission holds no rows"}
+        errors, total = [empty], 1
+        groups[("", empty["message"])] = 1
     if errors:
-        raise ValidationFailed(errors[:MAX_ERRORS], total)
+        raise ValidationFailed(errors[:MAX_ERRORS], total, bounded.summary(groups))
     progress("comparing with stored data")
     report = _diff(session, spec, sub, round_row, count)
     if sub.dry_run:
@@ -209,7 +216,7 @@ def _copy(session: Session, sql: str, buffer: io.StringIO) -> None:
     buffer.truncate()
 
 
-def _without_nul(row: dict, problems: list[dict]) -> dict:
+def _without_nul(row: dict, problems: Problems) -> dict:
     """PostgreSQL text cannot hold NUL: report each such cell and stage it empty."""
     clean = dict(row)
     for column, value in row.items():
@@ -235,7 +242,11 @@ def _pcode_for(session, row, memo, problems) -> str:
     found = memo[(name, level)]
     if len(found) == 1:
         return found[0]
-    hint = names.suggestions(session, name)
+    if (name, level, "problem") in memo:  # asked already: the same answer, one look-up
+        problems.append({**memo[(name, level, "problem")], "row": int(row["line"])})
+        return UNRESOLVED
+    # past the listed problems only the count matters: no look-up of suggestions
+    hint = names.suggestions(session, name) if len(problems.listed) < MAX_LISTED else []
     message = (
         f"no area is named '{name}'"
         if not found
@@ -243,8 +254,11 @@ def _pcode_for(session, row, memo, problems) -> str:
     )
     if hint and not found:
         message += f"; did you mean {', '.join(hint)}?"
-    problems.append({"row": int(row["line"]), "column": "name", "value": name, "message": message})
-    return ""
+    problem = {"row": int(row["line"]), "column": "name", "value": name, "message": message}
+    if len(memo) < 100_000:
+        memo[(name, level, "problem")] = problem
+    problems.append(problem)
+    return UNRESOLVED
 
 
 # --- validation ------------------------------------------------------------------------
@@ -267,6 +281,7 @@ def _checks(spec: Spec) -> list[tuple[str, str, str]]:
                 column,
                 f"s.{column}",
                 f"CASE WHEN s.{column} = '' THEN 'a pcode is required' "
+                f"WHEN s.{column} = :unresolved THEN NULL "
                 f"WHEN {alias}.pcode IS NULL THEN 'unknown pcode' END",
             )
         )
@@ -358,7 +373,7 @@ def _validate(
 ) -> tuple[list[dict], int]:
     joins = " ".join(f"LEFT JOIN admin_areas a_{c} ON a_{c}.pcode = s.{c}" for c in spec.pcodes)
     key_columns = ", ".join(f"s.{c}" for c in spec.columns if c in _key_staging(spec))
-    blank_keys_excluded = " AND ".join(f"s.{c} <> ''" for c in spec.pcodes)
+    blank_keys_excluded = " AND ".join(f"s.{c} <> '' AND s.{c} <> :unresolved" for c in spec.pcodes)
     kind = "s.population_type" if "population_type" in spec.columns else "''"
     checks = _checks(spec)
     values = ", ".join(f"('{column}', {value}, {message})" for column, value, message in checks)
@@ -368,9 +383,9 @@ def _validate(
         "code": round_row["code"],
         "number": str(round_row["number"] or ""),
         "cap": MAX_ERRORS,
+        "unresolved": UNRESOLVED,
     }
-    sql = f"""
-        WITH problems AS (
+    problems = f"""
             SELECT s.line::bigint AS row_no, c.col AS col, c.val AS val, c.msg AS msg,
                    {kind} AS kind
             FROM ingest_stage s {joins}
@@ -382,8 +397,9 @@ def _validate(
                          row_number() OVER w AS n
                   FROM ingest_stage s WHERE {blank_keys_excluded}
                   WINDOW w AS (PARTITION BY {key_columns} ORDER BY s.line::bigint)) d
-            WHERE d.n > 1
-        )
+            WHERE d.n > 1"""
+    sql = f"""
+        WITH problems AS ({problems})
         SELECT *, count(*) OVER () AS total FROM problems
         ORDER BY row_no, col LIMIT :cap
     """
@@ -400,7 +416,19 @@ def _validate(
             seen.add(once)
             errors.append(error)
     _suggest(session, errors)
-    return errors, rows[0]["total"] - (len(rows) - len(errors)) if rows else 0
+    if not rows:
+        return errors, 0, Counter()
+    # every problem counted by column and kind of message (app.ingest.problems)
+    grouped = session.execute(
+        text(f"""
+        WITH problems AS ({problems})
+        SELECT col, regexp_replace(regexp_replace(msg, :quoted, :quoted_as, 'g'),
+                                  :number, 'N', 'g') AS kind, count(*) AS n
+        FROM problems GROUP BY 1, 2 ORDER BY 3 DESC LIMIT {10 * bounded.MAX_GROUPS}"""),
+        {**params, "quoted": bounded.QUOTED, "quoted_as": "'...'", "number": bounded.NUMBER},
+    ).all()
+    groups = Counter({(col, kind): n for col, kind, n in grouped})
+    return errors, rows[0]["total"] - (len(rows) - len(errors)), groups
 
 
 def _key_staging(spec: Spec) -> set[str]:

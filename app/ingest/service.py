@@ -25,6 +25,7 @@ from app.ingest.pipeline import (
     run,
 )
 from app.ingest.specs import SPECS
+from app.serialize import dumps
 from app.services import rollup
 
 
@@ -121,6 +122,8 @@ def _submit(session, parts, first, progress, cancel) -> tuple[int, dict]:
             "status": 422,
             "detail": str(failed),
             "total_errors": failed.total,
+            "listed_errors": len(failed.errors),
+            "error_counts": failed.groups,
             "errors": failed.errors,
         }
     except IntegrityError:
@@ -271,6 +274,16 @@ def put_round(
         counts=counts,
         revision=view["revision"],
     )
+    if current is not None and changed:
+        # the metadata it replaced, as every other write keeps the rows it changed
+        old = {f: current[f] for f in ("revision", *ROUND_FIELDS)}
+        session.execute(
+            text("""
+            INSERT INTO row_history (submission_id, table_name, change, row_key, old_values)
+            VALUES (:sid, 'rounds', 'update', jsonb_build_object('code', CAST(:code AS text)),
+                    CAST(:old AS jsonb))"""),
+            {"sid": sid, "code": code, "old": dumps(old).decode()},
+        )
     finish_submission(session, sid, 201 if current is None else 200, {"round": code, **counts})
     return view, current is None
 

@@ -8,12 +8,14 @@ the `Nationalities` sheet gives muhalla x nationality, aggregated here to baladi
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from app.errors import LoadError
 from app.loaders.sources import count
 from app.names import match_key
+
+if TYPE_CHECKING:  # pandas loads when a workbook is read, not with the API's modules
+    import pandas as pd
 
 FILE = "dtm_libya_r54_migrants/DTM_Libya_R54_Migrant_Dataset_PUBLIC.xlsx"
 ROUND_CODE = "R54"
@@ -50,6 +52,8 @@ NATIONALITY_NAMES = {
 def _sheet(book: pd.ExcelFile, sheet: str, header_row: int, columns: dict) -> pd.DataFrame:
     if sheet not in book.sheet_names:
         raise LoadError(FILE, f"expected a sheet named '{sheet}'; found {book.sheet_names}")
+    import pandas as pd
+
     frame = pd.read_excel(book, sheet_name=sheet, header=header_row - 1)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -69,6 +73,8 @@ def r54_rows(data_dir: Path, known_baladiyas: set[str]) -> dict[str, list[dict]]
     if not path.exists():
         raise LoadError(FILE, "file not found in the data directory")
     try:
+        import pandas as pd
+
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for bad files
         raise LoadError(FILE, f"not a readable XLSX workbook ({type(exc).__name__})") from None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from app.dates import parse_date
 from app.errors import LoadError
+
+if TYPE_CHECKING:  # pandas loads when a CSV is read, not with the API's modules
+    import pandas as pd
 
 
 def sha256(path: Path) -> str:
@@ -32,6 +35,8 @@ def read_csv(path: Path, name: str, required: list[str]) -> pd.DataFrame:
     """A CSV as strings (no type guessing), with an HXL tag row dropped if present."""
     if not path.exists():
         raise LoadError(name, "file not found in the data directory")
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -52,7 +57,7 @@ def first_line(frame: pd.DataFrame) -> int:
 
 def count(value, name: str, row: int, field: str, optional: bool = False) -> int | None:
     """A non-negative whole number of people, households..., or a located error."""
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
     text = text.strip().replace(",", "")
     if text == "":
         if optional:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,9 @@ from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo import encoded
 from app.geo.frames import area_frame
+
+if TYPE_CHECKING:  # geopandas loads with the first map (app.geo.frames), not at start
+    import geopandas as gpd
 from app.geo.hotspots import MIN_UNITS, Options, analyse, clear_weights_cache
 from app.memo import Lru, data_version, database_key
 from app.services import stats

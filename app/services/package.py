@@ -8,14 +8,17 @@ attributions, so they travel with the file (written by `app.api.writers.geopacka
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.services import rounds
 from app.services.ogc import COLLECTIONS, property_type, round_for, source_params
+
+if TYPE_CHECKING:  # loaded when a GeoPackage is first made, not at a worker's start
+    import geopandas as gpd
 
 
 @dataclass
@@ -54,6 +57,8 @@ def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]
             code = None
         if collection.stats or collection.flows:
             code = round_for(session, collection, code)
+        import geopandas as gpd
+
         columns = ", ".join(("fid", *collection.properties, "geom"))
         frame = gpd.read_postgis(
             text(f"SELECT {columns} FROM ({collection.source}) c ORDER BY fid"),

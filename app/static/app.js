@@ -82,10 +82,22 @@
   function esc(s) {
     return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
+  // A link is made only to the service itself or to an http(s) address: a source_url a
+  // poster stored is never followed as javascript:, data: or any other scheme.
+  function safeHref(href) {
+    if (typeof href !== "string" || !href) return null;
+    try {
+      const url = new URL(href, location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? href : null;
+    } catch (e) {
+      return null;
+    }
+  }
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === "text") node.textContent = v;
+      else if (k === "href") { const safe = safeHref(v); if (safe) node.setAttribute("href", safe); }
       else if (k === "html") node.innerHTML = v;
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
       else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v);
@@ -181,7 +193,7 @@
     info.replaceChildren(
       el("span", { text: r.title }), el("br"),
       el("span", { text: t("reported") + ": " + fmtDate(r.reporting_date || r.collection_end) + " · " + t("source") + ": " }),
-      r.source_url ? el("a", { href: r.source_url, rel: "noopener", text: r.source }) : el("span", { text: r.source || "" })
+      safeHref(r.source_url) ? el("a", { href: r.source_url, rel: "noopener", text: r.source }) : el("span", { text: r.source || "" })
     );
   }
 
@@ -808,7 +820,7 @@
       const where = f.name_en ? name(f) : f.geography;
       ol.append(el("li", {}, el("time", { datetime: f.period.split("/")[0], text: fmtDate(f.period.split("/")[0]) }), " ",
         el("strong", { text: fmt(f.value) }), ` ${f.metric.replaceAll("_", " ")} · ${where} `,
-        f.source_url ? el("a", { href: f.source_url, rel: "noopener", text: t("source") }) : el("span", { class: "meta", text: f.source })));
+        safeHref(f.source_url) ? el("a", { href: f.source_url, rel: "noopener", text: t("source") }) : el("span", { class: "meta", text: f.source })));
     }
     parts.push(ol);
     box.replaceChildren(...parts);

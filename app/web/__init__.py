@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.web import ogc_html, pages
+from app.web.headers import HeadAsGet, SecurityHeaders
 
 
 def install(app: FastAPI) -> None:
@@ -13,3 +14,6 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.mount("/static", pages.static_app(), name="static")
     app.add_middleware(ogc_html.HtmlRedirect)
+    # outermost: every answer gets the headers, and HEAD runs as GET through everything
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders)

@@ -10,6 +10,8 @@ import html
 import re
 from urllib.parse import parse_qsl, urlencode
 
+from app.weburl import linkable
+
 HTML_PATHS = re.compile(r"^/ogc(/conformance|/collections(/[^/]+(/items(/[^/]+)?)?)?)?/?$")
 MAX_ROWS = 200
 
@@ -69,6 +71,10 @@ def _links(links) -> str:
     items = []
     for link in links or []:
         href = link.get("href", "")
+        if not linkable(href):  # only this service's pages and http(s) addresses
+            label = link.get("title") or link.get("rel")
+            items.append(f"<li>{_e(label)} <small>{_e(href)}</small></li>")
+            continue
         alternate = ""
         if _as_html(href) != href:
             alternate = f' (<a href="{_e(_as_html(href))}">HTML</a>)'
@@ -91,7 +97,7 @@ def _table(rows: list[dict], link_of=None) -> str:
         cells = []
         for i, c in enumerate(columns):
             text = _e(row.get(c))
-            if i == 0 and link_of:
+            if i == 0 and link_of and linkable(link_of(row)):
                 text = f'<a href="{_e(link_of(row))}">{text}</a>'
             cells.append(f"<td>{text}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")

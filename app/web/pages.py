@@ -5,10 +5,10 @@ files and the page are revalidated (ETag) on every load. Static answers are gzip
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
@@ -63,24 +63,51 @@ def favicon() -> FileResponse:
     )
 
 
+# Swagger UI started by a file (app/static/swagger-init.js): the pages' CSP allows no
+# inline script (app.web.headers).
+SWAGGER_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{swagger}/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+</head><body>
+<div id="swagger-ui" data-openapi-url="{openapi}"></div>
+<script src="{swagger}/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body></html>
+"""
+REDOC_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<style>body {{ margin: 0; padding: 0; }}</style>
+</head><body>
+<noscript>ReDoc needs JavaScript; the description: <a href="{openapi}">{openapi}</a>.</noscript>
+<redoc spec-url="{openapi}"></redoc>
+<script src="{redoc}/redoc.standalone.js"></script>
+</body></html>
+"""
+
+
 @router.get("/docs")
 def swagger(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url=request.app.openapi_url,
-        title=f"{request.app.title} - API",
-        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-        swagger_favicon_url="/static/favicon.svg",
-        swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
+    return HTMLResponse(
+        SWAGGER_PAGE.format(
+            title=html.escape(f"{request.app.title} - API"),
+            swagger=SWAGGER,
+            openapi=html.escape(request.app.openapi_url),
+        )
     )
 
 
 @router.get("/redoc")
 def redoc(request: Request) -> HTMLResponse:
-    return get_redoc_html(
-        openapi_url=request.app.openapi_url,
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{REDOC}/redoc.standalone.js",
-        redoc_favicon_url="/static/favicon.svg",
-        with_google_fonts=False,
+    return HTMLResponse(
+        REDOC_PAGE.format(
+            title=html.escape(f"{request.app.title} - ReDoc"),
+            redoc=REDOC,
+            openapi=html.escape(request.app.openapi_url),
+        )
     )
