@@ -1,7 +1,6 @@
 """Attribution and caveats that travel with every response that shows the data."""
 
 from app.geo.approximate import NOTE as APPROXIMATE_NOTE
-from app.vocabulary import LEVEL_NAMES
 
 COD_AB = (
     "Boundaries and names: OCHA COD-AB Libya (UNITAR-UNOSAT, Libyan Bureau of Statistics), "
@@ -10,4 +9,4 @@ COD_AB = (
 DTM = "Displacement figures: IOM Displacement Tracking Matrix (DTM) Libya."
 HNO_2021 = "Population denominators: OCHA Libya HNO 2021 (via HDX)."
 
-__all__ = ["APPROXIMATE_NOTE", "COD_AB", "DTM", "HNO_2021", "LEVEL_NAMES"]
+__all__ = ["APPROXIMATE_NOTE", "COD_AB", "DTM", "HNO_2021"]

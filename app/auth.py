@@ -30,6 +30,10 @@ class KeyInfo:
     id: int
     name: str
     scopes: frozenset[str]
+    operation: str | None = None  # the one operation it may write; any when None
+
+    def may_write(self, operation: str) -> bool:
+        return self.operation is None or self.operation == operation
 
     def allows(self, scope: str) -> bool:
         # admin implies ingest and read; ingest implies read
@@ -45,16 +49,27 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, scopes: list[str]) -> str:
-    """Store a new key and return it (the only time it is ever shown)."""
+def create_key(session: Session, name: str, scopes: list[str], operation: str | None = None) -> str:
+    """Store a new key and return it (the only time it is ever shown); with `operation`
+    (an ISO3 code or slug), it writes that operation's rounds only."""
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
         raise DtmGeoError(f"scopes must be among {', '.join(SCOPES)} (got {', '.join(scopes)})")
     if session.execute(select(ApiKey.id).where(ApiKey.name == name)).first():
         raise DtmGeoError(f"a key named '{name}' exists already")
+    if operation is not None:
+        from app.services import operations  # the services import this module's KeyInfo
+
+        operation = operations.resolve(session, operation).iso3
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     session.add(
-        ApiKey(name=name, key_id=key_id, secret_sha256=_digest(secret), scopes=sorted(set(scopes)))
+        ApiKey(
+            name=name,
+            key_id=key_id,
+            secret_sha256=_digest(secret),
+            scopes=sorted(set(scopes)),
+            operation=operation,
+        )
     )
     session.flush()
     return f"{PREFIX}_{key_id}_{secret}"
@@ -95,7 +110,7 @@ def verify(session: Session, presented: str | None) -> KeyInfo | None:
     expected = row.secret_sha256 if row else "0" * 64
     if not hmac.compare_digest(_digest(parts[2]), expected) or row is None:
         return None
-    return KeyInfo(row.id, row.name, frozenset(row.scopes))
+    return KeyInfo(row.id, row.name, frozenset(row.scopes), row.operation)
 
 
 class KeyCache:

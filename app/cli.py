@@ -299,6 +299,10 @@ def keys_create(
     scope: Annotated[
         list[str], typer.Option("--scope", help="read, ingest or admin; repeat for several.")
     ] = ["ingest"],  # noqa: B006
+    operation: Annotated[
+        str | None,
+        typer.Option(help="Limit the key to one operation's writes (ISO3 code or slug)."),
+    ] = None,
 ) -> None:
     """Create a key and print it once; only its digest is stored."""
     from app.auth import create_key
@@ -306,7 +310,7 @@ def keys_create(
 
     url = database_up(get_settings())
     with session_scope(url) as session:
-        key = create_key(session, name, scope)
+        key = create_key(session, name, scope, operation)
     _say(
         f"created key '{name}' with scopes {', '.join(sorted(set(scope)))}; "
         "store it now, it is not shown again:"

@@ -64,11 +64,10 @@ class Weights(StrEnum):
     QUEEN_APPROXIMATE = "queen-approximate"
 
 
-# DTM's naming of Libya's admin levels; the muhalla (community) is DTM's own finest unit
-# (OCHA's COD has no such level): points where DTM gives coordinates, else no geometry.
-ADMIN_LEVELS = (0, 1, 2, 3)
-LEVEL_NAMES = {0: "country", 1: "mantika", 2: "baladiya", 3: "muhalla"}
-POINT_LEVELS = (2, 3)  # levels whose official geometry is a point
+# The admin levels any operation may have (0 the country); what each is called and holds
+# is the operation's data (operation_levels, data/catalog/operation_levels.csv).
+ADMIN_LEVELS = (0, 1, 2, 3, 4)
+PCODE_LENGTH = 16
 
 # wherever a round is taken: the latest round whose figures cover every area of the level
 # asked (app.services.rounds.Catalogue.latest)

@@ -71,32 +71,32 @@ def test_natural_key_is_unique_even_without_a_reason(engine):
     ("sql", "constraint"),
     [
         (
-            # below a muhalla: its ancestry fits, its level is not one of DTM's
-            "INSERT INTO admin_areas (pcode, level, parent_pcode, region_pcode, ocha_pcode, "
-            "ocha_level, name_en, name_ar, geom, geom_source) SELECT 'LYX', 4, pcode, "
-            "'LY01', NULL, NULL, 'x', 'x', ST_Point(22, 32, 4326), 'test' FROM admin_areas "
-            "WHERE level = 3 LIMIT 1",
-            "ck_admin_areas_level",
+            # a country is named by its operation's ISO3 code
+            "INSERT INTO admin_areas (pcode, level, name_en, name_ar, geom, geom_source) "
+            "VALUES ('LBYX', 0, 'x', 'x', ST_Point(22, 32, 4326), 'test')",
+            "ck_admin_areas_country_is_its_operation",
         ),
         (
             "INSERT INTO admin_areas (pcode, level, parent_pcode, region_pcode, ocha_pcode, "
             "ocha_level, name_en, name_ar, geom, geom_source) VALUES ('LY0199', 1, 'LBY', 'LY01', "
-            "'x', 2, 'x', 'x', ST_Point(22, 32, 4326), 'test')",
-            "ck_admin_areas_points_only_for_baladiya_muhalla",
+            "'x', NULL, 'x', 'x', ST_Point(22, 32, 4326), 'test')",
+            "ck_admin_areas_ocha_pcode_with_level",
         ),
         (
-            "INSERT INTO rounds (code, kind, title, collection_start, collection_end, source) "
-            "VALUES ('bad', 'mobility_tracking', 't', '2024-02-01', '2024-01-01', 's')",
+            "INSERT INTO rounds (operation, code, kind, title, collection_start, collection_end, "
+            "source) VALUES ('LBY', 'bad', 'mobility_tracking', 't', '2024-02-01', "
+            "'2024-01-01', 's')",
             "ck_rounds_collection_dates_ordered",
         ),
         (
-            "INSERT INTO rounds (code, kind, title, source) "
-            "VALUES ('fu', 'flash_update', 't', 's')",
+            "INSERT INTO rounds (operation, code, kind, title, source) "
+            "VALUES ('LBY', 'fu', 'flash_update', 't', 's')",
             "ck_rounds_event_slug_for_events",
         ),
         (
-            "INSERT INTO rounds (code, number, kind, title, source) VALUES "
-            "('R54-again', 54, 'mobility_tracking', 't', 's')",
+            # within an operation and reporting date (Iraq's round 48 has two dates)
+            "INSERT INTO rounds (operation, code, number, kind, title, reporting_date, source) "
+            "VALUES ('LBY', 'R54-again', 54, 'mobility_tracking', 't', '2024-09-30', 's')",
             "uq_rounds_mobility_number",
         ),
         (

@@ -40,8 +40,8 @@ def _big_csv(path, pcodes) -> int:
 def test_killed_import_leaves_nothing(db_url, first_load, tmp_path, engine):
     with engine.begin() as conn:
         conn.execute(
-            text("""INSERT INTO rounds (code, kind, title, source)
-                             VALUES ('T-KILL', 'mobility_tracking', 'kill test', 'test')""")
+            text("""INSERT INTO rounds (operation, code, kind, title, source)
+                             VALUES ('LBY', 'T-KILL', 'mobility_tracking', 'kill test', 'test')""")
         )
         pcodes = conn.execute(
             text("SELECT pcode FROM admin_areas WHERE level < 3 ORDER BY pcode")
@@ -105,8 +105,8 @@ def test_killed_import_leaves_nothing(db_url, first_load, tmp_path, engine):
 def test_the_same_import_completes_when_not_killed(db_url, first_load, tmp_path, engine):
     with engine.begin() as conn:
         conn.execute(
-            text("""INSERT INTO rounds (code, kind, title, source)
-                             VALUES ('T-WHOLE', 'mobility_tracking', 'whole', 'test')""")
+            text("""INSERT INTO rounds (operation, code, kind, title, source)
+                             VALUES ('LBY', 'T-WHOLE', 'mobility_tracking', 'whole', 'test')""")
         )
         pcodes = list(conn.execute(text("SELECT pcode FROM admin_areas ORDER BY pcode")).scalars())
     rows = _big_csv(tmp_path / "big.csv", pcodes)

@@ -48,7 +48,7 @@ def test_a_resubmission_is_compared_with_a_hash_or_merge_join(db_url, engine, da
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO rounds (code, kind, title, source) VALUES (:c, "
+                "INSERT INTO rounds (operation, code, kind, title, source) VALUES ('LBY', :c, "
                 "'mobility_tracking', 'plan', 's')"
             ),
             {"c": f"T-PLAN-{dataset}"},

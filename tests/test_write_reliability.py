@@ -265,7 +265,7 @@ def test_a_stalled_importer_loses_its_session_and_the_rounds_lock(db_url, engine
     with session_scope(db_url) as session:
         session.execute(
             text(
-                "INSERT INTO rounds (code, kind, title, source) VALUES ('T-STALL', "
+                "INSERT INTO rounds (operation, code, kind, title, source) VALUES ('LBY', 'T-STALL', "
                 "'mobility_tracking', 'stall', 's')"
             )
         )
@@ -304,7 +304,7 @@ def test_a_killed_importer_mid_statement_frees_the_rounds_lock(db_url, engine):
     with session_scope(db_url) as session:
         session.execute(
             text(
-                "INSERT INTO rounds (code, kind, title, source) VALUES ('T-KILL', "
+                "INSERT INTO rounds (operation, code, kind, title, source) VALUES ('LBY', 'T-KILL', "
                 "'mobility_tracking', 'kill', 's')"
             )
         )
@@ -350,7 +350,7 @@ def test_the_cli_path_gives_up_on_a_held_round_with_a_clear_error(db_url, engine
     with session_scope(db_url) as session:
         session.execute(
             text(
-                "INSERT INTO rounds (code, kind, title, source) VALUES ('T-CLI', "
+                "INSERT INTO rounds (operation, code, kind, title, source) VALUES ('LBY', 'T-CLI', "
                 "'mobility_tracking', 'cli', 's')"
             )
         )

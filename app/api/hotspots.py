@@ -10,14 +10,20 @@ from pydantic import BaseModel, model_validator
 from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
-from app.api.params import latest_covering, split_list
+from app.api.params import (
+    OperationQuery,
+    check_level,
+    latest_covering,
+    resolve_operation,
+    split_list,
+)
 from app.api.query import documented, query
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter
 from app.geo.hotspots import Options
-from app.services import hotspots, rounds
+from app.services import hotspots, ogc, operations, rounds
 from app.services.rounds import RoundRef
-from app.vocabulary import HotspotMethod, HotspotMetric, PopulationType, Weights
+from app.vocabulary import ADMIN_LEVELS, HotspotMethod, HotspotMetric, PopulationType, Weights
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"], responses=schemas.READ_ERRORS)
 
@@ -25,6 +31,7 @@ router = APIRouter(prefix="/api/v1", tags=["analytics"], responses=schemas.READ_
 class HotspotsQuery(BaseModel):
     """The parameters of a hotspot analysis, with the rules that join them."""
 
+    operation: OperationQuery = None
     round: Annotated[
         str,
         Query(
@@ -38,7 +45,14 @@ class HotspotsQuery(BaseModel):
         PopulationType, Query(description="Population type.", examples=["migrant"])
     ]
     level: Annotated[
-        int, Query(ge=1, le=3, description="1 mantika, 2 baladiya, 3 muhalla.", examples=[2])
+        int,
+        Query(
+            ge=1,
+            le=max(ADMIN_LEVELS),
+            description="1 mantika, 2 baladiya, 3 muhalla (Libya); 1 governorate, 2 district, "
+            "3 sub-district, 4 location (Iraq).",
+            examples=[2],
+        ),
     ] = 2
     metric: Annotated[
         HotspotMetric,
@@ -58,8 +72,10 @@ class HotspotsQuery(BaseModel):
     weights: Annotated[
         Weights,
         Query(
-            description="queen (mantika polygons), knn or distance (on official points, great-"
-            "circle distances), queen-approximate (baladiya approximate polygons).",
+            description="queen (contiguity of polygons: Libya's mantikas, Iraq's governorates, "
+            "districts and sub-districts), knn or distance (on official points, or a point on "
+            "each polygon's surface; great-circle distances), queen-approximate (Libya's "
+            "baladiya approximate polygons).",
             examples=["knn"],
         ),
     ] = Weights.KNN
@@ -86,19 +102,8 @@ class HotspotsQuery(BaseModel):
 
     @model_validator(mode="after")
     def _weights_fit_the_level(self):
-        weights, level = self.weights, self.level
-        if weights == "distance" and self.distance_km is None:
+        if self.weights == "distance" and self.distance_km is None:
             raise InvalidParameter("distance_km", "required when weights=distance")
-        if weights == "queen-approximate" and level != 2:
-            raise InvalidParameter(
-                "weights", "approximate polygons are for baladiyas (level 2); use queen", weights
-            )
-        if weights == "queen" and level == 2:
-            raise InvalidParameter(
-                "weights", "baladiyas are points: use knn, distance or queen-approximate", weights
-            )
-        if weights == "queen" and level == 3:
-            raise InvalidParameter("weights", "muhallas are points: use knn or distance", weights)
         if self.metric == "change" and self.base_round is None:
             raise InvalidParameter("base_round", "required when metric=change")
         if self.metric != "change" and self.base_round is not None:
@@ -122,12 +127,34 @@ class HotspotsQuery(BaseModel):
         )
 
 
+def _weights_fit_the_level(session, op: operations.Operation, q: HotspotsQuery) -> None:
+    """Contiguity needs polygons: the level's own (operation_levels), or Libya's
+    approximate baladiya polygons (an OGC collection of kind `approximate`)."""
+    check_level(op, q.level)
+    level = op.levels[q.level]
+    approximate = ogc.approximate_level(op.iso3)
+    if q.weights == "queen-approximate" and q.level != approximate:
+        if approximate is None:
+            message = f"{op.name_en} has no approximate polygons; use queen"
+        else:
+            plural = op.levels[approximate].plural_en
+            message = f"approximate polygons are for {plural} (level {approximate}); use queen"
+        raise InvalidParameter("weights", message, q.weights)
+    if q.weights == "queen" and level.geometry == "point":
+        other = (
+            "knn, distance or queen-approximate" if q.level == approximate else "knn or distance"
+        )
+        raise InvalidParameter("weights", f"{level.plural_en} are points: use {other}", q.weights)
+
+
 def _one_round(session, name: str, value: str | None, q: HotspotsQuery) -> RoundRef | None:
     if value is None:
         return None
+    op = resolve_operation(session, q.operation)
     given = split_list([value]) or []
     latest = latest_covering(q.population_type, q.level)
-    found = rounds.catalogue(session).resolve(given[0], latest) if len(given) == 1 else []
+    known = rounds.catalogue(session, op.iso3)
+    found = known.resolve(given[0], latest) if len(given) == 1 else []
     if len(found) != 1:
         raise InvalidParameter(name, "give exactly one round (code or number)", value)
     return found[0]
@@ -154,6 +181,7 @@ def get_hotspots(
     session: SessionDep,
     q: Annotated[HotspotsQuery, Depends(query(HotspotsQuery))],
 ) -> Response:
+    _weights_fit_the_level(session, resolve_operation(session, q.operation), q)
     shown = _one_round(session, "round", q.round, q)
     base = _one_round(session, "base_round", q.base_round, q)
 

@@ -148,6 +148,13 @@ class RoundIn(BaseModel):
 
     # strict: a date is a YYYY-MM-DD string, never a number read as a Unix time
     model_config = ConfigDict(extra="forbid", strict=True)
+    operation: str | None = Field(
+        None,
+        max_length=32,
+        description="The operation the round belongs to (ISO3 code or slug; default Libya). "
+        "A round's operation never changes.",
+        examples=["LBY"],
+    )
     number: int | None = Field(None, ge=1, le=10_000, examples=[55])
     kind: RoundKind
     event_slug: str | None = Field(

@@ -24,6 +24,7 @@ from app.api.ogc_params import (
     collection_of,
     known_round,
 )
+from app.api.params import OperationQuery, resolve_operation
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
 from app.serialize import dumps
@@ -184,13 +185,21 @@ def _describe(request: Request, session, collection: ogc.Collection) -> dict:
     }
 
 
-@router.get("/collections", summary="The collections")
-def collections(request: Request, session: SessionDep, f: FormatQuery = None) -> Response:
+@router.get("/collections", summary="The collections (of one operation: Libya by default)")
+def collections(
+    request: Request,
+    session: SessionDep,
+    f: FormatQuery = None,
+    operation: OperationQuery = None,
+) -> Response:
+    op = resolve_operation(session, operation)
+
     def render() -> Rendered:
         base = _base(request)
+        listed = ogc.of_operation(op.iso3)
         document = {
             "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON}],
-            "collections": [_describe(request, session, c) for c in ogc.COLLECTIONS.values()],
+            "collections": [_describe(request, session, c) for c in listed],
             "crs": list(CRS_URIS),
         }
         return _document(request, document, f)
@@ -335,13 +344,15 @@ def download_geopackage(
             examples=["R54"],
         ),
     ] = None,
+    operation: OperationQuery = None,
 ) -> Response:
-    known_round(session, round)
+    op = resolve_operation(session, operation)
+    known_round(session, round, op.iso3)
 
     def render() -> Rendered:
-        code = known_round(session, round)
-        name = f"dtm-geo-libya-{code or 'latest'}.gpkg"
-        layers, metadata = package.layers(session, code)
+        code = known_round(session, round, op.iso3)
+        name = f"dtm-geo-{op.slug}-{code or 'latest'}.gpkg"
+        layers, metadata = package.layers(session, op, code)
         return Rendered(
             writers.geopackage(layers, metadata),
             writers.GPKG,

@@ -34,12 +34,12 @@ def collection_of(collection_id: str) -> ogc.Collection:
     return found
 
 
-def known_round(session, code: str | None) -> str | None:
+def known_round(session, code: str | None, operation: str | None = None) -> str | None:
     """The round code as given (None for `latest`: the collection's default), or 404
-    when no such round exists."""
+    when no such round exists (in the collection's operation, when given)."""
     if code is None or code.lower() == LATEST:
         return None
-    return rounds.catalogue(session).require(code).code
+    return rounds.catalogue(session, operation).require(code).code
 
 
 def _crs(name: str, value: str | None) -> str:
@@ -301,7 +301,8 @@ def _items_request(
     if output not in ("json", "geojson", "csv", "html"):
         raise InvalidParameter("f", "expected json (GeoJSON), csv or html", output)
     asked = (population_type,) if population_type else ogc.counted_types(filtered)
-    round_code = ogc.round_for(session, collection, known_round(session, round_), asked, start, end)
+    asked_round = known_round(session, round_, collection.operation)
+    round_code = ogc.round_for(session, collection, asked_round, asked, start, end)
     query = ItemsQuery(
         bbox=_bbox(bbox),
         bbox_srid=CRS_URIS[box_crs],

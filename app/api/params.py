@@ -17,15 +17,16 @@ from pydantic import (
 
 from app.dates import parse_date
 from app.errors import InvalidParameter, NotFound
-from app.services import areas, indicators, names, rounds
+from app.services import areas, indicators, names, operations, rounds
 from app.services.indicators import IndicatorFilter
 from app.services.stats import StatsFilter
-from app.vocabulary import DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
+from app.vocabulary import ADMIN_LEVELS, DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
 
 MAX_LIMIT = 10_000
 MAX_ROUND = 10_000
 MAX_OFFSET = 1_000_000_000
-PCODE = r"^(LBY|LY\d{2}|LY\d{4}|LY\d{6}|LY\d{8})$"
+# an operation's country (LBY, IRQ) or an area's pcode (LY0101, IQG01Q01, IQG01Q01S01)
+PCODE = r"^([A-Z]{3}|[A-Z]{2}[A-Z0-9]{1,14})$"
 
 
 MAX_LIST = 200  # values in one list parameter: more than Libya has areas or rounds
@@ -75,15 +76,44 @@ LimitQuery = Annotated[
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.", examples=[0])]
 
 
+OperationQuery = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        description="The DTM operation, by ISO3 code or slug: LBY or libya (the default), "
+        "IRQ or iraq. List them with GET /api/v1/operations.",
+        examples=["IRQ"],
+    ),
+]
+
+
+def resolve_operation(session, value: str | None) -> operations.Operation:
+    """The operation asked for (default: Libya); 404 listing the operations if unknown."""
+    return operations.resolve(session, value)
+
+
+def check_level(operation: operations.Operation, level: int | None, parameter: str = "level"):
+    """A level the operation has (0 to its deepest), or InvalidParameter naming them."""
+    if level is not None and level not in operation.levels:
+        named = ", ".join(f"{n} {lv.name_en}" for n, lv in sorted(operation.levels.items()))
+        raise InvalidParameter(
+            parameter, f"{operation.name_en} ({operation.iso3}) has the levels {named}", level
+        )
+    return level
+
+
 def resolve_rounds(
-    session, values: list[str] | None, latest: rounds.Latest | None = None
+    session,
+    values: list[str] | None,
+    latest: rounds.Latest | None = None,
+    operation: str = "LBY",
 ) -> tuple[int, ...] | None:
     """Round codes (R54, storm-daniel-2023-10-31), numbers (54) or `latest` (the round
-    `latest` chooses, see app.services.rounds) to round ids."""
+    `latest` chooses, see app.services.rounds) of the operation to round ids."""
     values = split_list(values, "round")
     if values is None:
         return None
-    known = rounds.catalogue(session)
+    known = rounds.catalogue(session, operation)
     return tuple(sorted({r.id for v in values for r in known.resolve(v, latest)}))
 
 
@@ -94,21 +124,29 @@ def latest_covering(population_types, level: int) -> rounds.Latest:
 
 
 def resolve_areas(
-    session, pcodes: list[str] | None, place_names: list[str] | None, level: int | None = None
+    session,
+    pcodes: list[str] | None,
+    place_names: list[str] | None,
+    level: int | None = None,
+    operation: str = "LBY",
 ):
     """Pcodes given directly, plus the areas English or Arabic names mean at `level`
-    (app.services.names.resolve_at: Derna the baladiya at levels 2 and 3)."""
+    (app.services.names.resolve_at: Derna the baladiya at levels 2 and 3), all of the
+    operation (a pcode of another is a 404 that names the operation holding it)."""
     found: list[str] = []
     for pcode in split_list(pcodes, "pcode") or ():
         if not areas.exists(session, pcode):
             raise NotFound(
                 f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2"
             )
+        holder = operations.of_area(session, pcode)
+        if holder != operation:
+            operations.require_area_in(session, pcode, operations.resolve(session, operation))
         found.append(pcode)
     for name in split_list(place_names, "name") or ():
-        matched = names.resolve_at(session, name, level)
+        matched = names.resolve_at(session, name, level, operation)
         if not matched:
-            hint = names.suggestions(session, name)
+            hint = names.suggestions(session, name, operation=operation)
             did_you_mean = f" Did you mean {', '.join(hint)}?" if hint else ""
             raise NotFound(
                 f"no area is named '{name}'.{did_you_mean} List names with "
@@ -166,8 +204,9 @@ StatsLevelQuery = Annotated[
     int | None,
     Query(
         ge=0,
-        le=3,
-        description="DTM admin level: 0 country, 1 mantika, 2 baladiya, 3 muhalla (default: "
+        le=max(ADMIN_LEVELS),
+        description="DTM admin level: 0 country, 1 mantika, 2 baladiya, 3 muhalla in Libya; "
+        "1 governorate, 2 district, 3 sub-district, 4 location in Iraq (default: "
         "the level of the areas `pcode` or `name` give, else 0).",
         examples=[1],
     ),
@@ -241,6 +280,7 @@ def each_of(allowed: tuple[str, ...]):
 class ReasonlessQuery(BaseModel):
     """The parameters of a statistics filter without a displacement reason."""
 
+    operation: OperationQuery = None
     level: StatsLevelQuery = None
     round: RoundQuery = None
     round_from: RoundFromQuery = None
@@ -280,13 +320,16 @@ def resolve_filter(session, q: ReasonlessQuery) -> StatsFilter:
     worker thread that answers). Without `level`, the level of the areas it names (the
     coarsest, when they differ), else the country."""
     types = q.population_type
-    named = resolve_areas(session, q.pcode, q.name, q.level) if q.pcode or q.name else None
+    op = resolve_operation(session, q.operation)
+    check_level(op, q.level)
+    named = resolve_areas(session, q.pcode, q.name, q.level, op.iso3) if q.pcode or q.name else None
     level = q.level if q.level is not None else areas.coarsest_level(session, named or ())
     reason = getattr(q, "reason", None)
     return StatsFilter(
         level=level,
+        operation=op.iso3,
         # the round catalogue is read once per data version (app.memo), then from memory
-        round_ids=resolve_rounds(session, q.round, latest_covering(types, level)),
+        round_ids=resolve_rounds(session, q.round, latest_covering(types, level), op.iso3),
         round_from=q.round_from,
         round_to=q.round_to,
         date_from=q.date_from,
@@ -302,6 +345,7 @@ def resolve_filter(session, q: ReasonlessQuery) -> StatsFilter:
 class IndicatorsQuery(BaseModel):
     """The parameters of the indicators."""
 
+    operation: OperationQuery = None
     indicator: Annotated[
         list[str] | None,
         Query(
@@ -320,7 +364,13 @@ class IndicatorsQuery(BaseModel):
     ] = None
     level: Annotated[
         int,
-        Query(ge=0, le=3, description="0 country, 1 mantika, 2 baladiya, 3 muhalla.", examples=[2]),
+        Query(
+            ge=0,
+            le=max(ADMIN_LEVELS),
+            description="0 country, 1 mantika, 2 baladiya, 3 muhalla (Libya); Iraq's levels "
+            "run to 4.",
+            examples=[2],
+        ),
     ] = 2
     population_type: Annotated[
         Literal["idp", "returnee"] | None,
@@ -341,10 +391,13 @@ class IndicatorsQuery(BaseModel):
 
 def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:
     """The indicators asked for (`indicators` empty: the round's list is wanted)."""
-    round_ids = resolve_rounds(session, q.round, rounds.Catalogue.latest_with_indicators)
+    op = resolve_operation(session, q.operation)
+    check_level(op, q.level)
+    latest_rule = rounds.Catalogue.latest_with_indicators
+    round_ids = resolve_rounds(session, q.round, latest_rule, op.iso3)
     if round_ids is not None and len(round_ids) != 1:
         raise InvalidParameter("round", "one round at a time", q.round)
-    latest = rounds.catalogue(session).latest_with_indicators()
+    latest = rounds.catalogue(session, op.iso3).latest_with_indicators()
     round_id = round_ids[0] if round_ids else getattr(latest, "id", None)
     if round_id is None:
         raise NotFound("no round has indicators; list rounds with GET /api/v1/rounds")
@@ -362,6 +415,6 @@ def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:
         q.level,
         codes,
         (q.population_type,) if q.population_type else None,
-        resolve_areas(session, q.pcode, q.name, q.level),
+        resolve_areas(session, q.pcode, q.name, q.level, op.iso3),
         q.min_share,
     )

@@ -10,12 +10,13 @@ from pydantic import BaseModel
 from app.api import schemas, writers
 from app.api.caching import cached_response
 from app.api.deps import SessionDep
+from app.api.params import OperationQuery, resolve_operation
 from app.api.query import documented, query
 from app.api.rendered import Rendered
 from app.errors import NotFound
 from app.ingest.pipeline import round_etag
-from app.services import rounds
-from app.vocabulary import ADMIN_LEVELS, POPULATION_TYPES, RoundKind
+from app.services import operations, rounds
+from app.vocabulary import POPULATION_TYPES, RoundKind
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERRORS)
 
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERR
 class RoundsQuery(BaseModel):
     """The parameters of the list of rounds."""
 
+    operation: OperationQuery = None
     kind: Annotated[
         RoundKind | None,
         Query(description="Only rounds of this kind.", examples=["flash_update"]),
@@ -52,10 +54,12 @@ def list_rounds(
     request: Request, session: SessionDep, q: Annotated[RoundsQuery, Depends(query(RoundsQuery))]
 ) -> Response:
     kind, event = q.kind, q.event
+    op = resolve_operation(session, q.operation)
 
     def render() -> Rendered:
-        rows = rounds.list_rounds(session, kind=kind, event=event)
-        latest = rounds.catalogue(session).latest_codes(POPULATION_TYPES, ADMIN_LEVELS)
+        rows = rounds.list_rounds(session, op.iso3, kind=kind, event=event)
+        known = rounds.catalogue(session, op.iso3)
+        latest = known.latest_codes(POPULATION_TYPES, sorted(op.levels))
         body = {"data": rows, "meta": {"count": len(rows), "latest": latest}}
         return Rendered(writers.json_body(body), writers.JSON)
 
@@ -73,10 +77,27 @@ def get_round(
         str, Path(max_length=64, description="Round code, e.g. R54.", examples=["R54"])
     ],
 ) -> Response:
-    found = rounds.list_rounds(session, code=code)
+    ref = rounds.catalogue(session, None).get(code)
+    found = rounds.list_rounds(session, ref.operation, code=code) if ref else []
     if not found:
         raise NotFound(f"unknown round '{code}'; list rounds with GET /api/v1/rounds")
     return writers.json_response(
         {"data": found[0]},
         headers={"ETag": round_etag(code, found[0]["revision"]), "Cache-Control": "no-cache"},
     )
+
+
+@router.get(
+    "/operations",
+    summary="The DTM operations DTM Geo serves, with their levels and sources",
+    tags=["operations"],
+)
+def list_operations(request: Request, session: SessionDep) -> Response:
+    def render() -> Rendered:
+        known = operations.all_operations(session)
+        rows = [op.describe() for op in known.values()]
+        return Rendered(
+            writers.json_body({"data": rows, "meta": {"count": len(rows)}}), writers.JSON
+        )
+
+    return cached_response(request, session, render)

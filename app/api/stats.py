@@ -186,8 +186,8 @@ async def get_change(
     def render(session: Session) -> Rendered:
         flt = resolve_filter(session, q)
         latest = latest_covering(flt.population_types, flt.level)
-        before = resolve_rounds(session, [q.from_round], latest)
-        after = resolve_rounds(session, [q.to_round], latest)
+        before = resolve_rounds(session, [q.from_round], latest, flt.operation)
+        after = resolve_rounds(session, [q.to_round], latest, flt.operation)
         for name, ids in (("from_round", before), ("to_round", after)):
             if ids is None or len(ids) != 1:
                 raise InvalidParameter(name, "give exactly one round")

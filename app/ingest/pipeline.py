@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth import KeyInfo
-from app.errors import DtmGeoError, NotFound
+from app.errors import DtmGeoError, Forbidden, NotFound
 from app.ingest import problems as bounded
 from app.ingest.parse import CELLS
 from app.ingest.problems import MAX_LISTED, Problems
@@ -90,6 +90,7 @@ class Submission:
     if_match: str | None = None
     dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
     problems: Problems = field(default_factory=Problems)  # found while parsing
+    operation: str | None = None  # the round's, once it is locked
     cells: dict[tuple, str] = field(default_factory=dict)  # (type, column) -> sheet column
 
 
@@ -125,7 +126,8 @@ def lock_round(session: Session, code: str) -> dict:
     advisory_lock(session, f"dtm-geo-round:{code}")
     row = (
         session.execute(
-            text("SELECT id, code, number, revision FROM rounds WHERE code = :c"), {"c": code}
+            text("SELECT id, code, number, revision, operation FROM rounds WHERE code = :c"),
+            {"c": code},
         )
         .mappings()
         .first()
@@ -138,6 +140,12 @@ def lock_round(session: Session, code: str) -> dict:
 def run(session: Session, sub: Submission, progress: Progress = lambda _: None) -> dict:
     spec = sub.spec
     round_row = lock_round(session, sub.round_code)
+    if sub.key is not None and not sub.key.may_write(round_row["operation"]):
+        raise Forbidden(
+            f"this key writes the rounds of {sub.key.operation} only; round {sub.round_code} "
+            f"belongs to {round_row['operation']}"
+        )
+    sub.operation = round_row["operation"]
     if sub.if_match and sub.if_match.strip() not in (
         "*",
         round_etag(sub.round_code, round_row["revision"]),
@@ -198,7 +206,8 @@ def _stage(session: Session, spec: Spec, sub: Submission) -> int:
         if any(isinstance(v, str) and "\x00" in v for v in row.values()):
             row = _without_nul(row, sub.problems)
         if not row.get("pcode") and row.get("name") and "pcode" in spec.columns:
-            row = {**row, "pcode": _pcode_for(session, row, names_memo, sub.problems)}
+            pcode = _pcode_for(session, row, names_memo, sub.problems, sub.operation)
+            row = {**row, "pcode": pcode}
         writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])
         count += 1
         if count % STAGE_BATCH == 0:  # rows streamed from a file: memory stays flat
@@ -233,12 +242,12 @@ def _without_nul(row: dict, problems: Problems) -> dict:
     return clean
 
 
-def _pcode_for(session, row, memo, problems) -> str:
+def _pcode_for(session, row, memo, problems, operation: str | None) -> str:
     """The pcode of the row's `name` (at its `level` when given), or '' and a problem."""
     name = str(row["name"])
     level = int(row["level"]) if re.fullmatch(r"[0-3]", str(row.get("level", ""))) else None
     if (name, level) not in memo:
-        memo[(name, level)] = names.resolve(session, name, level)
+        memo[(name, level)] = names.resolve(session, name, level, operation)
     found = memo[(name, level)]
     if len(found) == 1:
         return found[0]
@@ -246,7 +255,8 @@ def _pcode_for(session, row, memo, problems) -> str:
         problems.append({**memo[(name, level, "problem")], "row": int(row["line"])})
         return UNRESOLVED
     # past the listed problems only the count matters: no look-up of suggestions
-    hint = names.suggestions(session, name) if len(problems.listed) < MAX_LISTED else []
+    listed = len(problems.listed) < MAX_LISTED
+    hint = names.suggestions(session, name, operation=operation) if listed else []
     message = (
         f"no area is named '{name}'"
         if not found
@@ -282,7 +292,11 @@ def _checks(spec: Spec) -> list[tuple[str, str, str]]:
                 f"s.{column}",
                 f"CASE WHEN s.{column} = '' THEN 'a pcode is required' "
                 f"WHEN s.{column} = :unresolved THEN NULL "
-                f"WHEN {alias}.pcode IS NULL THEN 'unknown pcode' END",
+                f"WHEN {alias}.pcode IS NULL THEN 'unknown pcode' "
+                # a round's figures are of its operation's areas (an Iraq row posted to Libya)
+                f"WHEN {alias}.ancestry[1] <> :operation THEN 'is an area of the operation ' "
+                f"|| {alias}.ancestry[1] || ', not of ' || :operation || ', which round ' "
+                "|| :code || ' belongs to' END",
             )
         )
         if "level" in spec.columns:
@@ -381,6 +395,7 @@ def _validate(
     suspect = " OR ".join(f"({message}) IS NOT NULL" for _, _, message in checks)
     params = {
         "code": round_row["code"],
+        "operation": round_row["operation"],
         "number": str(round_row["number"] or ""),
         "cap": MAX_ERRORS,
         "unresolved": UNRESOLVED,

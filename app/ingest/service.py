@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import KeyInfo
-from app.errors import InvalidParameter, NotFound
+from app.errors import Forbidden, InvalidParameter, NotFound
 from app.ingest.cancel import CancelToken, cancellable
 from app.ingest.pipeline import (
     PreconditionFailed,
@@ -26,7 +26,7 @@ from app.ingest.pipeline import (
 )
 from app.ingest.specs import SPECS
 from app.serialize import dumps
-from app.services import rollup
+from app.services import operations, rollup
 
 
 def replay(session: Session, sub: Submission):
@@ -202,11 +202,26 @@ def put_round(
             raise InvalidParameter(
                 name, f"{later} is before collection_start {start}", str(later), where="body"
             )
+    op = operations.resolve(session, fields.pop("operation", None))
+    if key is not None and not key.may_write(op.iso3):
+        raise Forbidden(
+            f"this key writes the rounds of {key.operation} only, not of {op.name_en} ({op.iso3})"
+        )
     advisory_lock(session, f"dtm-geo-round:{code}")
     if fields.get("number") is not None:
         # Two new rounds may claim one number under different codes: serialise them too.
         advisory_lock(session, f"dtm-geo-round-number:{fields['number']}")
     current = round_view(session, code)
+    held = session.execute(text("SELECT operation FROM rounds WHERE code = :c"), {"c": code})
+    held = held.scalar()
+    if held is not None and held != op.iso3:
+        raise InvalidParameter(
+            "operation",
+            f"round {code} belongs to the operation {held}, not {op.iso3}; a round's "
+            "operation never changes",
+            op.iso3,
+            where="body",
+        )
     if if_match:
         # If-Match: * asks for the round to exist (RFC 9110); an ETag, for it to be current.
         exists = current is not None
@@ -219,9 +234,9 @@ def put_round(
         clash = session.execute(
             text(
                 "SELECT code FROM rounds WHERE number = :n AND kind = 'mobility_tracking' "
-                "AND code <> :c"
+                "AND code <> :c AND operation = :op"
             ),
-            {"n": fields["number"], "c": code},
+            {"n": fields["number"], "c": code, "op": op.iso3},
         ).scalar()
         if clash:
             raise InvalidParameter(
@@ -234,10 +249,10 @@ def put_round(
     if current is None:
         session.execute(
             text(
-                f"INSERT INTO rounds (code, {', '.join(ROUND_FIELDS)}) VALUES (:code, "
-                f"{', '.join(':' + f for f in ROUND_FIELDS)})"
+                f"INSERT INTO rounds (operation, code, {', '.join(ROUND_FIELDS)}) "
+                f"VALUES (:operation, :code, {', '.join(':' + f for f in ROUND_FIELDS)})"
             ),
-            {"code": code, **values},
+            {"operation": op.iso3, "code": code, **values},
         )
         changed = True
     else:

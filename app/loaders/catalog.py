@@ -1,4 +1,5 @@
-"""The project's own curated tables in `data/catalog/`: round metadata, name spellings."""
+"""The project's own curated tables in `data/catalog/`: operations and their levels, round
+metadata, name spellings, OGC collections."""
 
 from __future__ import annotations
 
@@ -13,7 +14,28 @@ from app.vocabulary import ROUND_KINDS
 CATALOG_DIR = PROJECT_ROOT / "data" / "catalog"
 ROUNDS_FILE = "rounds.csv"
 NAMES_FILE = "alternative_names.csv"
+OPERATIONS_FILE = "operations.csv"
+LEVELS_FILE = "operation_levels.csv"
+COLLECTIONS_FILE = "ogc_collections.csv"
+OPERATION_COLUMNS = [
+    "iso3",
+    "slug",
+    "name_en",
+    "name_ar",
+    "dtm_operation",
+    "ocha_prefix",
+    "round_prefix",
+    "is_default",
+    "boundary_source",
+    "figures_source",
+    "denominators",
+]
+LEVEL_COLUMNS = ["operation", "level", "name_en", "name_ar", "plural_en", "plural_ar"]
+LEVEL_COLUMNS += ["geometry", "source"]
+COLLECTION_COLUMNS = ["operation", "id", "kind", "level", "title", "description"]
+COLLECTION_COLUMNS += ["geometry_type", "min_zoom", "weights", "metric"]
 ROUND_COLUMNS = [
+    "operation",
     "code",
     "number",
     "kind",
@@ -45,6 +67,7 @@ def round_rows(catalog_dir: Path = CATALOG_DIR) -> tuple[list[dict], dict[str, s
             raise LoadError(name, f"'{r.number}' is not a round number", row=line, field="number")
         rows.append(
             {
+                "operation": r.operation,
                 "code": r.code,
                 "number": int(r.number) if r.number else None,
                 "kind": r.kind,
@@ -79,3 +102,41 @@ def alternative_name_rows(known_pcodes: set[str], catalog_dir: Path = CATALOG_DI
             }
         )
     return rows
+
+
+def operation_rows(catalog_dir: Path = CATALOG_DIR) -> tuple[list[dict], list[dict]]:
+    """Rows for `operations` and `operation_levels`."""
+    name = f"data/catalog/{OPERATIONS_FILE}"
+    frame = read_csv(catalog_dir / OPERATIONS_FILE, name, OPERATION_COLUMNS)
+    operations = []
+    for line, r in enumerate(frame.itertuples(index=False), start=first_line(frame)):
+        if r.is_default not in ("true", "false"):
+            raise LoadError(name, "is_default must be true or false", row=line, field="is_default")
+        operations.append({**r._asdict(), "is_default": r.is_default == "true"})
+    if sum(o["is_default"] for o in operations) != 1:
+        raise LoadError(name, "exactly one operation must be the default", field="is_default")
+    known = {o["iso3"] for o in operations}
+    name = f"data/catalog/{LEVELS_FILE}"
+    frame = read_csv(catalog_dir / LEVELS_FILE, name, LEVEL_COLUMNS)
+    levels = []
+    for line, r in enumerate(frame.itertuples(index=False), start=first_line(frame)):
+        if r.operation not in known:
+            raise LoadError(name, f"unknown operation {r.operation}", row=line, field="operation")
+        if not r.level.isdigit():
+            raise LoadError(name, f"'{r.level}' is not a level", row=line, field="level")
+        levels.append({**r._asdict(), "level": int(r.level)})
+    return operations, levels
+
+
+def collection_rows(catalog_dir: Path = CATALOG_DIR) -> list[dict]:
+    """The OGC API collections each operation offers (app.services.ogc builds their SQL)."""
+    name = f"data/catalog/{COLLECTIONS_FILE}"
+    frame = read_csv(catalog_dir / COLLECTIONS_FILE, name, COLLECTION_COLUMNS)
+    return [
+        {
+            **r._asdict(),
+            "level": int(r.level) if r.level else None,
+            "min_zoom": int(r.min_zoom or 0),
+        }
+        for r in frame.itertuples(index=False)
+    ]

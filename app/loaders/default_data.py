@@ -40,6 +40,8 @@ from app.models import (
     Indicator,
     MigrantNationality,
     Observation,
+    Operation,
+    OperationLevel,
     Population,
     PublishedFigure,
     Region,
@@ -116,6 +118,7 @@ def _read_all(data_dir: Path, published_dir: Path, progress: Progress) -> dict[s
     levels = {a["pcode"]: a["level"] for a in staged["admin_areas"]}
     baladiyas = {p for p, level in levels.items() if level == 2}
     staged["admin_area_names"] += catalog.alternative_name_rows(set(levels))
+    staged["operations"], staged["operation_levels"] = catalog.operation_rows()
     staged["rounds"], round_keys = catalog.round_rows()
 
     progress(2, "reading the DTM Round 54 migrant dataset (XLSX)")
@@ -187,6 +190,8 @@ def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
 def _write_all(session, staged, counts: TableCounts, progress) -> None:
     progress(5, "writing to the database in one transaction")
     plan = [
+        ("operations", Operation, ["iso3"], staged["operations"]),
+        ("operation_levels", OperationLevel, ["operation", "level"], staged["operation_levels"]),
         ("regions", Region, ["pcode"], staged["regions"]),
         *(
             (

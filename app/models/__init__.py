@@ -3,6 +3,7 @@
 from app.models.admin import AdminArea, AdminAreaName, ApproximateBoundary, Population, Region
 from app.models.base import Base
 from app.models.ingest import ApiKey, RowHistory, Submission
+from app.models.operations import DtmPcode, Operation, OperationLevel
 from app.models.rounds import Round
 from app.models.stats import (
     DatasetLoad,
@@ -24,11 +25,14 @@ __all__ = [
     "Base",
     "DataVersion",
     "DatasetLoad",
+    "DtmPcode",
     "Flow",
     "Indicator",
     "MappedArea",
     "MigrantNationality",
     "Observation",
+    "Operation",
+    "OperationLevel",
     "Population",
     "PublishedFigure",
     "Region",

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import NAME_KINDS, NAME_LANGS, Base, in_list
-from app.vocabulary import ADMIN_LEVELS, QUALITIES
+from app.vocabulary import ADMIN_LEVELS, PCODE_LENGTH, QUALITIES
 
 
 class Region(Base):
@@ -37,23 +37,23 @@ class Region(Base):
 
 
 class AdminArea(Base):
-    """Country (level 0), mantika (1), baladiya (2) or muhalla (3), with its official
-    geometry.
+    """An area of an operation at one of its levels (app.models.operations), with its
+    official geometry. Level 0 is the country, named by its operation's ISO3 code.
 
-    Official geometry is a polygon for the country and mantikas and a point for the
-    baladiyas, because OCHA publishes that level only as points. Muhallas are DTM's
-    communities: a point where DTM gives coordinates, else no geometry at all (never an
-    invented location); OCHA has no such level, so their OCHA pcode and level are empty.
+    In Libya: mantika (1) polygons; baladiya (2) points, because OCHA publishes that
+    level only as points; muhallas (3), DTM's communities, a point where DTM gives
+    coordinates, else no geometry at all (never an invented location) and no OCHA pcode.
+    In Iraq: governorate, district and sub-district polygons, and DTM's locations (4).
     """
 
     __tablename__ = "admin_areas"
 
-    pcode: Mapped[str] = mapped_column(String(10), primary_key=True)
+    pcode: Mapped[str] = mapped_column(String(PCODE_LENGTH), primary_key=True)
     level: Mapped[int] = mapped_column(SmallInteger)
     parent_pcode: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.pcode"))
     region_pcode: Mapped[str | None] = mapped_column(ForeignKey("regions.pcode"))
     ocha_pcode: Mapped[str | None] = mapped_column(
-        String(10), comment="pcode as OCHA's COD spells it"
+        String(PCODE_LENGTH), comment="pcode as OCHA's COD spells it"
     )
     ocha_level: Mapped[int | None] = mapped_column(SmallInteger, comment="OCHA COD admin level")
     name_en: Mapped[str] = mapped_column(Text)
@@ -65,7 +65,7 @@ class AdminArea(Base):
     # 0010): what lies within an area is what has its pcode in its ancestry (app.services
     # .hierarchy.within), and ancestry[n + 1] is the area's ancestor at level n
     ancestry: Mapped[list[str]] = mapped_column(
-        ARRAY(String(10)), comment="pcodes from the country down to it"
+        ARRAY(String(PCODE_LENGTH)), comment="pcodes from the country down to it"
     )
 
     __table_args__ = (
@@ -75,15 +75,15 @@ class AdminArea(Base):
             name="ancestry_ends_with_itself",
         ),
         Index("ix_admin_areas_ancestry", "ancestry", postgresql_using="gin"),
-        CheckConstraint("geom IS NOT NULL OR level = 3", name="geom_unless_muhalla"),
-        CheckConstraint("(level = 3) = (ocha_pcode IS NULL)", name="no_ocha_pcode_for_muhalla"),
-        CheckConstraint("(level = 3) = (ocha_level IS NULL)", name="no_ocha_level_for_muhalla"),
-        CheckConstraint("(level = 0) = (parent_pcode IS NULL)", name="parent_unless_country"),
-        CheckConstraint("(level = 0) = (region_pcode IS NULL)", name="region_unless_country"),
+        # what each level holds (polygons, points, none) is its operation's data
+        # (operation_levels); the country row is named by its operation's ISO3 code
+        CheckConstraint("level > 0 OR geom IS NOT NULL", name="country_has_geom"),
         CheckConstraint(
-            "(level IN (2, 3)) = (GeometryType(geom) = 'POINT')",
-            name="points_only_for_baladiya_muhalla",
+            "(ocha_pcode IS NULL) = (ocha_level IS NULL)", name="ocha_pcode_with_level"
         ),
+        CheckConstraint("(level = 0) = (parent_pcode IS NULL)", name="parent_unless_country"),
+        CheckConstraint("level > 0 OR region_pcode IS NULL", name="no_region_for_country"),
+        CheckConstraint("level > 0 OR length(pcode) = 3", name="country_is_its_operation"),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
         Index("ix_admin_areas_geom", "geom", postgresql_using="gist"),
         Index("ix_admin_areas_level_pcode", "level", "pcode"),

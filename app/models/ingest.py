@@ -36,6 +36,9 @@ class ApiKey(Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    operation: Mapped[str | None] = mapped_column(
+        ForeignKey("operations.iso3"), comment="the one operation it may write; any when empty"
+    )
 
     __table_args__ = (
         CheckConstraint("scopes <@ ARRAY['read', 'ingest', 'admin']::text[]", name="scopes"),

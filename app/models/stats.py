@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
-from app.vocabulary import POPULATION_TYPES, QUALITIES
+from app.vocabulary import ADMIN_LEVELS, PCODE_LENGTH, POPULATION_TYPES, QUALITIES
 
 
 def _counted() -> tuple:
@@ -156,7 +156,9 @@ class PublishedFigure(Base):
     event_slug: Mapped[str | None] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(Text)
     geography: Mapped[str] = mapped_column(Text)
-    pcode: Mapped[str | None] = mapped_column(String(10), comment="DTM pcode or OCHA region pcode")
+    pcode: Mapped[str | None] = mapped_column(
+        String(PCODE_LENGTH), comment="DTM pcode or OCHA region pcode"
+    )
     metric: Mapped[str] = mapped_column(Text)
     value: Mapped[Decimal] = mapped_column(Numeric)
     unit: Mapped[str] = mapped_column(Text)
@@ -264,14 +266,14 @@ class RolledUpFigure(Base):
     reporting_date: Mapped[date | None] = mapped_column(Date)
     name_en: Mapped[str] = mapped_column(Text)
     name_ar: Mapped[str] = mapped_column(Text)
-    parent_pcode: Mapped[str | None] = mapped_column(String(10))
+    parent_pcode: Mapped[str | None] = mapped_column(String(PCODE_LENGTH))
     parent_name_en: Mapped[str | None] = mapped_column(Text)
     parent_name_ar: Mapped[str | None] = mapped_column(Text)
-    grandparent_pcode: Mapped[str | None] = mapped_column(String(10))
+    grandparent_pcode: Mapped[str | None] = mapped_column(String(PCODE_LENGTH))
     grandparent_name_en: Mapped[str | None] = mapped_column(Text)
     grandparent_name_ar: Mapped[str | None] = mapped_column(Text)
     ancestry: Mapped[list[str]] = mapped_column(
-        ARRAY(String(10)), comment="copy of the area's ancestry"
+        ARRAY(String(PCODE_LENGTH)), comment="copy of the area's ancestry"
     )
     population_type: Mapped[str] = mapped_column(String(10))
     displacement_reason: Mapped[str | None] = mapped_column(Text)
@@ -304,7 +306,7 @@ class RolledUpFigure(Base):
             name="uq_rolled_up_figures_natural_key",
             postgresql_nulls_not_distinct=True,
         ),
-        CheckConstraint("level IN (0, 1, 2, 3)", name="level"),
+        CheckConstraint(in_list("level", ADMIN_LEVELS), name="level"),
         CheckConstraint(in_list("quality", QUALITIES), name="quality"),
         CheckConstraint(in_list("population_type", POPULATION_TYPES), name="population_type"),
         CheckConstraint(
@@ -340,5 +342,5 @@ class MappedArea(Base):
         UniqueConstraint(
             "qualities", "level", "round_id", "pcode", name="uq_mapped_areas_natural_key"
         ),
-        CheckConstraint("level IN (0, 1, 2, 3)", name="level"),
+        CheckConstraint(in_list("level", ADMIN_LEVELS), name="level"),
     )

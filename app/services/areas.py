@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from app.attribution import APPROXIMATE_NOTE, COD_AB
+from app.attribution import APPROXIMATE_NOTE
 from app.geo import encoded
+from app.services import ogc, operations
 from app.vocabulary import GeometryChoice
 
 # One query shape for both outputs. The geometry for a baladiya is its official point,
@@ -16,11 +17,11 @@ _AREAS_SQL = """
 WITH chosen AS (
     SELECT a.pcode, a.level, a.parent_pcode, a.region_pcode, a.ocha_pcode, a.ocha_level,
            a.name_en, a.name_ar, p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
-           r.name_en AS region_name_en,
+           r.name_en AS region_name_en, ol.name_en AS level_name,
            CASE WHEN a.level = 2 AND :geometry = 'approximate' AND ab.geom IS NOT NULL
                 THEN ab.geom ELSE a.geom END AS geom,
            CASE WHEN a.geom IS NULL THEN 'none'
-                WHEN a.level < 2 THEN 'official_polygon'
+                WHEN ST_Dimension(a.geom) = 2 THEN 'official_polygon'
                 WHEN :geometry = 'approximate' AND ab.geom IS NOT NULL THEN 'approximate_polygon'
                 ELSE 'official_point' END AS geometry_kind,
            ST_X(ST_PointOnSurface(a.geom)) AS lon, ST_Y(ST_PointOnSurface(a.geom)) AS lat
@@ -28,7 +29,10 @@ WITH chosen AS (
     LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
     LEFT JOIN regions r ON r.pcode = a.region_pcode
     LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
+    -- the level as the area's operation names it (Libya's mantika, Iraq's governorate)
+    LEFT JOIN operation_levels ol ON ol.operation = a.ancestry[1] AND ol.level = a.level
     WHERE (CAST(:level AS smallint) IS NULL OR a.level = :level)
+      AND (CAST(:operation AS text) IS NULL OR a.ancestry[1] = :operation)
       AND (CAST(:parent AS text) IS NULL OR a.parent_pcode = :parent)
       AND (:all_pcodes OR a.pcode IN :pcodes)
 )
@@ -36,8 +40,7 @@ WITH chosen AS (
 
 _PROPERTIES = """
     'pcode', pcode, 'level', level,
-    'level_name', CASE level WHEN 0 THEN 'country' WHEN 1 THEN 'mantika' WHEN 2 THEN 'baladiya'
-                             ELSE 'muhalla' END,
+    'level_name', level_name,
     'name_en', name_en, 'name_ar', name_ar, 'parent_pcode', parent_pcode,
     'parent_name_en', parent_name_en, 'parent_name_ar', parent_name_ar,
     'region_pcode', region_pcode, 'region_name_en', region_name_en,
@@ -48,8 +51,9 @@ _PROPERTIES = """
 """
 
 
-def _params(level, parent, pcodes, geometry) -> dict:
+def _params(level, parent, pcodes, geometry, operation=None) -> dict:
     return {
+        "operation": operation,
         "level": level,
         "parent": parent,
         "geometry": geometry,
@@ -67,6 +71,7 @@ def list_areas(
     level: int | None = None,
     parent: str | None = None,
     pcodes: list[str] | None = None,
+    operation: str | None = None,
 ) -> list[dict]:
     """Areas as plain rows (no geometry; a label point as lon/lat), ordered by pcode."""
     sql = (
@@ -76,7 +81,7 @@ def list_areas(
            'lon', round(lon::numeric, 6), 'lat', round(lat::numeric, 6))
     FROM chosen ORDER BY pcode"""
     )
-    params = _params(level, parent, pcodes, "official")
+    params = _params(level, parent, pcodes, "official", operation)
     rows = session.execute(_statement(sql), params).scalars().all()
     for row in rows:
         row.pop("geometry_kind"), row.pop("geometry_quality")
@@ -89,15 +94,19 @@ def area_features(
     geometry: GeometryChoice = "official",
     parent: str | None = None,
     pcodes: list[str] | None = None,
+    operation: operations.Operation | None = None,
 ) -> tuple[list[tuple[str, bytes | None, dict]], dict]:
     """(pcode, encoded geometry, properties) per area, ordered by pcode, and the
     collection's attribution and note. Geometries come from `app.geo.encoded`."""
-    approximate = geometry == "approximate" and level in (None, 2)
+    op = operation or operations.default(session)
+    approximate = geometry == "approximate" and level in (None, ogc.approximate_level(op.iso3))
     sql = _AREAS_SQL + f"SELECT json_build_object({_PROPERTIES}) FROM chosen ORDER BY pcode"
-    rows = session.execute(_statement(sql), _params(level, parent, pcodes, geometry)).scalars()
+    params = _params(level, parent, pcodes, geometry, op.iso3)
+    rows = session.execute(_statement(sql), params).scalars()
     shapes = encoded.geometries(session, "approximate" if approximate else "official")
     features = [(r["pcode"], shapes.get(r["pcode"]), r) for r in rows]
-    return features, {"attribution": COD_AB, "note": APPROXIMATE_NOTE if approximate else None}
+    attribution = op.boundary_source
+    return features, {"attribution": attribution, "note": APPROXIMATE_NOTE if approximate else None}
 
 
 def get_area(session: Session, pcode: str) -> dict | None:

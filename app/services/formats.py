@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.vocabulary import PLURAL
+from app.vocabulary import ADMIN_LEVELS, PLURAL
 
-LEVEL_PREFIX = {0: "admin0", 1: "admin1", 2: "admin2", 3: "admin3"}
+LEVEL_PREFIX = {level: f"admin{level}" for level in ADMIN_LEVELS}
 
 # column -> HXL hashtag (HDX conventions; Arabic names carry +i_ar)
 HXL = {
@@ -25,6 +25,9 @@ HXL = {
     "admin3_pcode": "#adm3+code",
     "admin3_name_en": "#adm3+name+i_en",
     "admin3_name_ar": "#adm3+name+i_ar",
+    "admin4_pcode": "#loc+code",
+    "admin4_name_en": "#loc+name+i_en",
+    "admin4_name_ar": "#loc+name+i_ar",
     "displacement_reason": "#cause+displacement",
     "idps": "#affected+idps",
     "idp_households": "#affected+idps+hh",

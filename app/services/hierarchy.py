@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.vocabulary import ADMIN_LEVELS
+from app.vocabulary import ADMIN_LEVELS, PCODE_LENGTH
 
 DEEPEST = max(ADMIN_LEVELS)
 
@@ -29,7 +29,7 @@ DEEPEST = max(ADMIN_LEVELS)
 def within(alias: str, param: str = "areas", column: str = "ancestry") -> str:
     """SQL: the area of row `alias` (its ancestry in `column`) is one of the areas in the
     array parameter `param`, or lies within one of them, at any depth."""
-    return f"{alias}.{column} && CAST(:{param} AS varchar(10)[])"
+    return f"{alias}.{column} && CAST(:{param} AS varchar({PCODE_LENGTH})[])"
 
 
 def ancestor_at(alias: str, level: str) -> str:

@@ -9,7 +9,6 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from app import vocabulary
-from app.attribution import COD_AB, DTM, HNO_2021, LEVEL_NAMES
 from app.errors import InvalidParameter
 from app.geo import encoded
 from app.geo.frames import area_frame
@@ -18,10 +17,16 @@ if TYPE_CHECKING:  # geopandas loads with the first map (app.geo.frames), not at
     import geopandas as gpd
 from app.geo.hotspots import MIN_UNITS, Options, analyse, clear_weights_cache
 from app.memo import Lru, data_version, database_key
-from app.services import stats
+from app.services import operations, rounds, stats
 from app.services.stats import StatsFilter
 
 METRICS = vocabulary.METRICS
+
+
+def _operation(session: Session, round_id: int) -> operations.Operation:
+    """The operation of a round (its areas are the ones analysed)."""
+    ref = rounds.catalogue(session, None).by_id(round_id)
+    return operations.all_operations(session)[ref.operation]
 
 
 def _values(session: Session, level: int, round_id: int, population_type: str) -> dict:
@@ -29,6 +34,7 @@ def _values(session: Session, level: int, round_id: int, population_type: str) -
         session,
         StatsFilter(
             level=level,
+            operation=_operation(session, round_id).iso3,
             round_ids=(round_id,),
             population_types=(population_type,),
             collapse_reasons=True,
@@ -103,7 +109,8 @@ def _read_inputs(session, level, round_id, population_type, metric, base_round_i
         values = {p: float(r["per_1000"]) for p, r in current.items() if r["per_1000"] is not None}
     else:
         values = {p: r["individuals"] for p, r in current.items()}
-    frame = area_frame(session, level, approximate=approximate)
+    op = _operation(session, round_id)
+    frame = area_frame(session, op.iso3, level, approximate=approximate)
     frame = frame.set_index("pcode", drop=False)
     frame.index.name = None
     # muhallas without published coordinates have no location to analyse: no data
@@ -113,7 +120,7 @@ def _read_inputs(session, level, round_id, population_type, metric, base_round_i
     if len(frame) < MIN_UNITS:
         raise InvalidParameter(
             "round",
-            f"this round gives {len(frame)} {LEVEL_NAMES[level]} areas a {metric} value "
+            f"this round gives {len(frame)} {op.level_name(level)} areas a {metric} value "
             f"for population_type {population_type}; local statistics need at least "
             f"{MIN_UNITS}: choose another round or population_type",
             areas=len(frame),
@@ -151,9 +158,10 @@ def compute(
     )
     result = analyse(found.frame, found.values, options, cache_key=found.key)
     rows = [{**found.areas[u["pcode"]], **u} for u in result.units]
+    op = _operation(session, round_id)
     meta = {
         "level": level,
-        "level_name": LEVEL_NAMES[level],
+        "level_name": op.level_name(level),
         "metric": metric,
         "population_type": population_type,
         "parameters": asdict(options),
@@ -163,7 +171,7 @@ def compute(
         "no_data": list(found.no_data),
         "fdr_threshold": result.fdr_threshold,
         "sources": list(found.sources),
-        "attribution": [DTM, COD_AB, *([HNO_2021] if metric == "rate" else [])],
+        "attribution": op.attribution(rated=metric == "rate"),
         "notes": "Statistics by esda (Getis-Ord Gi* with binary weights and the unit itself "
         "included; local Moran's I with row-standardised weights); p_analytic is the "
         "one-sided normal approximation (Gi*: esda's p_norm; Moran: from esda's analytic "

@@ -9,7 +9,14 @@ from app.models import AdminArea, AdminAreaName
 from app.names import closest, match_key, skeleton
 
 
-def resolve(session: Session, name: str, level: int | None = None) -> list[str]:
+def _in(query, operation: str | None):
+    """Only areas of the operation (its ISO3 code first in their ancestry), when given."""
+    return query if operation is None else query.where(AdminArea.ancestry[1] == operation)
+
+
+def resolve(
+    session: Session, name: str, level: int | None = None, operation: str | None = None
+) -> list[str]:
     """Pcodes of the areas (of `level`, when given) one of whose known names (official, as
     a provider spells it, or a curated transliteration) is `name`, up to case, accents,
     Arabic letter variants and the article (app.names.match_key). Never a near miss: those
@@ -17,16 +24,22 @@ def resolve(session: Session, name: str, level: int | None = None) -> list[str]:
     query = select(AdminAreaName.pcode).join(AdminArea, AdminArea.pcode == AdminAreaName.pcode)
     if level is not None:
         query = query.where(AdminArea.level == level)
+    query = _in(query, operation)
     exact = session.execute(query.where(AdminAreaName.match_key == match_key(name))).scalars()
     return sorted(set(exact))
 
 
-def resolve_at(session: Session, name: str, level: int | None) -> list[str]:
+def resolve_at(
+    session: Session, name: str, level: int | None, operation: str | None = None
+) -> list[str]:
     """The areas a name means at `level`: those of that level, else those of the closest
     level above it (Derna at the muhalla level: the baladiya, not the mantika), else any
     it names."""
-    query = select(AdminArea.pcode, AdminArea.level).join(
-        AdminAreaName, AdminArea.pcode == AdminAreaName.pcode
+    query = _in(
+        select(AdminArea.pcode, AdminArea.level).join(
+            AdminAreaName, AdminArea.pcode == AdminAreaName.pcode
+        ),
+        operation,
     )
     found = set(session.execute(query.where(AdminAreaName.match_key == match_key(name))).all())
     above = [lvl for _, lvl in found if level is not None and lvl <= level]
@@ -35,7 +48,13 @@ def resolve_at(session: Session, name: str, level: int | None) -> list[str]:
     return sorted(p for p, _ in found)
 
 
-def suggestions(session: Session, name: str, level: int | None = None, limit: int = 3) -> list[str]:
+def suggestions(
+    session: Session,
+    name: str,
+    level: int | None = None,
+    limit: int = 3,
+    operation: str | None = None,
+) -> list[str]:
     """Up to `limit` 'English name (pcode)' labels of areas whose names come close to
     `name` (the same transliteration skeleton first, then similar spellings), for the
     message of a 404."""
@@ -44,7 +63,7 @@ def suggestions(session: Session, name: str, level: int | None = None, limit: in
     )
     if level is not None:
         query = query.where(AdminArea.level == level)
-    rows = session.execute(query).all()
+    rows = session.execute(_in(query, operation)).all()
     wanted = skeleton(name)
     alike = [f"{en} ({pcode})" for known, en, pcode in rows if skeleton(known) == wanted]
     candidates = {match_key(known): f"{en} ({pcode})" for known, en, pcode in rows}

@@ -15,12 +15,12 @@ import orjson
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
 from app.errors import InvalidParameter
 from app.geo import encoded
 from app.geo.hotspots import MIN_UNITS, Options
+from app.loaders import catalog
 from app.memo import Memo
-from app.services import cql2, hotspots, rollup, rounds
+from app.services import cql2, hotspots, operations, rollup, rounds
 from app.services.hierarchy import within
 from app.vocabulary import LATEST, PLURAL, POPULATION_TYPES
 
@@ -70,109 +70,65 @@ class Collection:
     geometry_kind: str | None = "official"
     # vector tiles: the lowest zoom that draws the layer (muhallas only close up)
     min_zoom: int = 0
+    operation: str = "LBY"  # the ISO3 code of the operation whose areas it shows
+    weights: str | None = None  # hotspots: the spatial weights (app.geo.hotspots.Options)
+    metric: str | None = None  # hotspots: count or rate
 
 
 _AREA_PROPS = ("pcode", "name_en", "name_ar", "parent_pcode", "region_pcode")
 _STATS_PROPS = ("round", "reporting_date", "idps", "returnees", "migrants", "complete", "quality")
+_HOTSPOT_PROPS = (
+    "round",
+    "reporting_date",
+    "population_type",
+    "metric",
+    "value",
+    "z",
+    "p_analytic",
+    "p_permutation",
+    "class",
+)
+_FLOW_PROPS = (
+    "round",
+    "reporting_date",
+    "population_type",
+    "origin_pcode",
+    "destination_pcode",
+    "individuals",
+    "households",
+    "quality",
+    "source",
+)
 # with the area's ancestry, which the `area` parameter selects by (not a property)
 _AREA_COLUMNS = ", ".join(f"a.{p}" for p in (*_AREA_PROPS, "ancestry"))
-# LY0101 -> 101, LY010102 -> 10102. Guarded: the planner may evaluate it on the country
-# row (LBY) before a join or filter removes that row.
-_FID = "CASE WHEN a.pcode ~ '^LY[0-9]{1,8}$' THEN CAST(substr(a.pcode, 3) AS integer) END"
+# a feature id from the pcode's digits, unique within a level (LY0101 -> 101, LY010102 ->
+# 10102, IQG01Q01 -> 101, IQG01Q01S01 -> 10101). Guarded: the planner may evaluate it on
+# the country row (LBY) before a join or filter removes that row.
+_FID = "CASE WHEN a.level > 0 THEN CAST(regexp_replace(a.pcode, '[^0-9]', '', 'g') AS integer) END"
 
-COLLECTIONS = {
-    c.id: c
-    for c in (
-        Collection(
-            "mantikas",
-            "Mantikas (DTM admin 1)",
-            f"The 22 mantikas of Libya, official OCHA COD-AB polygons. {COD_AB}",
-            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, 'official' AS geometry_quality, a.geom "
-            "FROM admin_areas a WHERE a.level = 1",
-            (*_AREA_PROPS, "geometry_quality"),
-            "MultiPolygon",
-        ),
-        Collection(
-            "baladiyas",
-            "Baladiyas (DTM admin 2), official points",
-            f"The 100 baladiyas of Libya as OCHA publishes them: points. {COD_AB}",
-            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, 'official' AS geometry_quality, a.geom "
-            "FROM admin_areas a WHERE a.level = 2",
-            (*_AREA_PROPS, "geometry_quality"),
-            "Point",
-        ),
-        Collection(
-            "baladiyas-approximate",
-            "Baladiyas (DTM admin 2), APPROXIMATE polygons",
-            f"{APPROXIMATE_NOTE} {COD_AB}",
-            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, 'approximate' AS geometry_quality, "
-            "ab.method, ab.geom FROM admin_areas a JOIN approximate_boundaries ab USING (pcode)",
-            (*_AREA_PROPS, "geometry_quality", "method"),
-            "MultiPolygon",
-            geometry_kind="approximate",
-        ),
-        Collection(
-            "stats-admin1",
-            "DTM figures by mantika",
-            "Published IDP, returnee and migrant counts for each mantika in a round "
-            f"(`round`, default the latest round with figures). {DTM} {COD_AB}",
-            _stats_source(1),
-            (*_AREA_PROPS, *_STATS_PROPS),
-            "MultiPolygon",
-            stats=True,
-            level=1,
-        ),
-        Collection(
-            "stats-admin2",
-            "DTM figures by baladiya (points)",
-            "Published IDP, returnee and migrant counts for each baladiya in a round "
-            f"(`round`, default the latest round with figures). {DTM} {COD_AB}",
-            _stats_source(2),
-            (*_AREA_PROPS, *_STATS_PROPS),
-            "Point",
-            stats=True,
-            level=2,
-        ),
-        Collection(
-            "muhallas",
-            "Muhallas (DTM admin 3), official points",
-            "The 663 muhallas (communities) of DTM Libya's Round 39 as IOM DTM publishes them: "
-            "points where the workbook gives coordinates; the 19 without coordinates have no "
-            "geometry (never an invented location). OCHA's COD has no such level. "
-            f"{DTM} {COD_AB}",
+
+def _sources(row: dict) -> tuple[str, tuple[str, ...], dict]:
+    """A catalogue row's SQL source, properties and flags, by its kind."""
+    level, op = row["level"], row["operation"]
+    of_operation = f"a.ancestry[1] = '{op}'"
+    if row["kind"] == "areas":
+        sql = (
             f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, "
             "CASE WHEN a.geom IS NULL THEN 'none' ELSE 'official' END AS geometry_quality, "
-            "a.geom FROM admin_areas a WHERE a.level = 3",
-            (*_AREA_PROPS, "geometry_quality"),
-            "Point",
-            min_zoom=8,
-        ),
-        Collection(
-            "stats-admin3",
-            "DTM figures by muhalla (points)",
-            "Published IDP, returnee and migrant counts for each muhalla in a round "
-            "(`round`, default the latest round with muhalla figures); muhallas without "
-            f"coordinates have no geometry. {DTM} {COD_AB}",
-            _stats_source(3),
-            (*_AREA_PROPS, *_STATS_PROPS),
-            "Point",
-            stats=True,
-            level=3,
-            min_zoom=8,
-        ),
-        Collection(
-            "hotspots",
-            "Hotspots: Getis-Ord Gi* of figures per 1,000 residents, by baladiya",
-            "Hot and cold spots of a round's figures per 1,000 residents (HNO 2021) across "
-            "the baladiyas, by esda's Getis-Ord Gi* (knn k=6 on the official points, 999 "
-            "permutations, seed 12345): value, z, p_analytic, p_permutation and class (hot "
-            "or cold spot at 99, 95 or 90% confidence, or not significant). `round` "
-            "(default: the latest round whose figures cover every baladiya) and "
-            "`population_type` (default: the type with the most baladiya figures) select "
-            "the data; a round or type without figures for enough baladiyas is refused "
-            "(400, saying how many have figures). "
-            "GET /api/v1/hotspots offers the other methods, weights and metrics. "
-            f"{DTM} {COD_AB} {HNO_2021}",
+            f"a.geom FROM admin_areas a WHERE a.level = {level} AND {of_operation}"
+        )
+        return sql, (*_AREA_PROPS, "geometry_quality"), {}
+    if row["kind"] == "approximate":
+        sql = (
+            f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, 'approximate' AS geometry_quality, "
+            "ab.method, ab.geom FROM admin_areas a JOIN approximate_boundaries ab USING (pcode) "
+            f"WHERE {of_operation}"
+        )
+        return sql, (*_AREA_PROPS, "geometry_quality", "method"), {"geometry_kind": "approximate"}
+    if row["kind"] == "stats":
+        return _stats_source(level), (*_AREA_PROPS, *_STATS_PROPS), {"stats": True}
+    if row["kind"] == "hotspots":
+        sql = (
             f"SELECT {_FID} AS fid, {_AREA_COLUMNS}, h.round, "
             "(SELECT COALESCE(r.reporting_date, r.collection_end) FROM rounds r "
             "WHERE r.code = h.round) AS reporting_date, h.population_type, h.metric, "
@@ -180,29 +136,11 @@ COLLECTIONS = {
             "FROM json_to_recordset(CAST(:hotspots AS json)) AS h(pcode text, round text, "
             "population_type text, metric text, value float8, z float8, p_analytic float8, "
             "p_permutation float8, class text) "
-            "JOIN admin_areas a ON a.pcode = h.pcode",
-            (
-                *_AREA_PROPS,
-                "round",
-                "reporting_date",
-                "population_type",
-                "metric",
-                "value",
-                "z",
-                "p_analytic",
-                "p_permutation",
-                "class",
-            ),
-            "Point",
-            computed=True,
-        ),
-        Collection(
-            "flows",
-            "Displacement flows (origin to destination lines)",
-            "Origin-destination flows of one round (`round`, default: the latest round with "
-            "flows) as straight lines between official points (mantika polygons use a point "
-            "on their surface), with counts and quality (modelled flows are labelled). "
-            f"{DTM} {COD_AB}",
+            "JOIN admin_areas a ON a.pcode = h.pcode"
+        )
+        return sql, (*_AREA_PROPS, *_HOTSPOT_PROPS), {"computed": True}
+    if row["kind"] == "flows":
+        sql = (
             "SELECT f.id AS fid, r.code AS round, "
             "COALESCE(r.reporting_date, r.collection_end) AS reporting_date, "
             "f.population_type, f.origin_pcode, "
@@ -212,24 +150,46 @@ COLLECTIONS = {
             "FROM flows f JOIN rounds r ON r.id = f.round_id "
             "JOIN admin_areas o ON o.pcode = f.origin_pcode "
             "JOIN admin_areas d ON d.pcode = f.destination_pcode "
-            "WHERE r.code = :round",  # one round: snapshots of the same people never add up
-            (
-                "round",
-                "reporting_date",
-                "population_type",
-                "origin_pcode",
-                "destination_pcode",
-                "individuals",
-                "households",
-                "quality",
-                "source",
-            ),
-            "LineString",
-            flows=True,
-            geometry_kind=None,
-        ),
+            # one round: snapshots of the same people never add up
+            "WHERE r.code = :round"
+        )
+        return sql, _FLOW_PROPS, {"flows": True, "geometry_kind": None}
+    raise ValueError(f"data/catalog/ogc_collections.csv: unknown kind {row['kind']!r}")
+
+
+def _collection(row: dict) -> Collection:
+    source, properties, flags = _sources(row)
+    return Collection(
+        row["id"],
+        row["title"],
+        row["description"],
+        source,
+        properties,
+        row["geometry_type"],
+        level=row["level"] or 0,
+        min_zoom=row["min_zoom"],
+        operation=row["operation"],
+        weights=row["weights"] or None,
+        metric=row["metric"] or None,
+        **flags,
     )
-}
+
+
+# every operation's collections, ids unique across them (Iraq's say so: irq-districts),
+# as data/catalog/ogc_collections.csv configures them
+COLLECTIONS = {c.id: c for c in map(_collection, catalog.collection_rows())}
+
+
+def of_operation(operation: str) -> list[Collection]:
+    """The collections of one operation, in catalogue order."""
+    return [c for c in COLLECTIONS.values() if c.operation == operation]
+
+
+def approximate_level(operation: str) -> int | None:
+    """The level whose approximate polygons the operation has, if any."""
+    return next(
+        (c.level for c in of_operation(operation) if c.geometry_kind == "approximate"), None
+    )
 
 
 _TYPES = {
@@ -291,31 +251,36 @@ def source_params(
     """
     params = {"round": round_code}
     if collection.computed:
-        params["hotspots"] = _hotspot_rows(session, round_code, population_type, strict)
+        params["hotspots"] = _hotspot_rows(session, collection, round_code, population_type, strict)
     return params
 
 
-def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
-    """The hotspots layer's rows: Gi* of the rates per baladiya of the round (by default,
-    the latest whose figures of the type cover every baladiya) and population type (by
-    default, the first the round covers most of)."""
-    known = rounds.catalogue(session)
-    ref = known.require(round_code) if round_code else known.latest(population_type, 2)
+def _hotspot_rows(session, collection, round_code, population_type, strict) -> str | None:
+    """A hotspots layer's rows: Gi* of the collection's metric per area of its level in
+    the round (by default, the latest whose figures of the type cover every area of the
+    level) and population type (by default, the first the round covers most of)."""
+    level, metric = collection.level, collection.metric or "count"
+    known = rounds.catalogue(session, collection.operation)
+    ref = known.require(round_code) if round_code else known.latest(population_type, level)
     kinds = [population_type] if population_type else list(POPULATION_TYPES)
-    covered = {k: ref.coverage[(k, 2)].areas for k in kinds if ref and (k, 2) in ref.coverage}
+    covered = {
+        k: ref.coverage[(k, level)].areas for k in kinds if ref and (k, level) in ref.coverage
+    }
     if not covered:
         if strict:
             what = f" of {population_type}" if population_type else ""
             where = f"{round_code} has" if round_code else "no round has"
+            plural = operations.all_operations(session)[collection.operation].levels[level]
             raise InvalidParameter(
                 "round",
-                f"{where} no published baladiya figures{what}; hotspots need figures for at "
-                f"least {MIN_UNITS} baladiyas",
+                f"{where} no published {plural.name_en} figures{what}; hotspots need figures "
+                f"for at least {MIN_UNITS} {plural.plural_en}",
             )
         return None
     kind = max(kinds, key=lambda k: covered.get(k, -1))
+    options = Options(weights=collection.weights) if collection.weights else Options()
     try:
-        rows, _, _ = hotspots.compute(session, 2, ref.id, kind, "rate", None, Options())
+        rows, _, _ = hotspots.compute(session, level, ref.id, kind, metric, None, options)
     except InvalidParameter:  # too few areas (app.geo.hotspots.MIN_UNITS)
         if strict:
             raise
@@ -327,7 +292,7 @@ def _hotspot_rows(session, round_code, population_type, strict) -> str | None:
                 **{k: r[k] for k in keep},
                 "round": ref.code,
                 "population_type": kind,
-                "metric": "rate",
+                "metric": metric,
             }
             for r in rows
         ]
@@ -352,7 +317,7 @@ def round_for(
     statistics, the latest whose figures of `population_types` (any, when None) cover
     every area of its level, reported between `date_from` and `date_to`; for flows, the
     latest with flows."""
-    known = rounds.catalogue(session)
+    known = rounds.catalogue(session, collection.operation)
     if requested is not None and requested.lower() != LATEST:
         return known.require(requested).code
     found = None
@@ -537,17 +502,7 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
 
 # --- vector tiles ------------------------------------------------------------------------
 
-TILE_LAYERS = (
-    "mantikas",
-    "baladiyas",
-    "baladiyas-approximate",
-    "stats-admin1",
-    "stats-admin2",
-    "muhallas",
-    "stats-admin3",
-    "hotspots",
-    "flows",
-)
+TILE_LAYERS = tuple(COLLECTIONS)  # every collection is a vector tile layer too
 MIN_ZOOM, MAX_ZOOM = 0, 14
 EXTENT = 4096
 

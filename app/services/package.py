@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021
-from app.services import rounds
-from app.services.ogc import COLLECTIONS, property_type, round_for, source_params
+from app.attribution import APPROXIMATE_NOTE
+from app.services import operations, rounds
+from app.services.ogc import of_operation, property_type, round_for, source_params
 
 if TYPE_CHECKING:  # loaded when a GeoPackage is first made, not at a worker's start
     import geopandas as gpd
@@ -45,13 +45,17 @@ def _typed(frame: gpd.GeoDataFrame, properties: tuple[str, ...]) -> gpd.GeoDataF
     return frame
 
 
-def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]:
-    """Every collection as a GeoDataFrame, of `round_code` where the collection takes
-    rounds (flows: the chosen round's if it has flows), else of the collection's default
-    round (app.services.ogc.round_for); and the dataset's metadata."""
-    known = rounds.catalogue(session)
+def layers(
+    session: Session, op: operations.Operation, round_code: str | None
+) -> tuple[list[Layer], dict]:
+    """Every collection of the operation as a GeoDataFrame, of `round_code` where the
+    collection takes rounds (flows: the chosen round's if it has flows), else of the
+    collection's default round (app.services.ogc.round_for); and the dataset's metadata."""
+    known = rounds.catalogue(session, op.iso3)
     out = []
-    for collection in COLLECTIONS.values():
+    any_approximate = False
+    for collection in of_operation(op.iso3):
+        any_approximate |= collection.geometry_kind == "approximate"
         code = round_code
         if collection.flows and not (round_code and known.require(round_code).has_flows):
             code = None
@@ -80,9 +84,9 @@ def layers(session: Session, round_code: str | None) -> tuple[list[Layer], dict]
             )
         )
     metadata = {
-        "title": "DTM Geo: Libya displacement data",
+        "title": f"DTM Geo: {op.name_en} displacement data",
         "round": round_code or "",
-        "attribution": f"{DTM} {COD_AB} {HNO_2021}",
-        "approximate_boundaries": APPROXIMATE_NOTE,
+        "attribution": " ".join(op.attribution(rated=True)),
+        **({"approximate_boundaries": APPROXIMATE_NOTE} if any_approximate else {}),
     }
     return out, metadata

@@ -139,7 +139,9 @@ SELECT CAST(:qualities AS varchar(10)[]), :collapse, res.level, res.round_id, re
        a.name_en, a.name_ar, a.parent_pcode, p.name_en, p.name_ar,
        p.parent_pcode, gp.name_en, gp.name_ar, a.ancestry,
        res.population_type, res.reason, res.individuals, res.households, res.males,
-       res.females, res.quality, cardinality(res.ids), res.complete,
+       res.females, res.quality, cardinality(res.ids),
+       -- in a round that assessed every area, an area without a figure had none
+       res.complete OR r.all_areas_assessed,
        stored.record_id, stored.stored_levels, stored.sources,
        CASE WHEN pa.complete THEN pa.population END,
        CASE WHEN pa.complete THEN pa.population_year END,
@@ -256,7 +258,8 @@ _FIGURE_KEYS = (
 # what the map needs of an area `a` (parent `p`, approximate boundary `ab`)
 MAP_AREA = """a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
        p.name_en AS parent_name_en, p.name_ar AS parent_name_ar,
-       a.geom IS NULL AS no_geometry, ab.pcode IS NOT NULL AS has_approximate"""
+       a.geom IS NULL AS no_geometry, ST_Dimension(a.geom) = 2 AS is_polygon,
+       ab.pcode IS NOT NULL AS has_approximate"""
 _AREA_KEYS = (
     "pcode",
     "level",
@@ -273,7 +276,7 @@ def map_properties(area: dict, approximate: bool) -> dict:
     and its figures (MAP_FIGURES; none when the round has none for it)."""
     if area["no_geometry"]:
         kind, quality = "none", None
-    elif area["level"] < 2:
+    elif area["is_polygon"]:
         kind, quality = "official_polygon", "official"
     elif approximate and area["has_approximate"]:
         kind, quality = "approximate_polygon", "approximate"
@@ -299,7 +302,9 @@ WITH figures AS (
 maps AS (SELECT DISTINCT qualities, level, round_id FROM figures)
 SELECT maps.qualities, maps.round_id, {MAP_AREA}, {", ".join(f"f.{k}" for k in _FIGURE_KEYS)}
 FROM maps
-JOIN admin_areas a ON a.level = maps.level
+JOIN rounds r ON r.id = maps.round_id
+-- the areas of the level in the round's operation (the first in their ancestry)
+JOIN admin_areas a ON a.level = maps.level AND a.ancestry[1] = r.operation
 LEFT JOIN admin_areas p ON p.pcode = a.parent_pcode
 LEFT JOIN approximate_boundaries ab ON ab.pcode = a.pcode
 LEFT JOIN figures f

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.memo import Memo
+from app.services import operations
 from app.vocabulary import LATEST
 
 _UNKNOWN = "unknown round '{}'; list rounds with GET /api/v1/rounds"
@@ -29,12 +30,16 @@ class Coverage:
 
     areas: int  # areas of the level with a value (stored, or summed from below)
     complete: int  # of these, complete ones (stored, or summed from every area below)
-    of: int  # areas the level has
+    of: int  # areas the level has (in the round's operation)
+    assessed: bool = False  # the round assessed every area: one without a value had none
 
     @property
     def whole(self) -> bool:
-        """Every area of the level has a complete value: the level's figures are the whole
-        picture, and their sum is a total."""
+        """Every area of the level has a complete value (or, in a round that assessed
+        every area, every value is complete): the level's figures are the whole picture,
+        and their sum is a total."""
+        if self.assessed:
+            return self.of > 0 and self.areas > 0 and self.complete == self.areas
         return self.of > 0 and self.areas == self.of and self.complete == self.of
 
     def as_dict(self) -> dict:
@@ -47,6 +52,7 @@ class RoundRef:
 
     id: int
     code: str
+    operation: str
     number: int | None
     kind: str
     when: date | None  # reporting date, else end of collection, else publication
@@ -77,7 +83,7 @@ def _kinds(population_types: Kinds) -> Collection[str] | None:
 
 
 _CATALOGUE_SQL = """
-SELECT r.id, r.code, r.number, r.kind,
+SELECT r.id, r.code, r.operation, r.all_areas_assessed, r.number, r.kind,
        COALESCE(r.reporting_date, r.collection_end, r.published_on) AS when, r.reporting_date,
        EXISTS (SELECT 1 FROM flows f WHERE f.round_id = r.id) AS has_flows,
        EXISTS (SELECT 1 FROM indicators i WHERE i.round_id = r.id) AS has_indicators,
@@ -89,7 +95,7 @@ SELECT r.id, r.code, r.number, r.kind,
               GROUP BY 1, 2) x) AS coverage
 FROM rounds r
 """
-_LEVEL_SIZES_SQL = "SELECT level, count(*) FROM admin_areas GROUP BY level"
+_LEVEL_SIZES_SQL = "SELECT ancestry[1], level, count(*) FROM admin_areas GROUP BY 1, 2"
 
 _CATALOGUE = Memo(8)
 
@@ -102,7 +108,8 @@ def order_key(when: date | None, code: str) -> tuple:
 class Catalogue:
     """Every round, read once per data version, in time order (latest last)."""
 
-    def __init__(self, refs: list[RoundRef]):
+    def __init__(self, refs: list[RoundRef], round_prefix: str = ""):
+        self.round_prefix = round_prefix
         self.rounds = sorted(refs, key=lambda r: order_key(r.when, r.code))
         self._by_code = {r.code: r for r in refs}
         self._by_id = {r.id: r for r in refs}
@@ -126,8 +133,9 @@ class Catalogue:
         return sorted(set(codes), key=lambda c: (self._position.get(c, end), c))
 
     def resolve(self, value: str, latest: Latest | None = None) -> list[RoundRef]:
-        """A code (any case), a mobility-tracking round number, or `latest`: the round
-        `latest` chooses from this catalogue (by default, `Catalogue.latest()`)."""
+        """A code (any case, with or without the operation's round prefix: IRQ-R132 or
+        R132 in Iraq), a mobility-tracking round number, or `latest`: the round `latest`
+        chooses from this catalogue (by default, `Catalogue.latest()`)."""
         folded = value.lower()
         if folded == LATEST:
             found = (latest or Catalogue.latest)(self)
@@ -137,11 +145,12 @@ class Catalogue:
                     "GET /api/v1/rounds)"
                 )
             return [found]
+        prefixed = f"{self.round_prefix}{value}".lower()
         found = [
             r
             for r in self.rounds
             if r.code == value
-            or r.code.lower() == folded
+            or r.code.lower() in (folded, prefixed)
             or (r.kind == "mobility_tracking" and str(r.number) == value)
         ]
         if not found:
@@ -178,22 +187,41 @@ class Catalogue:
         return next((r for r in reversed(self.rounds) if wanted(r)), None)
 
 
-def catalogue(session: Session) -> Catalogue:
-    return _CATALOGUE.get(session, "rounds", lambda: _read_catalogue(session))
+def catalogue(session: Session, operation: str | None) -> Catalogue:
+    """The rounds of one operation (its ISO3 code), or of every operation for None (to
+    order or look up rounds by code or id)."""
+    return _CATALOGUE.get(session, ("rounds", operation), lambda: _one(session, operation))
+
+
+def _one(session: Session, operation: str | None) -> Catalogue:
+    every = _CATALOGUE.get(session, ("rounds", None), lambda: _read_catalogue(session))
+    if operation is None:
+        return every
+    prefix = operations.all_operations(session).get(operation)
+    return Catalogue(
+        [r for r in every.rounds if r.operation == operation],
+        prefix.round_prefix if prefix else "",
+    )
 
 
 def _read_catalogue(session: Session) -> Catalogue:
-    sizes = dict(session.execute(text(_LEVEL_SIZES_SQL)).all())
+    sizes = {(op, level): n for op, level, n in session.execute(text(_LEVEL_SIZES_SQL))}
     refs = []
     for row in session.execute(text(_CATALOGUE_SQL)).mappings():
         coverage = {
-            (kind, level): Coverage(areas, complete, sizes.get(level, 0))
+            (kind, level): Coverage(
+                areas,
+                complete,
+                sizes.get((row["operation"], level), 0),
+                row["all_areas_assessed"],
+            )
             for kind, level, areas, complete in row["coverage"] or ()
         }
         refs.append(
             RoundRef(
                 row["id"],
                 row["code"],
+                row["operation"],
                 row["number"],
                 row["kind"],
                 row["when"],
@@ -224,20 +252,26 @@ LEFT JOIN LATERAL (
     FROM observations ob JOIN admin_areas a ON a.pcode = ob.pcode
     WHERE ob.round_id = r.id
 ) o ON true
-WHERE (CAST(:code AS text) IS NULL OR r.code = :code)
+WHERE r.operation = :operation
+  AND (CAST(:code AS text) IS NULL OR r.code = :code)
   AND (CAST(:kind AS text) IS NULL OR r.kind = :kind)
   AND (CAST(:event AS text) IS NULL OR r.event_slug = :event)
 """
 
 
 def list_rounds(
-    session: Session, code: str | None = None, kind: str | None = None, event: str | None = None
+    session: Session,
+    operation: str,
+    code: str | None = None,
+    kind: str | None = None,
+    event: str | None = None,
 ) -> list[dict]:
     """Rounds in time order; each with its observation count, population types, levels,
     and its coverage: per population type and level, how many areas have a value, of how
     many, and whether that is the whole level (`complete`)."""
-    known = catalogue(session)
-    rows = session.execute(text(_ROUNDS_SQL), {"code": code, "kind": kind, "event": event})
+    known = catalogue(session, operation)
+    params = {"operation": operation, "code": code, "kind": kind, "event": event}
+    rows = session.execute(text(_ROUNDS_SQL), params)
     found = {r["code"]: dict(r) for r in rows.mappings()}
     out = []
     for round_code in known.in_order(found):

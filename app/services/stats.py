@@ -25,6 +25,7 @@ class StatsFilter:
     """Parsed, validated filters (see app.api.params for the HTTP side)."""
 
     level: int = 0
+    operation: str = "LBY"  # the ISO3 code of the operation (app.services.operations)
     round_ids: tuple[int, ...] | None = None
     round_from: int | None = None
     round_to: int | None = None
@@ -111,6 +112,7 @@ def _statement(template: str, active: tuple[str, ...]) -> Prepared:
     where = (
         "\nWHERE s.qualities = CAST(:qualities AS varchar(10)[])"
         " AND s.reasons_collapsed = :collapse AND s.level = :level"
+        " AND s.ancestry[1] = :operation"
         + "".join(f"\n  AND {_CONDITIONS[name]}" for name in active)
     )
     order = ORDER_IN_ROUND if "round" in active else ORDER
@@ -239,7 +241,8 @@ def _total(session: Session, on_page: int | None, count_sql: Prepared, params: d
 
 
 # the areas of the filter's level that its areas name (admin_areas `a`)
-_AREA_FILTER = f"""a.level = :level AND (:all_areas OR {within("a")})"""
+_AREA_FILTER = f"""a.level = :level AND a.ancestry[1] = :operation
+    AND (:all_areas OR {within("a")})"""
 
 
 # the sources of the figures of the round a map shows (the filter's one round)
@@ -389,7 +392,7 @@ def metadata(session: Session, round_codes, sources, qualities, rated: bool) -> 
     if rated:
         denominators = _DENOMINATORS.get(session, "all", lambda: _denominators(session))
     return {
-        "rounds": catalogue(session).in_order(round_codes),
+        "rounds": catalogue(session, None).in_order(round_codes),
         "sources": sorted(sources),
         "qualities": sorted(qualities),
         "denominators": denominators,
@@ -402,7 +405,7 @@ _NATIONALITY_LEAF = """
     FROM migrant_nationalities n
     JOIN admin_areas a ON a.pcode = n.pcode
     JOIN rounds r ON r.id = n.round_id
-    WHERE n.quality = ANY(:qualities)
+    WHERE n.quality = ANY(:qualities) AND r.operation = :operation
       AND (:all_rounds OR r.id = ANY(:round_ids))
       AND (CAST(:round_from AS int) IS NULL OR r.number >= :round_from)
       AND (CAST(:round_to AS int) IS NULL OR r.number <= :round_to)

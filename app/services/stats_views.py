@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from app.attribution import APPROXIMATE_NOTE, COD_AB, DTM, HNO_2021, LEVEL_NAMES
+from app.attribution import APPROXIMATE_NOTE
 from app.errors import InvalidParameter
 from app.geo import encoded
-from app.services import formats, stats
+from app.services import formats, operations, stats
 from app.services.paging import Page
 from app.services.rounds import RoundRef, catalogue
 from app.services.stats import StatsFilter
@@ -29,9 +29,17 @@ class Result:
     returned: int | None = None  # how many rows `encoded` holds
 
 
-def _attribution(rated: bool) -> list[str]:
+def _operation(session: Session, flt: StatsFilter) -> operations.Operation:
+    return operations.all_operations(session)[flt.operation]
+
+
+def _attribution(session: Session, flt: StatsFilter, rated: bool) -> list[str]:
     """Whose figures and boundaries these are; the denominators' too if a rate is given."""
-    return [DTM, COD_AB, *([HNO_2021] if rated else [])]
+    return _operation(session, flt).attribution(rated)
+
+
+def _level_name(session: Session, flt: StatsFilter) -> str:
+    return _operation(session, flt).level_name(flt.level)
 
 
 def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
@@ -39,9 +47,9 @@ def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
     paged = stats.statistics_encoded(session, flt, page)
     meta = {
         "level": flt.level,
-        "level_name": LEVEL_NAMES[flt.level],
+        "level_name": _level_name(session, flt),
         **stats.metadata(session, paged.rounds, paged.sources, paged.qualities, paged.rated),
-        "attribution": _attribution(paged.rated),
+        "attribution": _attribution(session, flt, paged.rated),
         "order": [
             "reporting_date",
             "round_code",
@@ -63,7 +71,7 @@ def statistics_table(session: Session, flt: StatsFilter, page: Page) -> Result:
     table = formats.wide(paged.rows, flt.level)
     meta = {
         "columns": formats.columns(table, flt.level),
-        "filename": f"dtm-libya-{formats.LEVEL_PREFIX[flt.level]}.csv",
+        "filename": f"dtm-{_operation(session, flt).slug}-{formats.LEVEL_PREFIX[flt.level]}.csv",
     }
     return Result(table, meta, paged.total)
 
@@ -83,9 +91,9 @@ def statistics_features(
     meta = {
         "round": shown.code if shown else None,
         "level": flt.level,
-        "level_name": LEVEL_NAMES[flt.level],
+        "level_name": _level_name(session, flt),
         "sources": mapped.sources,
-        "attribution": _attribution(mapped.rated),
+        "attribution": _attribution(session, flt, mapped.rated),
         "note": APPROXIMATE_NOTE if approximate else None,
     }
     return Result([], meta, mapped.total, features)
@@ -97,7 +105,7 @@ def map_round(session: Session, flt: StatsFilter) -> tuple[StatsFilter, RoundRef
     the filter narrowed to it (to no round when there is none)."""
     if flt.round_ids is not None and len(flt.round_ids) > 1:
         raise InvalidParameter("round", "a map shows one round at a time: give a single round")
-    known = catalogue(session)
+    known = catalogue(session, flt.operation)
     if flt.round_ids:
         shown = known.by_id(flt.round_ids[0])
     else:
@@ -143,7 +151,7 @@ def timeseries(session: Session, flt: StatsFilter) -> Result:
         "level": flt.level,
         "series": len(data),
         **stats.sources_metadata(session, rows),
-        "attribution": _attribution(any(r["per_1000"] is not None for r in rows)),
+        "attribution": _attribution(session, flt, any(r["per_1000"] is not None for r in rows)),
     }
     return Result(data, meta, len(data))
 
@@ -193,7 +201,7 @@ def change(
         "level": flt.level,
         "rows": len(data),
         **stats.sources_metadata(session, [*before.values(), *after.values()]),
-        "attribution": [DTM, COD_AB],
+        "attribution": _attribution(session, flt, False),
     }
     return Result(data, {"top_movers": movers, "meta": meta}, len(data))
 
@@ -207,8 +215,8 @@ def nationalities(session: Session, flt: StatsFilter, page: Page) -> Result:
     chunk = paged.rows
     meta = {
         "level": flt.level,
-        "rounds": catalogue(session).in_order(r["round_code"] for r in chunk),
+        "rounds": catalogue(session, None).in_order(r["round_code"] for r in chunk),
         "sources": sorted({s for r in chunk for s in r["sources"] or ()}),
-        "attribution": [DTM, COD_AB],
+        "attribution": _attribution(session, flt, False),
     }
     return Result(chunk, meta, paged.total)
