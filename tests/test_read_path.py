@@ -129,7 +129,7 @@ def test_a_page_of_the_whole_layer_equals_the_same_page_by_query(client):
 
 def test_round_catalogue_answers_every_look_up(engine):
     with Session(engine) as session:
-        known = rounds.catalogue(session)
+        known = rounds.catalogue(session, "LBY")
         r54 = session.execute(text("SELECT id FROM rounds WHERE code = 'R54'")).scalar_one()
         latest_flows = session.execute(
             text(

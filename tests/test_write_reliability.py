@@ -265,7 +265,8 @@ def test_a_stalled_importer_loses_its_session_and_the_rounds_lock(db_url, engine
     with session_scope(db_url) as session:
         session.execute(
             text(
-                "INSERT INTO rounds (operation, code, kind, title, source) VALUES ('LBY', 'T-STALL', "
+                "INSERT INTO rounds (operation, code, kind, title, source) "
+                "VALUES ('LBY', 'T-STALL', "
                 "'mobility_tracking', 'stall', 's')"
             )
         )
@@ -304,7 +305,8 @@ def test_a_killed_importer_mid_statement_frees_the_rounds_lock(db_url, engine):
     with session_scope(db_url) as session:
         session.execute(
             text(
-                "INSERT INTO rounds (operation, code, kind, title, source) VALUES ('LBY', 'T-KILL', "
+                "INSERT INTO rounds (operation, code, kind, title, source) "
+                "VALUES ('LBY', 'T-KILL', "
                 "'mobility_tracking', 'kill', 's')"
             )
         )

@@ -13,10 +13,12 @@ from app.api.caching import cached_response
 from app.api.deps import SessionDep
 from app.api.params import (
     PCODE,
+    OperationQuery,
     PopulationTypeQuery,
     RoundQuery,
     each_of,
     resolve_areas,
+    resolve_operation,
     resolve_rounds,
     split_list,
     word_list,
@@ -63,7 +65,7 @@ QualityFlowQuery = Annotated[
 
 
 def _areas(
-    session, values: list[str] | None, level: int | None, parameter: str
+    session, values: list[str] | None, level: int | None, parameter: str, operation: str
 ) -> tuple[str, ...] | None:
     """Pcodes and names (English or Arabic) alike; a name means its area at `level` when
     it has one there (Benghazi the baladiya at level 2, the mantika at level 1)."""
@@ -72,11 +74,11 @@ def _areas(
         return None
     pcodes = [v for v in values if re.match(PCODE, v)]
     names = [v for v in values if not re.match(PCODE, v)]
-    return resolve_areas(session, pcodes or None, names or None, level)
+    return resolve_areas(session, pcodes or None, names or None, level, operation)
 
 
-def _latest_round_with_flows(session) -> tuple[int, ...]:
-    found = rounds.catalogue(session).latest_with_flows()
+def _latest_round_with_flows(session, operation: str) -> tuple[int, ...]:
+    found = rounds.catalogue(session, operation).latest_with_flows()
     if found is None:
         raise NotFound("no round holds flows yet; post them with POST /api/v1/rounds/{code}/flows")
     return (found.id,)
@@ -85,6 +87,7 @@ def _latest_round_with_flows(session) -> tuple[int, ...]:
 class FlowSelection(BaseModel):
     """The flows asked for: rounds, population types, qualities."""
 
+    operation: OperationQuery = None
     round: RoundQuery = None
     population_type: Annotated[PopulationTypeQuery, each_of(POPULATION_TYPES)] = None
     quality: Annotated[QualityFlowQuery, each_of(QUALITIES)] = None
@@ -146,15 +149,18 @@ class FlowBalancesQuery(FlowSelection):
 
 def flow_filter(session, q: FlowSelection) -> FlowFilter:
     """The service's filter of a flows query, its rounds and areas looked up."""
+    op = resolve_operation(session, q.operation).iso3
     latest = rounds.Catalogue.latest_with_flows
-    round_ids = resolve_rounds(session, q.round, latest) or _latest_round_with_flows(session)
+    round_ids = resolve_rounds(session, q.round, latest, op) or _latest_round_with_flows(
+        session, op
+    )
     selected = {}
     if isinstance(q, FlowsQuery):
         selected = {
             "origin_level": q.origin_level,
             "destination_level": q.destination_level,
-            "origins": _areas(session, q.origin, q.origin_level, "origin"),
-            "destinations": _areas(session, q.destination, q.destination_level, "destination"),
+            "origins": _areas(session, q.origin, q.origin_level, "origin", op),
+            "destinations": _areas(session, q.destination, q.destination_level, "destination", op),
             "min_count": q.min_count,
             "top": q.top,
             "include_internal": q.include_internal,
@@ -253,7 +259,7 @@ def get_flow_balances(
 ) -> Response:
     flt = flow_filter(session, q)
     level = q.level
-    areas = _areas(session, q.pcode, level, "pcode")
+    areas = _areas(session, q.pcode, level, "pcode", resolve_operation(session, q.operation).iso3)
     deeper = area_service.first_deeper(session, areas, level)
     if deeper:
         pcode_found, found_level = deeper

@@ -55,7 +55,7 @@ async def get_indicators(
             )
         meta = {
             "level": flt.level,
-            "rounds": rounds.catalogue(session).in_order(r["round_code"] for r in rows),
+            "rounds": rounds.catalogue(session, None).in_order(r["round_code"] for r in rows),
             "total": len(rows),
             "notes": indicators.__doc__.split("\n\n", 1)[1].strip(),
         }

@@ -113,10 +113,11 @@ def map_view(
         raise InvalidParameter("population_type", f"must be one of {', '.join(POPULATION_TYPES)}")
     if measure not in MEASURES:
         raise InvalidParameter("measure", f"must be one of {', '.join(MEASURES)}")
-    ref = rounds.catalogue(session).require(round_code)
+    ref = rounds.catalogue(session, None).require(round_code)
     approximate = approximate and level == 2
     flt = StatsFilter(
         level=level,
+        operation=ref.operation,
         round_ids=(ref.id,),
         population_types=(population_type,),
         collapse_reasons=True,

@@ -65,7 +65,7 @@ class Round(Base):
             "number",
             "reporting_date",
             unique=True,
-            postgresql_where=text("kind = 'mobility_tracking'"),
+            postgresql_where=text("kind = 'mobility_tracking' AND number IS NOT NULL"),
             postgresql_nulls_not_distinct=True,
         ),
         Index("ix_rounds_operation", "operation"),

@@ -103,8 +103,10 @@ def _read(session: Session) -> dict[str, Operation]:
     if not rows:
         rows, levels = catalog.operation_rows()
     by_operation: dict[str, dict[int, Level]] = {}
+    fields = Level.__dataclass_fields__
     for lv in levels:
-        by_operation.setdefault(lv.pop("operation"), {})[lv["level"]] = Level(**lv)
+        level = Level(**{k: v for k, v in lv.items() if k in fields})
+        by_operation.setdefault(lv["operation"], {})[level.level] = level
     found = {r["iso3"]: Operation(**r, levels=by_operation.get(r["iso3"], {})) for r in rows}
     return dict(sorted(found.items(), key=lambda kv: (not kv[1].is_default, kv[0])))
 

@@ -57,6 +57,7 @@ class StatsFilter:
     def params(self) -> dict:
         return {
             "level": self.level,
+            "operation": self.operation,
             "all_rounds": self.round_ids is None,
             "round_ids": list(self.round_ids or ()),
             "round_id": self.round_ids[0] if self.round_ids else None,

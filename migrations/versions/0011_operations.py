@@ -211,7 +211,7 @@ def upgrade() -> None:
         "rounds",
         ["operation", "number", "reporting_date"],
         unique=True,
-        postgresql_where=sa.text("kind = 'mobility_tracking'"),
+        postgresql_where=sa.text("kind = 'mobility_tracking' AND number IS NOT NULL"),
         postgresql_nulls_not_distinct=True,
     )
     op.create_index("ix_rounds_operation", "rounds", ["operation"])
