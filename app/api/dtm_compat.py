@@ -21,7 +21,9 @@ from app.api.rendered import Rendered
 from app.dates import parse_date
 from app.services import dtm_compat
 from app.services.dtm_compat import CompatError, CompatQuery
-from app.vocabulary import ADMIN_LEVELS
+
+# the DTM API's admin0-admin3 routes (Iraq's level-4 locations have none)
+COMPAT_LEVELS = (0, 1, 2, 3)
 
 router = APIRouter(tags=["DTM API compatibility"])
 
@@ -166,7 +168,7 @@ def _endpoint(level: int, version: int):
 
 
 # admin 0-2 as the DTM API has them; admin 3 (muhalla) is this service's addition
-for _level in ADMIN_LEVELS:
+for _level in COMPAT_LEVELS:
     router.add_api_route(
         f"/v3/displacement/admin{_level}",
         _endpoint(_level, 3),
