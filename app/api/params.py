@@ -139,9 +139,7 @@ def resolve_areas(
             raise NotFound(
                 f"unknown pcode '{pcode}'; list areas with GET /api/v1/areas?level=1 or ?level=2"
             )
-        holder = operations.of_area(session, pcode)
-        if holder != operation:
-            operations.require_area_in(session, pcode, operations.resolve(session, operation))
+        operations.require_area_in(session, pcode, operations.resolve(session, operation))
         found.append(pcode)
     for name in split_list(place_names, "name") or ():
         matched = names.resolve_at(session, name, level, operation)

@@ -6,10 +6,8 @@ Adding an operation is rows here (from data/catalog/) and a loader for its files
 """
 
 from sqlalchemy import (
-    ARRAY,
     Boolean,
     CheckConstraint,
-    Float,
     ForeignKey,
     Index,
     SmallInteger,
@@ -41,9 +39,6 @@ class Operation(Base):
     boundary_source: Mapped[str] = mapped_column(Text)
     figures_source: Mapped[str] = mapped_column(Text)
     denominators: Mapped[str] = mapped_column(Text, comment="what per-capita rates use")
-    bbox: Mapped[list[float] | None] = mapped_column(
-        ARRAY(Float), comment="west, south, east, north"
-    )
 
     __table_args__ = (
         CheckConstraint("iso3 ~ '^[A-Z]{3}$'", name="iso3_format"),

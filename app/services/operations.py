@@ -17,9 +17,6 @@ from app.errors import NotFound
 from app.loaders import catalog
 from app.memo import Memo
 
-# SQL: the operation of the area of row `alias` (its ancestry)
-SQL_OF_AREA = "{alias}.ancestry[1]"
-
 
 @dataclass(frozen=True)
 class Level:

@@ -115,7 +115,6 @@ def upgrade() -> None:
         sa.Column("boundary_source", sa.Text(), nullable=False),
         sa.Column("figures_source", sa.Text(), nullable=False),
         sa.Column("denominators", sa.Text(), nullable=False, comment="what per-capita rates use"),
-        sa.Column("bbox", sa.ARRAY(sa.Float()), nullable=True, comment="west, south, east, north"),
         sa.CheckConstraint("iso3 ~ '^[A-Z]{3}$'", name=op.f("ck_operations_iso3_format")),
         sa.CheckConstraint(
             "slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name=op.f("ck_operations_slug_format")
