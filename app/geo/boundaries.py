@@ -62,8 +62,12 @@ def as_multipolygon(geom) -> MultiPolygon:
     raise TypeError(f"expected a polygon, got {geom.geom_type}")
 
 
-def _read_layer(path: Path, columns: dict[str, str], geom_types: set[str]) -> gpd.GeoDataFrame:
-    name = f"{COD_DIR}/{path.name}"
+def read_layer(
+    path: Path, columns: dict[str, str], geom_types: set[str], folder: str = COD_DIR
+) -> gpd.GeoDataFrame:
+    """One layer's `columns` (renamed), validated: no empty value, a valid geometry of
+    `geom_types` on every row, unique pcodes; errors name `folder/file`, row and field."""
+    name = f"{folder}/{path.name}"
     if not path.exists():
         raise LoadError(name, "file not found in the data directory")
     try:
@@ -104,9 +108,9 @@ def read_cod_layers(data_dir: Path) -> CodLayers:
     """The three COD-AB layers, validated; polygons as MultiPolygons."""
     folder = data_dir / COD_DIR
     polygons = {"Polygon", "MultiPolygon"}
-    regions = _read_layer(folder / REGIONS_FILE, REGION_COLUMNS, polygons)
-    mantikas = _read_layer(folder / MANTIKAS_FILE, MANTIKA_COLUMNS, polygons)
-    baladiyas = _read_layer(folder / BALADIYAS_FILE, BALADIYA_COLUMNS, {"Point"})
+    regions = read_layer(folder / REGIONS_FILE, REGION_COLUMNS, polygons)
+    mantikas = read_layer(folder / MANTIKAS_FILE, MANTIKA_COLUMNS, polygons)
+    baladiyas = read_layer(folder / BALADIYAS_FILE, BALADIYA_COLUMNS, {"Point"})
     for frame in (regions, mantikas):
         frame["geometry"] = frame.geometry.apply(as_multipolygon)
     _check_parents(mantikas, "region_pcode", set(regions["pcode"]), MANTIKAS_FILE)

@@ -84,14 +84,13 @@ def round_rows(catalog_dir: Path = CATALOG_DIR) -> tuple[list[dict], dict[str, s
     return rows, keys
 
 
-def alternative_name_rows(known_pcodes: set[str], catalog_dir: Path = CATALOG_DIR) -> list[dict]:
+def alternative_names(catalog_dir: Path = CATALOG_DIR) -> list[tuple[int, dict]]:
+    """(file line, name row) of the curated spellings, unchecked."""
     name = f"data/catalog/{NAMES_FILE}"
     frame = read_csv(catalog_dir / NAMES_FILE, name, ["pcode", "lang", "name"])
-    rows = []
-    for line, r in enumerate(frame.itertuples(index=False), start=first_line(frame)):
-        if r.pcode not in known_pcodes:
-            raise LoadError(name, f"unknown pcode {r.pcode}", row=line, field="pcode")
-        rows.append(
+    return [
+        (
+            line,
             {
                 "pcode": r.pcode,
                 "name": r.name,
@@ -99,8 +98,20 @@ def alternative_name_rows(known_pcodes: set[str], catalog_dir: Path = CATALOG_DI
                 "kind": "alternative",
                 "provider": "DTM Geo curated spellings",
                 "match_key": match_key(r.name),
-            }
+            },
         )
+        for line, r in enumerate(frame.itertuples(index=False), start=first_line(frame))
+    ]
+
+
+def alternative_name_rows(known_pcodes: set[str], catalog_dir: Path = CATALOG_DIR) -> list[dict]:
+    """The curated spellings, each of a known area."""
+    rows = []
+    for line, row in alternative_names(catalog_dir):
+        if row["pcode"] not in known_pcodes:
+            where = f"data/catalog/{NAMES_FILE}"
+            raise LoadError(where, f"unknown pcode {row['pcode']}", row=line, field="pcode")
+        rows.append(row)
     return rows
 
 

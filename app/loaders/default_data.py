@@ -21,10 +21,12 @@ from app.errors import LoadError
 from app.loaders import (
     boundaries,
     catalog,
+    dtm_api,
     dtm_r39,
     dtm_r54,
     event_flows,
     figures,
+    iraq,
     populations,
 )
 from app.loaders.figures import PUBLISHED_DIR
@@ -37,6 +39,7 @@ from app.models import (
     ApproximateBoundary,
     DatasetLoad,
     DataVersion,
+    DtmPcode,
     Indicator,
     MigrantNationality,
     Observation,
@@ -52,10 +55,10 @@ from app.vocabulary import ADMIN_LEVELS
 
 LOCK_KEY = 0x44544D47454F  # advisory lock: one loader at a time per database
 # Files of the data directory (downloaded from their publishers, see the manifest)...
-SOURCE_FILES = [*boundaries.SOURCE_FILES, dtm_r54.FILE, dtm_r39.FILE]
+SOURCE_FILES = [*boundaries.SOURCE_FILES, dtm_r54.FILE, dtm_r39.FILE, *iraq.SOURCE_FILES]
 # ...and the project's own transcriptions, in the repository's data/published/.
 PUBLISHED_FILES = [*(f.path for f in figures.FILES), populations.FILE]
-STEPS = 5  # the numbered steps a load reports to its progress callback
+STEPS = 6  # the numbered steps a load reports to its progress callback
 
 # progress(step, message): step 1..STEPS starts a step; 0 is a note within the current one
 Progress = Callable[[int, str], None]
@@ -117,9 +120,10 @@ def _read_all(data_dir: Path, published_dir: Path, progress: Progress) -> dict[s
     staged = boundaries.boundary_rows(data_dir)
     levels = {a["pcode"]: a["level"] for a in staged["admin_areas"]}
     baladiyas = {p for p, level in levels.items() if level == 2}
-    staged["admin_area_names"] += catalog.alternative_name_rows(set(levels))
     staged["operations"], staged["operation_levels"] = catalog.operation_rows()
     staged["rounds"], round_keys = catalog.round_rows()
+    for r in staged["rounds"]:
+        r.setdefault("all_areas_assessed", False)
 
     progress(2, "reading the DTM Round 54 migrant dataset (XLSX)")
     r54 = dtm_r54.r54_rows(data_dir, baladiyas)
@@ -147,6 +151,17 @@ def _read_all(data_dir: Path, published_dir: Path, progress: Progress) -> dict[s
     staged["populations"] = populations.population_rows(baladiyas, published_dir)
     progress(0, "modelling Storm Daniel's flows from the published figures")
     staged["flows"] = event_flows.flow_rows(staged)
+
+    progress(5, "reading Iraq: OCHA COD-AB, the DTM API's records, the Master List Round 123")
+    irq = _iraq(data_dir, staged)
+    staged["_notes"] += irq.notes
+    staged["admin_areas"] += irq.admin_areas
+    staged["admin_area_names"] += irq.admin_area_names
+    staged["rounds"] += irq.rounds
+    staged["observations"] += irq.observations
+    staged["dtm_pcodes"] = irq.dtm_pcodes
+    known = {a["pcode"] for a in staged["admin_areas"]}
+    staged["admin_area_names"] += catalog.alternative_name_rows(known)
     staged["dataset_loads"] = [
         {"dataset": name, "file_name": Path(name).name, "sha256": sha256(data_dir / name)}
         for name in SOURCE_FILES
@@ -157,6 +172,17 @@ def _read_all(data_dir: Path, published_dir: Path, progress: Progress) -> dict[s
     return staged
 
 
+def _iraq(data_dir: Path, staged: dict) -> iraq.IraqRows:
+    row = next(o for o in staged["operations"] if o["iso3"] == iraq.OPERATION)
+    operation = dtm_api.ApiOperation(
+        row["iso3"], row["ocha_prefix"], row["round_prefix"], row["dtm_operation"], row["name_en"]
+    )
+    spellings = [
+        n for _, n in catalog.alternative_names() if n["pcode"].startswith(row["ocha_prefix"])
+    ]
+    return iraq.iraq_rows(data_dir, operation, spellings)
+
+
 def _r39(data_dir: Path, staged: dict) -> tuple[dict[str, list[dict]], list[str]]:
     areas = staged["admin_areas"]
     baladiyas: dict[str, set[str]] = {a["pcode"]: set() for a in areas if a["level"] == 2}
@@ -164,7 +190,11 @@ def _r39(data_dir: Path, staged: dict) -> tuple[dict[str, list[dict]], list[str]
         if n["pcode"] in baladiyas:
             baladiyas[n["pcode"]].add(n["match_key"])
     regions = {a["pcode"]: a["region_pcode"] for a in areas if a["level"] == 2}
-    round_codes = {r["number"]: r["code"] for r in staged["rounds"] if r["number"]}
+    round_codes = {
+        r["number"]: r["code"]
+        for r in staged["rounds"]
+        if r["number"] and r["operation"] == boundaries.COUNTRY_PCODE
+    }
     return dtm_r39.default_rows(
         data_dir,
         expected_sha256(dtm_r39.FILE),
@@ -188,7 +218,7 @@ def _with_round_ids(session: Session, rows: list[dict]) -> list[dict]:
 
 
 def _write_all(session, staged, counts: TableCounts, progress) -> None:
-    progress(5, "writing to the database in one transaction")
+    progress(6, "writing to the database in one transaction")
     plan = [
         ("operations", Operation, ["iso3"], staged["operations"]),
         ("operation_levels", OperationLevel, ["operation", "level"], staged["operation_levels"]),
@@ -214,6 +244,7 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
             ["pcode", "lang", "name", "provider"],
             _unique(staged["admin_area_names"], ("pcode", "lang", "name", "provider")),
         ),
+        ("dtm_pcodes", DtmPcode, ["operation", "dtm_pcode"], staged["dtm_pcodes"]),
         ("rounds", Round, ["code"], staged["rounds"]),
         ("populations", Population, ["pcode", "year", "source"], staged["populations"]),
     ]
