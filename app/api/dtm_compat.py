@@ -96,7 +96,7 @@ def _query(params: dict[str, str | None]) -> CompatQuery:
 def _serve(request: Request, session, level: int, version: int, params: dict) -> Response:
     try:
         query = _query(params)
-        dtm_compat.is_libya(query)
+        dtm_compat.check(query)
     except CompatError as exc:
         return _failure(str(exc))
 
@@ -189,11 +189,11 @@ def _list(result: list[dict]) -> Response:
 
 @router.get("/v3/displacement/country-list", summary="DTM API v3: countries")
 @router.get("/v2/CountryList", summary="DTM API v2: countries")
-def country_list(subscription_key: KEY_HEADER = None) -> Response:
-    return _list(dtm_compat.country_list())
+def country_list(session: SessionDep, subscription_key: KEY_HEADER = None) -> Response:
+    return _list(dtm_compat.country_list(session))
 
 
 @router.get("/v3/displacement/operation-list", summary="DTM API v3: operations")
 @router.get("/v2/OperationList", summary="DTM API v2: operations")
-def operation_list(subscription_key: KEY_HEADER = None) -> Response:
-    return _list(dtm_compat.operation_list())
+def operation_list(session: SessionDep, subscription_key: KEY_HEADER = None) -> Response:
+    return _list(dtm_compat.operation_list(session))
