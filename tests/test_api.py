@@ -20,7 +20,8 @@ def test_readyz_reports_each_check(client):
     body = client.get("/readyz").json()
     assert body["ready"] is True
     assert body["checks"]["migrations"]["current"] == body["checks"]["migrations"]["head"]
-    assert body["checks"]["data"]["admin_areas"] == 786  # 1 + 22 + 100 + 663 muhallas
+    # Libya 1 + 22 + 100 + 663 muhallas; Iraq 1 + 18 + 101 + 294 + 2,842 locations
+    assert body["checks"]["data"]["admin_areas"] == 786 + 3256
 
 
 def test_readyz_is_503_on_an_empty_schema(scratch_url):

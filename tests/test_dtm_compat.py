@@ -123,10 +123,13 @@ def test_lists_and_subscription_key_header(client):
     headers = {"Ocp-Apim-Subscription-Key": "anything"}
     for path in ("/v3/displacement/country-list", "/v2/CountryList"):
         body = client.get(path, headers=headers).json()
-        assert body["result"] == [{"admin0Name": "Libya", "admin0Pcode": "LBY"}]
+        assert body["result"] == [
+            {"admin0Name": "Iraq", "admin0Pcode": "IRQ"},
+            {"admin0Name": "Libya", "admin0Pcode": "LBY"},
+        ]
     for path in ("/v3/displacement/operation-list", "/v2/OperationList"):
         body = client.get(path, headers=headers).json()
-        assert body["result"][0]["operation"] == "Libya Crisis"
+        assert [o["operation"] for o in body["result"]] == ["Iraq conflict", "Libya Crisis"]
 
 
 def test_admin_selectors_must_agree(client):

@@ -91,6 +91,19 @@ def test_v2_client_gets_v2_records(dtm):
 
 def test_country_and_operation_lists(dtm):
     countries = dtm().get_all_countries()
-    assert list(countries["admin0Pcode"]) == ["LBY"]
+    assert list(countries["admin0Pcode"]) == ["IRQ", "LBY"]
     operations = dtm("v2").get_all_operations()
-    assert list(operations["operation"]) == ["Libya Crisis"]
+    assert list(operations["operation"]) == ["Iraq conflict", "Libya Crisis"]
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_iraq_round_132_districts_as_the_dtm_api_gives_them(dtm, client, version):
+    frame = dtm(version).get_idp_admin2_data(
+        Operation="Iraq conflict", FromRoundNumber=132, ToRoundNumber=132
+    )
+    got = {r.admin2Pcode: int(r.numPresentIdpInd) for r in frame.itertuples()}
+    assert len(got) == 99 and sum(got.values()) == 1_098_913
+    assert got["IRQ-G01Q01"] == 17_124
+    native = native_idps(client, 2, operation="IRQ", round=132)
+    assert got == {f"IRQ-{pcode[2:]}": n for (_, pcode), n in native.items()}
+    assert set(frame["admin0Pcode"]) == {"IRQ"}

@@ -11,6 +11,7 @@ import pytest
 
 from app.maps.classes import NO_DATA, VIRIDIS, quantile_classes
 from app.maps.svg import Area, MapView, draw
+from app.services import operations
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -137,6 +138,7 @@ def test_every_text_is_escaped():
         [],
         quantile_classes([5.0]),
         "published",
+        operations.from_catalog()["LBY"],
     )
     svg = draw(view, "en", width=400, height=300)
     ET.fromstring(svg)  # well-formed

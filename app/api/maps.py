@@ -24,7 +24,14 @@ _NUMBER = r"-?[0-9]+(\.[0-9]+)?"
 BBOX_PATTERN = f"^{_NUMBER}(,{_NUMBER}){{3}}$"
 RoundPath = Annotated[str, Path(max_length=64, description="Round code.", examples=["R39", "R54"])]
 Level = Annotated[
-    int, Query(ge=1, le=3, description="1 mantika, 2 baladiya, 3 muhalla.", examples=[2])
+    int,
+    Query(
+        ge=1,
+        le=4,
+        description="A level of the round's operation (Libya: 1 mantika, 2 baladiya, "
+        "3 muhalla; Iraq: 1 governorate, 2 district, 3 sub-district, 4 location).",
+        examples=[2],
+    ),
 ]
 Geometry = Annotated[
     Literal["approximate", "official"],
@@ -45,7 +52,7 @@ Type = Annotated[PopulationType, Query(description="Population type.", examples=
     summary="A static SVG map of a view: round, level, population type and measure",
     description="The areas coloured by the web map's classes, with a legend and the "
     "attribution, drawn from the same PostGIS geometry. `bbox` (minlon,minlat,maxlon,"
-    "maxlat, CRS84) is the part shown, Libya by default; `lang` en or ar.",
+    "maxlat, CRS84) is the part shown, by default the round's operation; `lang` en or ar.",
     responses={200: {"content": {SVG: {}}}},
 )
 async def map_svg(

@@ -43,6 +43,9 @@ STAGE_BATCH = 50_000  # rows per COPY into staging
 EXAMPLES = 5
 Progress = Callable[[str], None]
 
+# "Iraq (IRQ)" for an operation's ISO3 code in SQL
+_OPERATION_NAME = "(SELECT o.name_en || ' (' || o.iso3 || ')' FROM operations o WHERE o.iso3 = {})"
+
 
 class ValidationFailed(DtmGeoError):
     """The submission has bad rows; `errors` lists them (row, column, value, message)."""
@@ -294,8 +297,9 @@ def _checks(spec: Spec) -> list[tuple[str, str, str]]:
                 f"WHEN s.{column} = :unresolved THEN NULL "
                 f"WHEN {alias}.pcode IS NULL THEN 'unknown pcode' "
                 # a round's figures are of its operation's areas (an Iraq row posted to Libya)
-                f"WHEN {alias}.ancestry[1] <> :operation THEN 'is an area of the operation ' "
-                f"|| {alias}.ancestry[1] || ', not of ' || :operation || ', which round ' "
+                f"WHEN {alias}.ancestry[1] <> :operation THEN 'is an area of ' "
+                f"|| {_OPERATION_NAME.format(f'{alias}.ancestry[1]')} || ', not of ' "
+                f"|| {_OPERATION_NAME.format(':operation')} || ', which round ' "
                 "|| :code || ' belongs to' END",
             )
         )

@@ -175,8 +175,8 @@ def round_view(session: Session, code: str) -> dict | None:
     row = (
         session.execute(
             text(
-                f"SELECT code, revision, updated_at, {', '.join(ROUND_FIELDS)} FROM rounds "
-                "WHERE code = :c"
+                f"SELECT code, operation, revision, updated_at, {', '.join(ROUND_FIELDS)} "
+                "FROM rounds WHERE code = :c"
             ),
             {"c": code},
         )

@@ -29,6 +29,9 @@ OPERATION_COLUMNS = [
     "boundary_source",
     "figures_source",
     "denominators",
+    "map_credit_en",
+    "map_credit_ar",
+    "map_bounds",
 ]
 LEVEL_COLUMNS = ["operation", "level", "name_en", "name_ar", "plural_en", "plural_ar"]
 LEVEL_COLUMNS += ["geometry", "source"]
@@ -123,7 +126,13 @@ def operation_rows(catalog_dir: Path = CATALOG_DIR) -> tuple[list[dict], list[di
     for line, r in enumerate(frame.itertuples(index=False), start=first_line(frame)):
         if r.is_default not in ("true", "false"):
             raise LoadError(name, "is_default must be true or false", row=line, field="is_default")
-        operations.append({**r._asdict(), "is_default": r.is_default == "true"})
+        operations.append(
+            {
+                **r._asdict(),
+                "is_default": r.is_default == "true",
+                "map_bounds": _bounds(r.map_bounds, name, line),
+            }
+        )
     if sum(o["is_default"] for o in operations) != 1:
         raise LoadError(name, "exactly one operation must be the default", field="is_default")
     known = {o["iso3"] for o in operations}
@@ -137,6 +146,20 @@ def operation_rows(catalog_dir: Path = CATALOG_DIR) -> tuple[list[dict], list[di
             raise LoadError(name, f"'{r.level}' is not a level", row=line, field="level")
         levels.append({**r._asdict(), "level": int(r.level)})
     return operations, levels
+
+
+def _bounds(text: str, name: str, line: int) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        bounds = [float(v) for v in text.split(",")]
+    except ValueError:
+        bounds = []
+    if len(bounds) != 4 or not (bounds[0] < bounds[2] and bounds[1] < bounds[3]):
+        raise LoadError(
+            name, "expected minlon,minlat,maxlon,maxlat (CRS84)", row=line, field="map_bounds"
+        )
+    return bounds
 
 
 def collection_rows(catalog_dir: Path = CATALOG_DIR) -> list[dict]:

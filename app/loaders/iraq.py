@@ -65,9 +65,9 @@ def iraq_rows(data_dir: Path, operation: dtm_api.ApiOperation, extra_names: list
     for n in [*names, *extra_names]:
         if n["lang"] == "en" and n["kind"] != "official":
             other.setdefault(n["pcode"], set()).add(n["name"])
-    listed = iraq_master_list.master_list_rows(
-        data_dir, iraq_master_list.cod_of(cod["admin_areas"], other)
-    )
+    placing = iraq_master_list.cod_of(cod["admin_areas"], other)
+    listed = iraq_master_list.master_list_rows(data_dir, placing)
+    names += iraq_master_list.spelling_names(placing)
     rounds = api.rounds
     for r in rounds:
         r["all_areas_assessed"] = r["code"] in api.complete_rounds

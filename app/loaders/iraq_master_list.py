@@ -105,17 +105,43 @@ def _read(data_dir: Path) -> list[dict]:
     return records
 
 
-def _district_table(catalog_dir: Path, districts: dict) -> dict[tuple[str, str], str]:
-    """{(governorate, district) match keys: COD district} for DTM's spellings that
-    neither COD nor the DTM API writes."""
+def _district_rows(catalog_dir: Path, districts: dict) -> list:
+    """The catalogue's DTM district names that neither COD nor the DTM API writes: a
+    `spelling` of a COD district's name, or a `part` of one (a DTM district COD holds
+    within a larger one)."""
     name = f"data/catalog/{DISTRICTS_FILE}"
-    frame = read_csv(catalog_dir / DISTRICTS_FILE, name, ["governorate", "district", "pcode"])
-    table = {}
+    columns = ["governorate", "district", "pcode", "kind"]
+    frame = read_csv(catalog_dir / DISTRICTS_FILE, name, columns)
     for line, r in enumerate(frame.itertuples(index=False), start=first_line(frame)):
         if r.pcode not in districts:
             raise LoadError(name, f"{r.pcode} is not a COD district", row=line, field="pcode")
-        table[(match_key(r.governorate), match_key(r.district))] = r.pcode
-    return table
+        if r.kind not in ("spelling", "part"):
+            raise LoadError(name, "kind must be spelling or part", row=line, field="kind")
+    return list(frame.itertuples(index=False))
+
+
+def _district_table(catalog_dir: Path, districts: dict) -> dict[tuple[str, str], str]:
+    """{(governorate, district) match keys: COD district} of the catalogue's rows."""
+    return {
+        (match_key(r.governorate), match_key(r.district)): r.pcode
+        for r in _district_rows(catalog_dir, districts)
+    }
+
+
+def spelling_names(cod: Cod, catalog_dir: Path = CATALOG_DIR) -> list[dict]:
+    """DTM's spellings of COD districts as names of those districts (a `part` is not)."""
+    return [
+        {
+            "pcode": r.pcode,
+            "name": r.district,
+            "lang": "en",
+            "kind": "provider",
+            "provider": PROVIDER,
+            "match_key": match_key(r.district),
+        }
+        for r in _district_rows(catalog_dir, cod.districts)
+        if r.kind == "spelling"
+    ]
 
 
 def _resolver(cod: Cod, catalog_dir: Path):

@@ -24,17 +24,20 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidParameter
 from app.geo import encoded
 from app.maps.classes import NO_DATA, Classes, quantile_classes
-from app.services import rounds, stats_views
+from app.services import areas as areas_service
+from app.services import ogc, operations, rounds, stats_views
+from app.services.operations import Operation
 from app.services.paging import Page
 from app.services.stats import StatsFilter
 from app.vocabulary import POPULATION_TYPES
 
-LIBYA = (9.3, 19.4, 25.2, 33.3)  # lon/lat bounds the web map opens on
+WORLD = (-180.0, -85.0, 180.0, 85.0)  # an operation without map bounds shows its areas'
 MEASURES = ("absolute", "per_1000")
 PLURAL = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
 SEA, LAND, OUTLINE = "#dfe9f0", "#fbfaf7", "#555555"
 FONT = "DejaVu Sans, Noto Sans Arabic, Arial, sans-serif"
-MAX_RADIUS = {2: 26.0, 3: 18.0}  # points: circle radius of the largest value, as on the page
+# points: circle radius of the largest value, as on the page (finer levels, smaller)
+MAX_RADIUS = {1: 26.0, 2: 26.0, 3: 18.0, 4: 14.0}
 
 LABELS = {
     "en": {
@@ -44,14 +47,10 @@ LABELS = {
         "absolute": "People",
         "per_1000": "Per 1,000 residents",
         "no_data": "No data",
-        "published": "Published figures (IOM DTM Libya).",
-        "approximate": "Baladiya polygons are approximate (derived, not official boundaries).",
-        "points": "Baladiyas as official points; circle area by value.",
+        "published": "Published figures (IOM DTM {operation}).",
+        "approximate": "{Name} polygons are approximate (derived, not official boundaries).",
+        "points": "{Plural} as official points; circle area by value.",
         "unlocated": "{n} without a published location are not drawn.",
-        "attribution": "Figures: IOM DTM Libya. Boundaries: OCHA COD-AB (CC BY 3.0 IGO).",
-        "level_1": "mantika",
-        "level_2": "baladiya",
-        "level_3": "muhalla",
         "title": "{type}, {measure}, {round}: by {level}",
     },
     "ar": {
@@ -61,14 +60,10 @@ LABELS = {
         "absolute": "عدد الأشخاص",
         "per_1000": "لكل 1000 من السكان",
         "no_data": "لا توجد بيانات",
-        "published": "أرقام منشورة (مصفوفة تتبع النزوح، المنظمة الدولية للهجرة - ليبيا).",
-        "approximate": "حدود البلديات تقريبية (مشتقة، وليست حدوداً رسمية).",
-        "points": "البلديات نقاط رسمية؛ مساحة الدائرة حسب القيمة.",
+        "published": "أرقام منشورة (مصفوفة تتبع النزوح، المنظمة الدولية للهجرة - {operation}).",
+        "approximate": "حدود ال{plural} تقريبية (مشتقة، وليست حدوداً رسمية).",
+        "points": "ال{plural} نقاط رسمية؛ مساحة الدائرة حسب القيمة.",
         "unlocated": "{n} بلا موقع منشور غير مرسومة.",
-        "attribution": "الأرقام: مصفوفة تتبع النزوح - ليبيا. الحدود: OCHA COD-AB (CC BY 3.0 IGO).",
-        "level_1": "المنطقة",
-        "level_2": "البلدية",
-        "level_3": "المحلة",
         "title": "{type}، {measure}، {round}: حسب {level}",
     },
 }
@@ -92,9 +87,32 @@ class MapView:
     population_type: str
     measure: str
     areas: list[Area]
-    outlines: list[dict]  # mantika polygons: land and outlines under and over the areas
+    outlines: list[dict]  # level-1 polygons: land and outlines under and over the areas
     classes: Classes
     quality: str
+    operation: Operation
+
+    @property
+    def points(self) -> bool:
+        """Whether the areas are drawn as circles (a level of points, not approximated)."""
+        return self.operation.levels[self.level].geometry == "point" and not self.approximate
+
+    def words(self, lang: str) -> dict[str, str]:
+        """The labels in `lang`, with the operation's names, level names and credit."""
+        op, level = self.operation, self.operation.levels[self.level]
+        if lang == "ar":
+            names = {"operation": op.name_ar, "level": f"ال{level.name_ar}"}
+            names |= {"name": level.name_ar, "plural": level.plural_ar}
+            credit = op.map_credit_ar
+        else:
+            names = {"operation": op.name_en, "level": level.name_en}
+            names |= {"name": level.name_en, "plural": level.plural_en}
+            credit = op.map_credit_en
+        names |= {"Name": names["name"].capitalize(), "Plural": names["plural"].capitalize()}
+        words = dict(LABELS["ar" if lang == "ar" else "en"])
+        for key in ("published", "approximate", "points"):
+            words[key] = words[key].format_map(names)
+        return {**words, "attribution": credit, "level": names["level"], "lang": lang}
 
 
 def map_view(
@@ -106,15 +124,18 @@ def map_view(
     approximate: bool = True,
 ) -> MapView:
     """The view's areas with their values and the classes of those values (404 for an
-    unknown round); `approximate` picks the derived baladiya polygons over the points."""
-    if level not in (1, 2, 3):
-        raise InvalidParameter("level", "must be 1 (mantika), 2 (baladiya) or 3 (muhalla)")
+    unknown round); `approximate` picks the derived polygons of a level of points (Libya's
+    baladiyas) over the points."""
+    ref = rounds.catalogue(session, None).require(round_code)
+    op = operations.all_operations(session)[ref.operation]
+    if level not in op.levels or level == 0:
+        choices = ", ".join(f"{n} ({v.name_en})" for n, v in op.levels.items() if n)
+        raise InvalidParameter("level", f"must be one of {op.name_en}'s levels: {choices}")
     if population_type not in POPULATION_TYPES:
         raise InvalidParameter("population_type", f"must be one of {', '.join(POPULATION_TYPES)}")
     if measure not in MEASURES:
         raise InvalidParameter("measure", f"must be one of {', '.join(MEASURES)}")
-    ref = rounds.catalogue(session, None).require(round_code)
-    approximate = approximate and level == 2
+    approximate = approximate and ogc.approximate_level(op.iso3) == level
     flt = StatsFilter(
         level=level,
         operation=ref.operation,
@@ -138,7 +159,7 @@ def map_view(
             )
         )
     shapes = encoded.geometries(session, "official")
-    outlines = [orjson.loads(shapes[p]) for p in sorted(shapes) if len(p) == 6]  # mantikas
+    outlines = [orjson.loads(shapes[p]) for p in areas_service.pcodes_at(session, op.iso3, 1)]
     return MapView(
         ref.code,
         f"R{ref.number}" if ref.number else (ref.when.isoformat() if ref.when else ref.code),
@@ -150,13 +171,14 @@ def map_view(
         outlines,
         quantile_classes(a.value for a in areas),
         "published",
+        op,
     )
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
-    """`minlon,minlat,maxlon,maxlat` in CRS84, or Libya's extent when not given."""
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """`minlon,minlat,maxlon,maxlat` in CRS84; None when not given (the operation's)."""
     if not text:
-        return LIBYA
+        return None
     parts = text.split(",")
     try:
         numbers = [float(p) for p in parts]
@@ -236,7 +258,7 @@ def _path(geometry) -> str:
 def _format(value: float, measure: str, words: dict) -> str:
     """A number as the page writes it: `en` 12,345.6; `ar-LY` 12.345,6 (Latin digits)."""
     text = f"{value:,.1f}" if measure == "per_1000" else f"{value:,.0f}"
-    return text.translate(_ARABIC_SEPARATORS) if words is LABELS["ar"] else text
+    return text.translate(_ARABIC_SEPARATORS) if words["lang"] == "ar" else text
 
 
 _ARABIC_SEPARATORS = str.maketrans({",": ".", ".": ","})
@@ -248,16 +270,18 @@ NARROW = 520  # px: below this width the legend goes under the map, not over it
 def draw(
     view: MapView,
     lang: str = "en",
-    bbox: tuple[float, float, float, float] = LIBYA,
+    bbox: tuple[float, float, float, float] | None = None,
     width: int = 960,
     height: int = 640,
 ) -> str:
-    """The SVG document of `view` in `lang` ('en' or 'ar'), showing `bbox`.
+    """The SVG document of `view` in `lang` ('en' or 'ar'), showing `bbox` (by default
+    the operation's map bounds).
 
     The legend sits at the bottom left in both languages (over Libya's empty south-west,
     as on the web map) and the map is fitted clear of it; on a narrow canvas it goes
     under the map."""
-    words = LABELS["ar" if lang == "ar" else "en"]
+    words = view.words(lang)
+    bbox = bbox or view.operation.map_bounds or WORLD
     tolerance = 0.4  # px: invisible, and it keeps polygons small
     legend = _Legend(view, words, lang == "ar", min(300, width - 20))
     legend_box = box(10, height - 10 - legend.height, 10 + legend.width, height - 10)
@@ -288,7 +312,7 @@ def draw(
             out.append(f'<path d="{d}" fill="{LAND}"/>')
     out.append("</g>")
     out.append(_areas(view, frame, tolerance, words))
-    if view.level > 1:  # mantika outlines over baladiyas and points, as on the web map
+    if view.level > 1:  # level-1 outlines over finer areas and points, as on the web map
         out.append(f'<g id="map-outlines" fill="none" stroke="{OUTLINE}" stroke-width="1">')
         out += [f'<path d="{d}"/>' for d in outlines]
         out.append("</g>")
@@ -302,12 +326,12 @@ def _title(view: MapView, words: dict) -> str:
         type=words[view.population_type],
         measure=words[view.measure],
         round=view.round_label,
-        level=words[f"level_{view.level}"],
+        level=words["level"],
     )
 
 
 def _areas(view: MapView, frame: _Frame, tolerance: float, words: dict) -> str:
-    polygons = view.level == 1 or view.approximate
+    polygons = not view.points
     out = [
         '<g id="map-areas" stroke="{}" stroke-width="{}"{}>'.format(
             "#666666" if view.approximate else "#ffffff",
@@ -324,7 +348,7 @@ def _areas(view: MapView, frame: _Frame, tolerance: float, words: dict) -> str:
         projected = frame.project(area.geometry)
         if not projected.intersects(frame.view):
             continue
-        name = area.name_ar if words is LABELS["ar"] and area.name_ar else area.name_en
+        name = area.name_ar if words["lang"] == "ar" and area.name_ar else area.name_en
         shown = words["no_data"] if area.value is None else _format(area.value, view.measure, words)
         label = f"<title>{escape(f'{name}: {shown}')}</title>"
         colour = view.classes.colour(area.value)
@@ -377,7 +401,7 @@ class _Legend:
         notes = [words["published"]]
         if view.approximate:
             notes.append(words["approximate"])
-        elif view.level > 1:
+        elif view.points:
             notes.append(words["points"])
         unlocated = sum(1 for a in view.areas if a.geometry is None)
         if unlocated:

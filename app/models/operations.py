@@ -6,8 +6,10 @@ Adding an operation is rows here (from data/catalog/) and a loader for its files
 """
 
 from sqlalchemy import (
+    ARRAY,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     SmallInteger,
@@ -39,11 +41,21 @@ class Operation(Base):
     boundary_source: Mapped[str] = mapped_column(Text)
     figures_source: Mapped[str] = mapped_column(Text)
     denominators: Mapped[str] = mapped_column(Text, comment="what per-capita rates use")
+    map_credit_en: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    map_credit_ar: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    map_bounds: Mapped[list[float] | None] = mapped_column(
+        ARRAY(Float), comment="minlon, minlat, maxlon, maxlat (CRS84) a map opens on"
+    )
 
     __table_args__ = (
         CheckConstraint("iso3 ~ '^[A-Z]{3}$'", name="iso3_format"),
         CheckConstraint("slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name="slug_format"),
         CheckConstraint("ocha_prefix ~ '^[A-Z]{2}$'", name="ocha_prefix"),
+        CheckConstraint(
+            "map_bounds IS NULL OR (cardinality(map_bounds) = 4 "
+            "AND map_bounds[1] < map_bounds[3] AND map_bounds[2] < map_bounds[4])",
+            name="map_bounds",
+        ),
         Index(
             "uq_operations_default", "is_default", unique=True, postgresql_where=text("is_default")
         ),

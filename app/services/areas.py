@@ -136,6 +136,19 @@ def get_area(session: Session, pcode: str) -> dict | None:
     return area
 
 
+def pcodes_at(session: Session, operation: str, level: int) -> list[str]:
+    """The pcodes of an operation's areas at `level`, in pcode order."""
+    return list(
+        session.execute(
+            text(
+                "SELECT pcode FROM admin_areas WHERE level = :level AND ancestry[1] = :op "
+                "ORDER BY pcode"
+            ),
+            {"level": level, "op": operation},
+        ).scalars()
+    )
+
+
 def exists(session: Session, pcode: str) -> bool:
     found = session.execute(text("SELECT 1 FROM admin_areas WHERE pcode = :p"), {"p": pcode})
     return found.scalar() is not None

@@ -193,7 +193,5 @@ def operation_list(session: Session) -> list[dict]:
             "admin0Name": op.name_en,
             "admin0Pcode": op.iso3,
         }
-        for op in sorted(
-            operations.all_operations(session).values(), key=lambda o: o.dtm_operation
-        )
+        for op in sorted(operations.all_operations(session).values(), key=lambda o: o.dtm_operation)
     ]

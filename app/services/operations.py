@@ -41,6 +41,9 @@ class Operation:
     boundary_source: str
     figures_source: str
     denominators: str
+    map_credit_en: str
+    map_credit_ar: str
+    map_bounds: tuple[float, float, float, float] | None
     levels: dict[int, Level] = field(default_factory=dict, compare=False, hash=False)
 
     def level_name(self, level: int) -> str:
@@ -79,7 +82,8 @@ class Operation:
 _MEMO = Memo(8)
 _OPERATIONS_SQL = """
 SELECT o.iso3, o.slug, o.name_en, o.name_ar, o.dtm_operation, o.ocha_prefix, o.round_prefix,
-       o.is_default, o.boundary_source, o.figures_source, o.denominators
+       o.is_default, o.boundary_source, o.figures_source, o.denominators,
+       o.map_credit_en, o.map_credit_ar, o.map_bounds
 FROM operations o ORDER BY NOT o.is_default, o.iso3
 """
 _LEVELS_SQL = """
@@ -97,14 +101,26 @@ def all_operations(session: Session) -> dict[str, Operation]:
 def _read(session: Session) -> dict[str, Operation]:
     rows = [dict(r) for r in session.execute(text(_OPERATIONS_SQL)).mappings()]
     levels = [dict(r) for r in session.execute(text(_LEVELS_SQL)).mappings()]
-    if not rows:
-        rows, levels = catalog.operation_rows()
+    return _build(rows, levels) if rows else from_catalog()
+
+
+def from_catalog() -> dict[str, Operation]:
+    """The operations as data/catalog/ describes them (before any load)."""
+    return _build(*catalog.operation_rows())
+
+
+def _build(rows: list[dict], levels: list[dict]) -> dict[str, Operation]:
     by_operation: dict[str, dict[int, Level]] = {}
     fields = Level.__dataclass_fields__
     for lv in levels:
         level = Level(**{k: v for k, v in lv.items() if k in fields})
         by_operation.setdefault(lv["operation"], {})[level.level] = level
-    found = {r["iso3"]: Operation(**r, levels=by_operation.get(r["iso3"], {})) for r in rows}
+    fields = Operation.__dataclass_fields__
+    found = {}
+    for r in rows:
+        r = {k: v for k, v in r.items() if k in fields}
+        r["map_bounds"] = tuple(r["map_bounds"]) if r["map_bounds"] else None
+        found[r["iso3"]] = Operation(**r, levels=by_operation.get(r["iso3"], {}))
     return dict(sorted(found.items(), key=lambda kv: (not kv[1].is_default, kv[0])))
 
 
