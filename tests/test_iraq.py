@@ -111,7 +111,11 @@ def test_no_per_capita_rate_without_a_denominator(client):
         },
     )
     assert response.status_code == 422
-    assert "population" in response.json()["detail"]
+    assert "no population denominator for Iraq" in response.json()["detail"]
+    body = stats(client, operation="IRQ", level=0, round=132)
+    assert "No population denominator for Iraq is in DTM Geo's data" in body["meta"]["notes"]
+    libya = stats(client, level=0, round="R54")["meta"]["notes"]
+    assert libya.endswith("per_1000 is per 1,000 residents (see denominators).")
 
 
 def test_unknown_operation_is_a_404_listing_the_operations(client):
@@ -159,6 +163,11 @@ def test_dtm_spellings_find_cod_areas(client):
 def test_ogc_collections_of_iraq(client, live_server):
     ids = [c["id"] for c in client.get("/ogc/collections?operation=IRQ").json()["collections"]]
     assert "irq-districts" in ids and not any(i.startswith("baladiya") for i in ids)
+    # GDAL (and QGIS) pointed at the landing page of Iraq list Iraq's collections
+    layers = [name for name, _ in pyogrio.list_layers(f"OAPIF:{live_server}/ogc?operation=iraq")]
+    assert layers == ids
+    landing = client.get("/ogc", params={"operation": "IRQ"}).json()
+    assert landing["title"] == "DTM Geo: Iraq displacement data"
     frame = pyogrio.read_dataframe(
         f"OAPIF:{live_server}/ogc/collections/irq-districts", PAGE_SIZE="40"
     )

@@ -129,7 +129,8 @@ class HotspotsQuery(BaseModel):
 
 def _weights_fit_the_level(session, op: operations.Operation, q: HotspotsQuery) -> None:
     """Contiguity needs polygons: the level's own (operation_levels), or Libya's
-    approximate baladiya polygons (an OGC collection of kind `approximate`)."""
+    approximate baladiya polygons (an OGC collection of kind `approximate`); a rate needs
+    the operation's denominators."""
     check_level(op, q.level)
     level = op.levels[q.level]
     approximate = ogc.approximate_level(op.iso3)
@@ -140,6 +141,13 @@ def _weights_fit_the_level(session, op: operations.Operation, q: HotspotsQuery) 
             plural = op.levels[approximate].plural_en
             message = f"approximate polygons are for {plural} (level {approximate}); use queen"
         raise InvalidParameter("weights", message, q.weights)
+    if q.metric == "rate" and not op.denominators:
+        raise InvalidParameter(
+            "metric",
+            f"no population denominator for {op.name_en} is in DTM Geo's data, so it has no "
+            "per-capita rates: use metric=count or change",
+            q.metric,
+        )
     if q.weights == "queen" and level.geometry == "point":
         other = (
             "knn, distance or queen-approximate" if q.level == approximate else "knn or distance"

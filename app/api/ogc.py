@@ -87,15 +87,21 @@ def _send(rendered: Rendered) -> Response:
     return Response(rendered.body, media_type=rendered.media_type)
 
 
-@router.get("", summary="Landing page")
-def landing(request: Request, f: FormatQuery = None) -> Response:
+@router.get("", summary="Landing page (of one operation: Libya by default)")
+def landing(
+    request: Request, session: SessionDep, f: FormatQuery = None, operation: OperationQuery = None
+) -> Response:
     base = _base(request)
+    op = resolve_operation(session, operation)
+    # `?operation=IRQ` on the landing page carries on to its collections, so that GDAL and
+    # QGIS pointed at `/ogc?operation=IRQ` list that operation's collections
+    asked = f"?operation={op.iso3}" if operation else ""
     return _send(
         _document(
             request,
             {
-                "title": "DTM Geo: Libya displacement data",
-                "description": "IOM DTM Libya figures and OCHA COD-AB boundaries as "
+                "title": f"DTM Geo: {op.name_en} displacement data",
+                "description": f"IOM DTM {op.name_en} figures and OCHA COD-AB boundaries as "
                 "OGC API - Features collections and vector tiles.",
                 "links": [
                     {"href": base, "rel": "self", "type": JSON, "title": "This document"},
@@ -118,7 +124,7 @@ def landing(request: Request, f: FormatQuery = None) -> Response:
                         "title": "Conformance classes",
                     },
                     {
-                        "href": f"{base}/collections",
+                        "href": f"{base}/collections{asked}",
                         "rel": "data",
                         "type": JSON,
                         "title": "Collections",

@@ -42,6 +42,19 @@ def _level_name(session: Session, flt: StatsFilter) -> str:
     return _operation(session, flt).level_name(flt.level)
 
 
+_NOTES = (
+    "Values are stored figures, or sums of the level below when an area has none of its "
+    "own; 'complete' is false for sums of only some of the areas below. per_1000 is per "
+    "1,000 residents (see denominators)."
+)
+
+
+def _no_denominators(op) -> str:
+    if op.denominators:
+        return ""
+    return f" No population denominator for {op.name_en} is in DTM Geo's data: per_1000 is empty."
+
+
 def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
     """A page of statistics rows as stored encoded (`Result.encoded`), with its meta."""
     paged = stats.statistics_encoded(session, flt, page)
@@ -57,9 +70,7 @@ def statistics_rows(session: Session, flt: StatsFilter, page: Page) -> Result:
             "population_type",
             "displacement_reason",
         ],
-        "notes": "Values are stored figures, or sums of the level below when an area has "
-        "none of its own; 'complete' is false for sums of only some of the areas "
-        "below. per_1000 is per 1,000 residents (see denominators).",
+        "notes": _NOTES + _no_denominators(_operation(session, flt)),
     }
     return Result([], meta, paged.total, encoded=paged.rows, returned=paged.returned)
 
