@@ -362,6 +362,10 @@ def import_file(
         False
     ),
     dry_run: Annotated[bool, typer.Option(help="Validate and report; write nothing.")] = False,
+    operation: Annotated[
+        str | None,
+        typer.Option(help="Operation whose round number --round is (default: Libya)."),
+    ] = None,
 ) -> None:
     """Import a round's file with the same validation as the API, in one transaction."""
     from app.ingest.commandline import import_file as run_import
@@ -378,6 +382,7 @@ def import_file(
         dry_run,
         say=_say,
         echo=typer.echo,
+        operation=operation,
     )
     if code:
         raise typer.Exit(code)

@@ -36,7 +36,7 @@ def test_load_shows_progress_and_a_summary(db_url, first_load, data_dir):
     result = run_cli("load", "--data-dir", str(data_dir), DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
     steps = [line for line in result.stderr.splitlines() if line.startswith("[")]
-    assert [s[:5] for s in steps] == ["[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"]
+    assert [s[:5] for s in steps] == [f"[{n}/6]" for n in range(1, 7)]
     assert "\x1b" not in result.stderr and "\r" not in result.stderr
     assert "no changes" in result.stdout
 
@@ -73,7 +73,7 @@ def test_load_draws_a_progress_bar_on_a_terminal():
     assert process.returncode == 0
     screen = drawn.decode("utf-8", "replace")
     assert "loading" in screen and "\x1b[" in screen  # a bar drawn with terminal controls
-    assert "━" in screen and "/5" in screen and "step 3" in screen
+    assert "━" in screen and "/6" in screen and "step 3" in screen
 
 
 def test_every_command_reads_the_projects_settings_from_any_folder(db_url, first_load, tmp_path):
@@ -187,7 +187,7 @@ def test_local_cluster_is_reused_on_the_next_run(settings):
 def test_data_check_against_the_manifest(data_dir, tmp_path):
     result = run_cli("data", "check", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("ok ") == 5
+    assert result.stdout.count("ok ") == 13  # Libya's 5 files, Iraq's 8
     empty = run_cli("data", "check", "--data-dir", str(tmp_path))
     assert_one_line_error(empty, "5 expected file(s) missing")
 

@@ -220,6 +220,7 @@ def test_hotspots_and_baladiya_maps_total_figures_by_reason(client, headers, eng
         others = conn.execute(
             text(
                 "SELECT pcode FROM admin_areas WHERE level = 2 AND pcode <> 'LY010102' "
+                "AND ancestry[1] = 'LBY' "
                 "ORDER BY pcode LIMIT 11"
             )
         ).scalars()

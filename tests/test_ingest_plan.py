@@ -22,7 +22,10 @@ pytestmark = pytest.mark.usefixtures("scratch_rounds")
 def observations(engine, factor: int) -> list[dict]:
     with engine.connect() as conn:
         pcodes = conn.execute(
-            text("SELECT pcode FROM admin_areas WHERE level = 2 ORDER BY pcode")
+            text(
+                "SELECT pcode FROM admin_areas WHERE level = 2 AND ancestry[1] = 'LBY' "
+                "ORDER BY pcode"
+            )
         ).scalars()
         reasons = ("", *DISPLACEMENT_REASONS)  # '' is stored as NULL: the nullable key
         return [

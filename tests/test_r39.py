@@ -26,11 +26,15 @@ def scalar(engine, sql: str, **params):
 
 
 def test_663_muhallas_under_100_baladiyas(engine):
-    assert scalar(engine, "SELECT count(*) FROM admin_areas WHERE level = 3") == 663
+    assert (
+        scalar(engine, "SELECT count(*) FROM admin_areas WHERE level = 3 AND ancestry[1] = 'LBY'")
+        == 663
+    )
     assert (
         scalar(
             engine,
-            "SELECT count(DISTINCT parent_pcode) FROM admin_areas WHERE level = 3",
+            "SELECT count(DISTINCT parent_pcode) FROM admin_areas "
+            "WHERE level = 3 AND ancestry[1] = 'LBY'",
         )
         == 100
     )
@@ -39,17 +43,25 @@ def test_663_muhallas_under_100_baladiyas(engine):
         scalar(
             engine,
             """SELECT count(*) FROM admin_areas m JOIN admin_areas b ON b.pcode = m.parent_pcode
-               WHERE m.level = 3 AND (b.level <> 2 OR left(m.pcode, 8) <> b.pcode
-                                      OR length(m.pcode) <> 10)""",
+               WHERE m.level = 3 AND m.ancestry[1] = 'LBY'
+                 AND (b.level <> 2 OR left(m.pcode, 8) <> b.pcode OR length(m.pcode) <> 10)""",
         )
         == 0
     )
     # 19 have no coordinates in the workbook: no geometry, and they say so
-    assert scalar(engine, "SELECT count(*) FROM admin_areas WHERE level = 3 AND geom IS NULL") == 19
     assert (
         scalar(
             engine,
-            "SELECT count(*) FROM admin_areas WHERE level = 3 AND geom IS NULL "
+            "SELECT count(*) FROM admin_areas "
+            "WHERE level = 3 AND ancestry[1] = 'LBY' AND geom IS NULL",
+        )
+        == 19
+    )
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM admin_areas "
+            "WHERE level = 3 AND ancestry[1] = 'LBY' AND geom IS NULL "
             "AND geom_source LIKE 'none:%'",
         )
         == 19
@@ -57,7 +69,8 @@ def test_663_muhallas_under_100_baladiyas(engine):
     assert (
         scalar(
             engine,
-            "SELECT count(*) FROM admin_areas WHERE level = 3 AND GeometryType(geom) = 'POINT'",
+            "SELECT count(*) FROM admin_areas "
+            "WHERE level = 3 AND ancestry[1] = 'LBY' AND GeometryType(geom) = 'POINT'",
         )
         == 644
     )
@@ -217,7 +230,8 @@ def baladiyas(engine) -> dict[str, set[str]]:
         rows = conn.execute(
             text(
                 "SELECT n.pcode, n.match_key FROM admin_area_names n "
-                "JOIN admin_areas a ON a.pcode = n.pcode WHERE a.level = 2"
+                "JOIN admin_areas a ON a.pcode = n.pcode "
+                "WHERE a.level = 2 AND a.ancestry[1] = 'LBY'"
             )
         ).all()
     out: dict[str, set[str]] = {}

@@ -14,6 +14,7 @@ from app.db import get_sessionmaker, session_scope
 from app.errors import DtmGeoError
 from app.ingest import parse, service
 from app.ingest.specs import QUALITIES
+from app.services import operations
 from app.weburl import web_url
 
 SHOWN_ERRORS = 20
@@ -29,17 +30,24 @@ def _read(path: Path, progress: Progress) -> bytes:
     return b"".join(chunks)
 
 
-def _round_code(url: str, given: str) -> str:
-    """A DTM round number (55) names its mobility-tracking round's code (R55)."""
-    if not re.fullmatch(r"[0-9]{1,6}", given):
-        return given
+def _round_code(url: str, given: str, operation: str | None) -> str:
+    """A DTM round number (55) names its operation's mobility-tracking round (R55); the
+    default operation's unless `operation` (an ISO3 code or slug) says otherwise."""
     with session_scope(url) as session:
+        op = operations.resolve(session, operation)
+        if not re.fullmatch(r"[0-9]{1,6}", given):
+            return given
         code = session.execute(
-            text("SELECT code FROM rounds WHERE number = :n AND kind = 'mobility_tracking'"),
-            {"n": int(given)},
+            text(
+                "SELECT code FROM rounds WHERE number = :n AND kind = 'mobility_tracking' "
+                "AND operation = :op ORDER BY reporting_date LIMIT 1"
+            ),
+            {"n": int(given), "op": op.iso3},
         ).scalar()
     if code is None:
-        raise DtmGeoError(f"no mobility-tracking round has number {given}; list rounds first")
+        raise DtmGeoError(
+            f"no mobility-tracking round of {op.name_en} has number {given}; list rounds first"
+        )
     return code
 
 
@@ -54,6 +62,7 @@ def import_file(
     dry_run: bool,
     say: Callable[[str], None],
     echo: Callable[[str], None],
+    operation: str | None = None,
 ) -> int:
     """Returns the exit status: 0 on success, 1 when the file has invalid rows."""
     if quality not in QUALITIES:
@@ -64,7 +73,7 @@ def import_file(
         source_url = web_url(source_url)
     except ValueError as exc:
         raise DtmGeoError(f"--source-url: {exc}") from None
-    round_code = _round_code(url, round_code)
+    round_code = _round_code(url, round_code, operation)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise DtmGeoError(f"{path.name}: expected an .xlsx or .csv file")
