@@ -171,13 +171,18 @@ def start_tipg(url: str) -> tuple[subprocess.Popen, str]:
     return process, base
 
 
-# tipg serves these views of the same tables (schema tipg_bench, dropped afterwards)
+# tipg serves these views of the same tables (schema tipg_bench, dropped afterwards); each
+# of one operation's areas (ancestry[1], its country), as DTM Geo's collections are
+_COLUMNS = "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
 VIEWS = {
-    "mantikas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
-    "geom::geometry(MultiPolygon, 4326) AS geom FROM public.admin_areas "
-    "WHERE level = 1",
-    "baladiyas": "SELECT pcode, name_en, name_ar, parent_pcode, region_pcode, "
-    "geom::geometry(Point, 4326) AS geom FROM public.admin_areas WHERE level = 2",
+    "mantikas": _COLUMNS + "geom::geometry(MultiPolygon, 4326) AS geom FROM public.admin_areas "
+    "WHERE level = 1 AND ancestry[1] = 'LBY'",
+    "baladiyas": _COLUMNS + "geom::geometry(Point, 4326) AS geom FROM public.admin_areas "
+    "WHERE level = 2 AND ancestry[1] = 'LBY'",
+    "irq_districts": _COLUMNS + "geom::geometry(MultiPolygon, 4326) AS geom "
+    "FROM public.admin_areas WHERE level = 2 AND ancestry[1] = 'IRQ'",
+    "irq_subdistricts": _COLUMNS + "geom::geometry(MultiPolygon, 4326) AS geom "
+    "FROM public.admin_areas WHERE level = 3 AND ancestry[1] = 'IRQ'",
 }
 
 

@@ -4,8 +4,8 @@ Usage: .venv/bin/python bench/ogc_vs_tipg.py [--seconds 5] [--connections 16]
 
 tipg (developmentseed's OGC server) is installed only in a separate benchmark virtualenv:
     python3 -m venv .venv-bench && .venv-bench/bin/pip install tipg uvicorn
-It serves two views of the same tables (schema `tipg_bench`, created here and dropped
-after). One uvicorn worker each; wrk drives both with gzip accepted.
+It serves views of the same tables, Libya's and Iraq's areas (schema `tipg_bench`, created
+here and dropped after). One uvicorn worker each; wrk drives both with gzip accepted.
 """
 
 from __future__ import annotations
@@ -41,6 +41,27 @@ CASES = [
         "/ogc/tiles/baladiyas/6/36/25.pbf",
         "/collections/tipg_bench.baladiyas/tiles/WebMercatorQuad/6/36/25",
     ),
+    (
+        "items: 101 irq districts",
+        "/ogc/collections/irq-districts/items?limit=200",
+        "/collections/tipg_bench.irq_districts/items?limit=200",
+    ),
+    (
+        "items: 294 irq subdists",
+        "/ogc/collections/irq-subdistricts/items?limit=300",
+        "/collections/tipg_bench.irq_subdistricts/items?limit=300",
+    ),
+    # the tiles holding Baghdad (lon 44.4, lat 33.3)
+    (
+        "tile: irq districts z6",
+        "/ogc/tiles/irq-districts/6/39/25.pbf",
+        "/collections/tipg_bench.irq_districts/tiles/WebMercatorQuad/6/39/25",
+    ),
+    (
+        "tile: irq subdists z7",
+        "/ogc/tiles/irq-subdistricts/7/79/51.pbf",
+        "/collections/tipg_bench.irq_subdistricts/tiles/WebMercatorQuad/7/79/51",
+    ),
 ]
 
 
@@ -51,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     with beside_tipg() as (url, tipg_base), serve(url) as ours:
         print(
-            f"{'case':<22} {'server':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}  "
+            f"{'case':<24} {'server':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}  "
             f"c={args.connections}, {args.seconds} s"
         )
         for label, our_path, tipg_path in CASES:
@@ -65,12 +86,12 @@ def main() -> None:
                 r = results[server]
                 errors = f" ({r.errors} errors)" if r.errors else ""
                 print(
-                    f"{label:<22} {server:<8} {r.rps:>8.0f} {r.p50_ms:>7.2f} "
+                    f"{label:<24} {server:<8} {r.rps:>8.0f} {r.p50_ms:>7.2f} "
                     f"{r.p99_ms:>7.2f}{errors}",
                     flush=True,
                 )
             ratio = results["dtm-geo"].rps / max(results["tipg"].rps, 1e-9)
-            print(f"{label:<22} ratio: DTM Geo serves {ratio:.1f}x tipg's requests/s", flush=True)
+            print(f"{label:<24} ratio: DTM Geo serves {ratio:.1f}x tipg's requests/s", flush=True)
 
 
 if __name__ == "__main__":

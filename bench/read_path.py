@@ -3,7 +3,10 @@
 Usage: .venv/bin/python bench/read_path.py [--seconds 8] [--connections 16] [--workers N]
 
 Each request varies `limit` (items, statistics) or the tile column (tiles), so no answer
-is ever served from a response cache: this measures the per-request work. The "new filter"
+is ever served from a response cache: this measures the per-request work. Iraq's tiles
+are the one tile holding Baghdad at z6 and z7 (too few tiles there to walk): they vary a
+`limit` instead, which DTM Geo's tiles ignore and tipg's take as the most features a tile
+holds (every value above the tile's count). The "new filter"
 case varies `round_to` instead (every value keeps all of Round 54), so no two requests share
 a filter either. tipg
 (developmentseed's OGC server, installed in `.venv-bench`, see bench/ogc_vs_tipg.py) serves
@@ -44,6 +47,31 @@ CASES = [
         "/ogc/tiles/mantikas/11/{x}/{y}.pbf",
         "/collections/tipg_bench.mantikas/tiles/WebMercatorQuad/11/{x}/{y}",
         "tile",
+    ),
+    (
+        "OGC items, 101 irq districts",
+        "/ogc/collections/irq-districts/items?limit=",
+        "/collections/tipg_bench.irq_districts/items?limit=",
+        "limit",
+    ),
+    (
+        "OGC items, 294 irq sub-districts",
+        "/ogc/collections/irq-subdistricts/items?limit=",
+        "/collections/tipg_bench.irq_subdistricts/items?limit=",
+        "limit",
+    ),
+    # the tiles holding Baghdad (lon 44.4, lat 33.3): one tile each, `limit` varied
+    (
+        "tile irq-districts z6 (Baghdad)",
+        "/ogc/tiles/irq-districts/6/39/25.pbf?limit=",
+        "/collections/tipg_bench.irq_districts/tiles/WebMercatorQuad/6/39/25?limit=",
+        "limit",
+    ),
+    (
+        "tile irq-subdistricts z7 (Baghdad)",
+        "/ogc/tiles/irq-subdistricts/7/79/51.pbf?limit=",
+        "/collections/tipg_bench.irq_subdistricts/tiles/WebMercatorQuad/7/79/51?limit=",
+        "limit",
     ),
     (
         "stats GeoJSON, 100 baladiyas R54",
