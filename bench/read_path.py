@@ -3,10 +3,11 @@
 Usage: .venv/bin/python bench/read_path.py [--seconds 8] [--connections 16] [--workers N]
 
 Each request varies `limit` (items, statistics) or the tile column (tiles), so no answer
-is ever served from a response cache: this measures the per-request work. Iraq's tiles
-are the one tile holding Baghdad at z6 and z7 (too few tiles there to walk): they vary a
-`limit` instead, which DTM Geo's tiles ignore and tipg's take as the most features a tile
-holds (every value above the tile's count). The "new filter"
+is ever served from a response cache: this measures the per-request work. Tiles walk an
+operation's tiles at one zoom (Libya's mantikas at z11, Iraq's districts and sub-districts
+at z10); the one z6 tile holding Baghdad is asked again and again with a varying `limit`,
+which DTM Geo's tiles ignore and tipg's take as the most features a tile holds (every
+value above the tile's count). The "new filter"
 case varies `round_to` instead (every value keeps all of Round 54), so no two requests share
 a filter either. tipg
 (developmentseed's OGC server, installed in `.venv-bench`, see bench/ogc_vs_tipg.py) serves
@@ -28,7 +29,10 @@ sys.path.insert(0, ROOT)
 
 from bench.common import _ms, beside_tipg, ensure_wrk, serve, warm  # noqa: E402
 
-# (label, DTM Geo path, tipg path or None, how a request varies: "limit" or "tile")
+# tiles walk (z, first x, columns, first y, rows), then the same extent at z + 1
+LIBYA_Z11 = (11, 1078, 90, 812, 100)
+
+# (label, DTM Geo path, tipg path or None, how a request varies: "limit" or a tile walk)
 CASES = [
     (
         "OGC items, 22 mantika polygons",
@@ -46,7 +50,7 @@ CASES = [
         "tiles, mantikas z11, new tiles",
         "/ogc/tiles/mantikas/11/{x}/{y}.pbf",
         "/collections/tipg_bench.mantikas/tiles/WebMercatorQuad/11/{x}/{y}",
-        "tile",
+        LIBYA_Z11,
     ),
     (
         "OGC items, 101 irq districts",
@@ -60,18 +64,27 @@ CASES = [
         "/collections/tipg_bench.irq_subdistricts/items?limit=",
         "limit",
     ),
-    # the tiles holding Baghdad (lon 44.4, lat 33.3): one tile each, `limit` varied
+    # the tile holding Baghdad (lon 44.4, lat 33.3) at z6, `limit` varied: the same
+    # polygons cut again each time (DTM Geo's tiles ignore `limit`, tipg's take it as the
+    # most features a tile holds, always above the count here)
     (
         "tile irq-districts z6 (Baghdad)",
         "/ogc/tiles/irq-districts/6/39/25.pbf?limit=",
         "/collections/tipg_bench.irq_districts/tiles/WebMercatorQuad/6/39/25?limit=",
         "limit",
     ),
+    # new tiles: Iraq's z10 tiles (x 622-651, y 397-425), then z11's
     (
-        "tile irq-subdistricts z7 (Baghdad)",
-        "/ogc/tiles/irq-subdistricts/7/79/51.pbf?limit=",
-        "/collections/tipg_bench.irq_subdistricts/tiles/WebMercatorQuad/7/79/51?limit=",
-        "limit",
+        "tiles, irq-districts z10, new tiles",
+        "/ogc/tiles/irq-districts/10/{x}/{y}.pbf",
+        "/collections/tipg_bench.irq_districts/tiles/WebMercatorQuad/10/{x}/{y}",
+        (10, 622, 30, 397, 29),
+    ),
+    (
+        "tiles, irq-subdistricts z10, new",
+        "/ogc/tiles/irq-subdistricts/10/{x}/{y}.pbf",
+        "/collections/tipg_bench.irq_subdistricts/tiles/WebMercatorQuad/10/{x}/{y}",
+        (10, 622, 30, 397, 29),
     ),
     (
         "stats GeoJSON, 100 baladiyas R54",
@@ -104,8 +117,8 @@ CASES = [
 
 # A new URL per request, never repeated across wrk's threads: request n of thread t asks
 # for n * 2 + t. Pages vary `limit` from 1,000 to 9,999 (every page still holds every
-# feature), then `offset`; tiles walk the z11 tiles over Libya's extent (x 1078-1167,
-# y 812-911; most hold land), then z12's.
+# feature), then `offset`; tiles walk their case's tiles (Libya: the z11 tiles over its
+# extent, x 1078-1167, y 812-911, most holding land), then the next zoom's.
 LUA = """
 local counter = 0
 local threads = 0
@@ -118,10 +131,11 @@ request = function()
   local n = counter * 2 + id
   local path = "%s"
   if path:find("{x}") then
-    local z, x, y = 11, 1078 + (n %% 90), 812 + (math.floor(n / 90) %% 100)
-    if n >= 90 * 100 then
-      z, x, y = 12, 2156 + (n %% 180), 1624 + (math.floor(n / 180) %% 200)
-      path = path:gsub("/11/", "/12/")
+    local z, x0, nx, y0, ny = %d, %d, %d, %d, %d
+    local x, y = x0 + (n %% nx), y0 + (math.floor(n / nx) %% ny)
+    if n >= nx * ny then
+      x, y = 2 * x0 + (n %% (2 * nx)), 2 * y0 + (math.floor(n / (2 * nx)) %% (2 * ny))
+      path = path:gsub("/" .. z .. "/", "/" .. (z + 1) .. "/")
     end
     path = path:gsub("{x}", tostring(x)):gsub("{y}", tostring(y))
   else
@@ -132,9 +146,9 @@ end
 """
 
 
-def drive_distinct(base: str, path: str, connections: int, seconds: int) -> dict:
+def drive_distinct(base: str, path: str, connections: int, seconds: int, walk=LIBYA_Z11) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % path)
+        script.write(LUA % (path, *(walk if isinstance(walk, tuple) else LIBYA_Z11)))
     command = [
         ensure_wrk(),
         "-t2",
@@ -184,18 +198,21 @@ def main() -> None:
         )
         with serve(url) as one, serve(url, workers=args.workers) as many:
             tipg_rates: dict[str, float] = {}
-            for label, ours, theirs, _ in CASES:
+            for label, ours, theirs, walk in CASES:
                 if args.only not in label:
                     continue
-                first = ours.replace("{x}", "1131").replace("{y}", "850")
-                warm(one + (first if "{x}" in ours else first + "999"))
+                _, x0, nx, y0, ny = walk if isinstance(walk, tuple) else LIBYA_Z11
+                x, y = str(x0 + nx // 2), str(y0 + ny // 2)
+                first = ours.replace("{x}", x).replace("{y}", y)
+                for server in (one, many):  # both warm: a cold worker answers its first late
+                    warm(server + (first if "{x}" in ours else first + "999"))
                 if theirs:
-                    sample = theirs.replace("{x}", "1131").replace("{y}", "850")
+                    sample = theirs.replace("{x}", x).replace("{y}", y)
                     warm(tipg_base + (sample if "{x}" in theirs else sample + "999"))
-                    r = drive_distinct(tipg_base, theirs, args.connections, args.seconds)
+                    r = drive_distinct(tipg_base, theirs, args.connections, args.seconds, walk)
                     tipg_rates[label] = r["rps"]
                     _line(label, "tipg, 1 worker", r)
-                r = drive_distinct(one, ours, args.connections, args.seconds)
+                r = drive_distinct(one, ours, args.connections, args.seconds, walk)
                 reference = tipg_rates.get(label) or tipg_rates.get(
                     "OGC items, 100 baladiya points"
                 )
@@ -203,7 +220,7 @@ def main() -> None:
                 if not theirs and reference:
                     ratio += " (baladiya items)"
                 _line(label, "DTM Geo, 1", r, ratio)
-                r = drive_distinct(many, ours, args.connections, args.seconds)
+                r = drive_distinct(many, ours, args.connections, args.seconds, walk)
                 ratio = f"  {r['rps'] / reference:.1f}x tipg" if reference else ""
                 _line(label, f"DTM Geo, {args.workers}", r, ratio)
 

@@ -189,7 +189,7 @@ def test_data_check_against_the_manifest(data_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("ok ") == 13  # Libya's 5 files, Iraq's 8
     empty = run_cli("data", "check", "--data-dir", str(tmp_path))
-    assert_one_line_error(empty, "5 expected file(s) missing")
+    assert_one_line_error(empty, "13 expected file(s) missing")
 
 
 def test_import_errors_are_one_line_and_round_numbers_work(db_url, tmp_path):
