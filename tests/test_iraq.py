@@ -270,3 +270,35 @@ def test_rows_of_one_operation_posted_to_another_are_refused(client, engine, any
             )
         ).scalar()
     assert n == 0
+
+
+def test_static_map_of_iraq_districts(client):
+    response = client.get(
+        "/api/v1/maps/IRQ-R132.svg", params={"level": 2, "population_type": "idp"}
+    )
+    assert response.status_code == 200, response.text
+    svg = response.text
+    assert "IDPs, People, R132: by district" in svg
+    assert svg.count('<path data-pcode="IQG') == 101  # 99 with figures, 2 as no data
+    assert "Boundaries: OCHA COD-AB Iraq (CC BY-IGO)" in svg
+    arabic = client.get(
+        "/api/v1/maps/IRQ-R132.svg", params={"level": 2, "population_type": "idp", "lang": "ar"}
+    ).text
+    assert "حسب القضاء" in arabic
+    locations = client.get("/api/v1/maps/IRQ-R123.svg", params={"level": 4}).text
+    assert locations.count('<circle data-pcode="IQL') == 2_842
+    refused = client.get("/api/v1/maps/R39.svg", params={"level": 4})
+    assert refused.status_code == 422
+    assert "Libya's levels: 1 (mantika), 2 (baladiya), 3 (muhalla)" in refused.text
+
+
+def test_geopackage_of_iraq(client, tmp_path):
+    response = client.get("/ogc/download.gpkg", params={"operation": "IRQ"})
+    assert response.status_code == 200
+    assert "dtm-geo-iraq" in response.headers["content-disposition"]
+    path = tmp_path / "iraq.gpkg"
+    path.write_bytes(response.content)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"irq-districts", "irq-subdistricts", "irq-stats-admin2"} <= layers
+    assert not any(name.startswith("baladiya") for name in layers)
+    assert len(pyogrio.read_dataframe(path, layer="irq-districts")) == 101
