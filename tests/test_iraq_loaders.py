@@ -54,7 +54,7 @@ def test_round_1_falluja_and_provenance(rows):
     ]
     assert falluja["individuals"] == 96_978
     assert falluja["quality"] == "published"
-    assert falluja["source"] == "IOM DTM API IdpAdmin2Data, Iraq conflict, record 13519"
+    assert falluja["source"] == "IOM DTM API IdpAdmin2Data, Iraq conflict"
     assert falluja["source_url"].endswith("idpadmin2data-getadmin2datav2-admin0pcode-irq.json")
 
 

@@ -260,7 +260,9 @@ def _observation(operation: ApiOperation, code: str, pcode: str, r: Record, url:
         "households": None,
         "males": r.males,
         "females": r.females,
-        "source": f"IOM DTM API {ENDPOINTS[r.level]}, {operation.dtm_operation}, record {r.id}",
+        # one source per endpoint and operation: a record is the endpoint's figure for its
+        # round and pcode (a source per record id would list every record in each sum)
+        "source": f"IOM DTM API {ENDPOINTS[r.level]}, {operation.dtm_operation}",
         "source_url": url,
         "quality": "published",
     }

@@ -275,7 +275,8 @@ def master_list_rows(data_dir: Path, cod: Cod, catalog_dir: Path = CATALOG_DIR) 
                 "households": households,
                 "males": None,
                 "females": None,
-                "source": f"{SOURCE}, sheet '{SHEET}' row {r['line']} (Place id {r['pcode'][3:]})",
+                # the location's pcode is its Place id: no row needs naming
+                "source": f"{SOURCE}, sheet '{SHEET}'",
                 "source_url": SOURCE_URL,
                 "quality": "published",
             }

@@ -64,22 +64,26 @@ def upsert(
     counts = Counts()
     if rows:
         value_cols = [c for c in rows[0] if c not in key]
+        stmt = insert(table)
+        excluded = stmt.excluded
+        if value_cols:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(key),
+                set_={**{c: excluded[c] for c in value_cols}, **(on_update or {})},
+                where=tuple_(*(table.c[c] for c in value_cols)).is_distinct_from(
+                    tuple_(*(excluded[c] for c in value_cols))
+                ),
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
+        stmt = stmt.returning(literal_column("xmax = 0").label("inserted"))
+        # one statement, executed for many rows: SQLAlchemy sends them BATCH at a time as
+        # multi-row VALUES ("insertmanyvalues"), compiling the statement once (a statement
+        # built per batch with .values() spent most of a load compiling: 15 s against 4 s
+        # for Round 39's 41,000 indicators)
         for start in range(0, len(rows), BATCH):
-            batch = rows[start : start + BATCH]
-            stmt = insert(table).values(list(batch))
-            excluded = stmt.excluded
-            if value_cols:
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=list(key),
-                    set_={**{c: excluded[c] for c in value_cols}, **(on_update or {})},
-                    where=tuple_(*(table.c[c] for c in value_cols)).is_distinct_from(
-                        tuple_(*(excluded[c] for c in value_cols))
-                    ),
-                )
-            else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
-            stmt = stmt.returning(literal_column("xmax = 0").label("inserted"))
-            flags = session.execute(stmt).scalars().all()
+            batch = list(rows[start : start + BATCH])
+            flags = session.execute(stmt, batch).scalars().all()
             counts.inserted += sum(1 for f in flags if f)
             counts.updated += sum(1 for f in flags if not f)
             counts.unchanged += len(batch) - len(flags)
