@@ -145,17 +145,19 @@ def database_exists(url: str) -> bool:
         engine.dispose()
 
 
-def create_database(url: str, drop_first: bool = False) -> None:
-    """Create the URL's database (dropping it first on request)."""
+def create_database(url: str, drop_first: bool = False, template: str | None = None) -> None:
+    """Create the URL's database (dropping it first on request), empty or as a copy of
+    the database of URL `template` (which nobody may be connected to meanwhile)."""
     server, name = _server_url(url)
     if drop_first:
         drop_database(url)
     if database_exists(url):
         return
+    source = "template0" if template is None else f'"{_server_url(template)[1]}"'
     engine = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE {source}"))
     finally:
         engine.dispose()
 

@@ -73,8 +73,19 @@ def db_url(server_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def first_load(db_url: str, data_dir: Path) -> LoadReport:
-    return load_default_data(db_url, data_dir)
+def first_load(db_url: str, data_dir: Path) -> Iterator[LoadReport]:
+    report = load_default_data(db_url, data_dir)
+    # a copy of the loaded database, taken while nobody is connected to it, for tests that
+    # need the default data in a database of their own (loading takes close to a minute)
+    db.dispose_engines()
+    db.create_database(_sibling(db_url, "loaded"), drop_first=True, template=db_url)
+    yield report
+    db.drop_database(_sibling(db_url, "loaded"))
+
+
+def loaded_copy(db_url: str, url: str) -> None:
+    """`url`'s database as a fresh copy of the loaded default data (see first_load)."""
+    db.create_database(url, drop_first=True, template=_sibling(db_url, "loaded"))
 
 
 @pytest.fixture(scope="session")

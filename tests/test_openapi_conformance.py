@@ -19,18 +19,15 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.auth import create_key
-from app.loaders.default_data import load_default_data
-from tests.conftest import _sibling, serve
+from tests.conftest import _sibling, loaded_copy, serve
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.fixture
-def conformance_db(server_url: str, data_dir: Path):
+def conformance_db(server_url: str, db_url: str, first_load):
     url = _sibling(server_url, "conformance")
-    db.create_database(url, drop_first=True)
-    db.migrate(url)
-    load_default_data(url, data_dir)
+    loaded_copy(db_url, url)
     with Session(db.get_engine(url)) as session:
         key = create_key(session, "schemathesis", ["admin"])
         session.commit()
