@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -108,8 +109,11 @@ def _ms(text: str) -> float:
     return float(value) * _UNITS[unit]
 
 
-def drive(url: str, connections: int, seconds: int = 5, gzip: bool = True) -> Result:
-    """wrk with `connections` concurrent clients on 2 threads; latency percentiles."""
+def drive(
+    url: str, connections: int, seconds: int = 5, gzip: bool = True, lua: str | None = None
+) -> Result:
+    """wrk with `connections` concurrent clients on 2 threads; latency percentiles.
+    `lua`: a wrk script choosing each request's path (a new URL per request, say)."""
     command = [
         ensure_wrk(),
         "-t",
@@ -122,7 +126,12 @@ def drive(url: str, connections: int, seconds: int = 5, gzip: bool = True) -> Re
     ]
     if gzip:
         command += ["-H", "Accept-Encoding: gzip"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if lua is not None:
+            script.write(lua)
+            script.flush()
+            command += ["-s", script.name]
+        out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))

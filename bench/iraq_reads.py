@@ -25,17 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import Result, _ms, drive, ensure_wrk, serve, warm  # noqa: E402
+from bench.common import Result, drive, serve, warm  # noqa: E402
 
 GOAL_MS = 50.0
 SERIES = "/api/v1/stats/timeseries?operation=IRQ&population_type=idp&pcode="
@@ -72,31 +69,7 @@ end
 def drive_paths(base: str, paths: list[str], param: str, connections: int, seconds: int) -> Result:
     """wrk over `paths` in turn; `param` (if any) given a new value on every pass."""
     lua = LUA % {"paths": ", ".join(json.dumps(p) for p in paths), "param": param}
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua)
-    command = [
-        ensure_wrk(),
-        "-t2",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "-H",
-        "Accept-Encoding: gzip",
-        "-s",
-        script.name,
-        base,
-    ]
-    try:
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    finally:
-        os.unlink(script.name)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Result(
-        float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
-        _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
-        int(errors.group(1)) if errors else 0,
-    )
+    return drive(base, connections, seconds, lua=lua)
 
 
 def _get(url: str) -> dict:

@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.common import _ms, beside_tipg, ensure_wrk, serve, warm  # noqa: E402
+from bench.common import beside_tipg, drive, serve, warm  # noqa: E402
 
 # tiles walk (z, first x, columns, first y, rows), then the same extent at z + 1
 LIBYA_Z11 = (11, 1078, 90, 812, 100)
@@ -147,31 +144,9 @@ end
 
 
 def drive_distinct(base: str, path: str, connections: int, seconds: int, walk=LIBYA_Z11) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % (path, *(walk if isinstance(walk, tuple) else LIBYA_Z11)))
-    command = [
-        ensure_wrk(),
-        "-t2",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "-H",
-        "Accept-Encoding: gzip",
-        "-s",
-        script.name,
-        base,
-    ]
-    try:
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    finally:
-        os.unlink(script.name)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
-        "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
-        "errors": int(errors.group(1)) if errors else 0,
-    }
+    lua = LUA % (path, *(walk if isinstance(walk, tuple) else LIBYA_Z11))
+    r = drive(base, connections, seconds, lua=lua)
+    return {"rps": r.rps, "p50": r.p50_ms, "p99": r.p99_ms, "errors": r.errors}
 
 
 def _line(label: str, server: str, r: dict, note: str = "") -> None:
