@@ -388,6 +388,60 @@ def import_file(
         raise typer.Exit(code)
 
 
+sync_cli = typer.Typer(
+    help="Pull new rounds from the live sources (today the DTM API).",
+    invoke_without_command=True,
+)
+cli.add_typer(sync_cli, name="sync")
+
+Operations = Annotated[
+    list[str] | None,
+    typer.Option("--operation", help="Operation to sync (ISO3 or slug; repeatable; default all)."),
+]
+Every = Annotated[
+    str | None, typer.Option(help="Keep running: sync again after this long (6h, 30m).")
+]
+Wait = Annotated[bool, typer.Option(help="Wait for a sync already running instead of exiting.")]
+
+
+def _sync(sources, operation, from_round, every, wait) -> None:
+    from app.sync import commandline
+
+    settings = get_settings()
+    url = database_up(settings)
+    if every:
+        commandline.sync_every(
+            url, settings, sources, operation, from_round, every, typer.echo, _say
+        )
+    code = commandline.sync_once(url, settings, sources, operation, from_round, wait, typer.echo)
+    if code:
+        raise typer.Exit(code)
+
+
+@sync_cli.callback()
+@_one_line_errors
+def sync_all(
+    ctx: typer.Context, operation: Operations = None, every: Every = None, wait: Wait = False
+) -> None:
+    """Sync every live source (the DTM API; HDX is not built yet)."""
+    if ctx.invoked_subcommand is None:
+        _sync(("dtm-api",), operation, None, every, wait)
+
+
+@sync_cli.command("dtm-api")
+@_one_line_errors
+def sync_dtm_api(
+    operation: Operations = None,
+    from_round: Annotated[
+        int | None, typer.Option(min=1, help="Read rounds from this number on.")
+    ] = None,
+    every: Every = None,
+    wait: Wait = False,
+) -> None:
+    """Rounds from the DTM API v3 (DTM_API_URL, key DTM_API_KEY) for each operation."""
+    _sync(("dtm-api",), operation, from_round, every, wait)
+
+
 def _table_bar(total: int, verb: str):
     """A progress bar over the tables of a dump or restore (rich, on stderr)."""
     from rich.console import Console

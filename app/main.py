@@ -24,6 +24,7 @@ from app.api import (
     ogc,
     openapi,
     rounds,
+    sources,
     stats,
     tiles,
 )
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hotspots,
         indicators,
         maps,
+        sources,
         dtm_compat,
     ):
         app.include_router(module.router)

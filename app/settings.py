@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +140,34 @@ class Settings(BaseSettings):
         description="Seconds a process may serve cached responses of the "
         "previous data version after another process wrote new data.",
     )
+
+    dtm_api_url: str = Field(
+        default="https://dtmapi.iom.int",
+        description="Base URL of the DTM API that `dtm-geo sync dtm-api` reads (v3 paths).",
+    )
+    dtm_api_key: SecretStr | None = Field(
+        default=None,
+        description="The DTM API subscription key (sent as Ocp-Apim-Subscription-Key).",
+    )
+    sync_attempts: int = Field(
+        default=4, ge=1, le=20, description="Tries per request of a sync (5xx, timeouts, 429)."
+    )
+    sync_backoff: float = Field(
+        default=2.0, ge=0, description="Seconds before a sync's second try; doubled after each."
+    )
+    sync_timeout: float = Field(default=60.0, gt=0, description="Seconds per sync request.")
+    sync_precedence: list[Literal["posted", "hdx", "dtm-api"]] = Field(
+        default_factory=lambda: ["posted", "hdx", "dtm-api"],
+        description="Source families, strongest first: a sync never overwrites a round "
+        "holding a stronger family's figures (app.sync.precedence).",
+    )
+
+    @field_validator("sync_precedence")
+    @classmethod
+    def _every_family_once(cls, value: list[str]) -> list[str]:
+        if sorted(value) != sorted({"posted", "hdx", "dtm-api"}):
+            raise ValueError("must list posted, hdx and dtm-api, each once, strongest first")
+        return value
 
     @field_validator("database_url", "database_replica_url")
     @classmethod

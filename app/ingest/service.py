@@ -193,8 +193,10 @@ def put_round(
     key: KeyInfo | None,
     if_match: str | None,
     payload_sha256: str,
+    repeated_number: bool = False,
 ) -> tuple[dict, bool]:
-    """Create or update a round's metadata; returns (round, created)."""
+    """Create or update a round's metadata; returns (round, created). `repeated_number`:
+    the publisher itself gives this number to two rounds (the DTM API, Iraq's round 48)."""
     start = fields.get("collection_start")
     for name in ("collection_end", "reporting_date", "published_on"):
         later = fields.get(name)
@@ -230,7 +232,11 @@ def put_round(
             raise PreconditionFailed(
                 f"round {code} has changed (or does not exist); fetch it again for its ETag"
             )
-    if fields.get("kind") == "mobility_tracking" and fields.get("number") is not None:
+    if (
+        fields.get("kind") == "mobility_tracking"
+        and fields.get("number") is not None
+        and not repeated_number
+    ):
         clash = session.execute(
             text(
                 "SELECT code FROM rounds WHERE number = :n AND kind = 'mobility_tracking' "

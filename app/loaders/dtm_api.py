@@ -27,7 +27,10 @@ REASONS = {
     "conflict": DisplacementReason.CONFLICT.value,
     "natural disaster": DisplacementReason.NATURAL_HAZARD.value,
     "other": DisplacementReason.OTHER.value,
+    "other reason": DisplacementReason.OTHER.value,
 }
+
+NOT_A_PLACE = {"not available", "n/a", "unknown"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Record:
     reason: str | None
     males: int | None
     females: int | None
+    assessment: str | None = None  # v3's assessmentType: BA (baseline) or SA (site)
+    origin_pcode: str | None = None  # v3's idpOriginAdmin1Pcode, when it names a place
 
 
 @dataclass
@@ -115,9 +120,18 @@ def parse_records(rows: list[dict], level: int, name: str) -> list[Record]:
                 reason=REASONS.get(reason.casefold()) if isinstance(reason, str) else None,
                 males=_count(row.get("numberMales"), name, where, "numberMales", True),
                 females=_count(row.get("numberFemales"), name, where, "numberFemales", True),
+                assessment=row.get("assessmentType"),
+                origin_pcode=_place(row.get("idpOriginAdmin1Pcode")),
             )
         )
     return records
+
+
+def _place(value) -> str | None:
+    """A pcode the API gives, or None for its "Not available" (which is no place)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return None if value.strip().casefold() in NOT_A_PLACE else value.strip()
 
 
 def _count(value, name: str, where: str, field: str, optional: bool = False) -> int | None:

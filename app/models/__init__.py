@@ -16,6 +16,7 @@ from app.models.stats import (
     PublishedFigure,
     RolledUpFigure,
 )
+from app.models.sync import SyncItem, SyncSource
 
 __all__ = [
     "AdminArea",
@@ -40,4 +41,6 @@ __all__ = [
     "Round",
     "RowHistory",
     "Submission",
+    "SyncItem",
+    "SyncSource",
 ]

@@ -1,0 +1,142 @@
+"""The one HTTP client of the live sources: retries with backoff, Retry-After, and errors
+as one line that names the URL (never a key)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import httpx
+import orjson
+
+from app.errors import DtmGeoError
+
+MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After ends the sync instead
+
+
+class SourceError(DtmGeoError):
+    """A source could not be read; the message is one line naming what and why."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int = 4  # tries per request in all
+    backoff: float = 1.0  # seconds before the second try; doubled after each
+    timeout: float = 60.0  # seconds per request (connect, read)
+
+
+def _retry_after(response: httpx.Response, default: float) -> float:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return default
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+class Client:
+    """GETs JSON and files; `auth_hint` says which setting to fix on a 401 or 403."""
+
+    def __init__(
+        self,
+        headers: dict[str, str] | None = None,
+        retry: Retry = Retry(),
+        auth_hint: str = "",
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.retry = retry
+        self.auth_hint = auth_hint
+        self.sleep = sleep
+        self.http = httpx.Client(
+            headers={"User-Agent": "dtm-geo-sync", **(headers or {})},
+            timeout=retry.timeout,
+            follow_redirects=True,
+        )
+        self.requests = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+    def _send(self, url: str, params: dict | None, read: Callable[[httpx.Response], object]):
+        """`read(response)` of a 200, after retrying what a retry may cure."""
+        shown = str(httpx.URL(url, params=params or {}))
+        wait, last = self.retry.backoff, ""
+        for attempt in range(1, self.retry.attempts + 1):
+            self.requests += 1
+            try:
+                with self.http.stream("GET", url, params=params) as response:
+                    status = response.status_code
+                    if status == 200:
+                        return read(response)
+                    if status in (401, 403):
+                        raise SourceError(
+                            f"{shown}: HTTP {status}, the key was refused"
+                            + (f"; check {self.auth_hint}" if self.auth_hint else "")
+                        )
+                    if status == 429:
+                        pause = _retry_after(response, wait)
+                        if pause > MAX_RETRY_AFTER:
+                            raise SourceError(
+                                f"{shown}: HTTP 429, asked to wait {pause:.0f} s; try later"
+                            )
+                        last = "HTTP 429 (rate limited)"
+                        if attempt < self.retry.attempts:
+                            self.sleep(pause)
+                            continue
+                        break
+                    if status < 500:
+                        raise SourceError(f"{shown}: HTTP {status}")
+                    last = f"HTTP {status}"
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                # refused, reset, timed out, or the body cut short mid-way
+                last = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            if attempt < self.retry.attempts:
+                self.sleep(wait)
+                wait *= 2
+        raise SourceError(f"{shown}: {last} after {self.retry.attempts} tries")
+
+    def get_json(self, url: str, params: dict | None = None):
+        def read(response: httpx.Response):
+            body = response.read()
+            try:
+                return orjson.loads(body)
+            except orjson.JSONDecodeError:
+                shown = str(httpx.URL(url, params=params or {}))
+                raise SourceError(f"{shown}: the answer is not JSON") from None
+
+        return self._send(url, params, read)
+
+    def download(self, url: str, target: Path, expected_size: int | None) -> tuple[int, str]:
+        """Stream `url` into `target`; (size, SHA-256). A size other than the expected one
+        is refused (and the file removed)."""
+
+        def read(response: httpx.Response) -> tuple[int, str]:
+            digest, size = hashlib.sha256(), 0
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes(1 << 16):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            return size, digest.hexdigest()
+
+        size, sha = self._send(url, None, read)
+        if expected_size is not None and size != expected_size:
+            target.unlink(missing_ok=True)
+            raise SourceError(
+                f"{url}: downloaded {size:,} bytes where the package record says "
+                f"{expected_size:,}; refused"
+            )
+        return size, sha
