@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.sync.precedence import DEFAULT_ORDER, FAMILIES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -157,7 +159,7 @@ class Settings(BaseSettings):
     )
     sync_timeout: float = Field(default=60.0, gt=0, description="Seconds per sync request.")
     sync_precedence: list[Literal["posted", "hdx", "dtm-api"]] = Field(
-        default_factory=lambda: ["posted", "hdx", "dtm-api"],
+        default_factory=lambda: list(DEFAULT_ORDER),
         description="Source families, strongest first: a sync never overwrites a round "
         "holding a stronger family's figures (app.sync.precedence).",
     )
@@ -165,7 +167,7 @@ class Settings(BaseSettings):
     @field_validator("sync_precedence")
     @classmethod
     def _every_family_once(cls, value: list[str]) -> list[str]:
-        if sorted(value) != sorted({"posted", "hdx", "dtm-api"}):
+        if sorted(value) != sorted(FAMILIES):
             raise ValueError("must list posted, hdx and dtm-api, each once, strongest first")
         return value
 

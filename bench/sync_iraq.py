@@ -25,22 +25,9 @@ from collections import Counter
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
 from bench.common import scratch_database  # noqa: E402
 
 COLD_GOAL, NOTHING_NEW_GOAL = 30.0, 2.0
-
-
-def _remove_iraq_rounds(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        gone = "SELECT id FROM rounds WHERE operation = 'IRQ' AND code <> 'IRQ-R123'"
-        conn.execute(text(f"DELETE FROM observations WHERE round_id IN ({gone})"))
-        conn.execute(text("DELETE FROM rounds WHERE operation = 'IRQ' AND code <> 'IRQ-R123'"))
-        conn.execute(text("DELETE FROM sync_items"))
-        conn.execute(text("UPDATE data_version SET version = version + 1"))
-    engine.dispose()
 
 
 def main() -> None:
@@ -50,7 +37,7 @@ def main() -> None:
 
     from app.settings import Settings, get_settings
     from app.sync import run
-    from tests.upstreams import Upstream, iraq_records
+    from tests.upstreams import Upstream, iraq_records, remove_iraq_api_rounds
 
     upstream = Upstream(records={"IRQ": iraq_records(get_settings().data_dir)})
     server = upstream.start()
@@ -58,7 +45,7 @@ def main() -> None:
     with scratch_database() as url:
         settings = Settings(database_url=url, dtm_api_url=upstream.base, dtm_api_key=upstream.key)
         for i in range(1, args.runs + 1):
-            _remove_iraq_rounds(url)
+            remove_iraq_api_rounds(url)
             started = time.perf_counter()
             outcomes = run.sync_dtm_api(url, settings, ["IRQ"])
             cold.append(time.perf_counter() - started)

@@ -21,7 +21,7 @@ from app.settings import Settings
 from app.sync import run
 from app.sync.http import SourceError
 from tests.conftest import _sibling, loaded_copy
-from tests.upstreams import Fault, Upstream, iraq_records
+from tests.upstreams import Fault, Upstream, iraq_records, remove_iraq_api_rounds
 
 
 def _libya_records(client) -> dict[int, list[dict]]:
@@ -90,13 +90,7 @@ def upstream(data_dir, client):
 def sync_url(db_url, first_load):
     url = _sibling(db_url, "sync")
     loaded_copy(db_url, url)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        gone = "SELECT id FROM rounds WHERE operation = 'IRQ' AND code <> 'IRQ-R123'"
-        conn.execute(text(f"DELETE FROM observations WHERE round_id IN ({gone})"))
-        conn.execute(text("DELETE FROM rounds WHERE operation = 'IRQ' AND code <> 'IRQ-R123'"))
-        conn.execute(text("UPDATE data_version SET version = version + 1"))
-    engine.dispose()
+    remove_iraq_api_rounds(url)
     yield url
     db.dispose_engines()
     db.drop_database(url)
@@ -264,16 +258,12 @@ def test_a_malformed_record_fails_its_round_only(sync_url, upstream, reader):
     assert [r["individuals"] for r in kept] == [national["numPresentIdpInd"]]
 
 
-def _first_level(upstream) -> str:
-    return "/v3/displacement/admin0"
-
-
 def test_faults_are_retried_or_end_in_one_line(sync_url, upstream):
     settings = _settings(sync_url, upstream)
     only_new = {"from_round": 500}  # nothing to write: the faults are what is tested
     submissions = "SELECT count(*) FROM submissions"
     before = _scalar(sync_url, submissions)
-    path = _first_level(upstream)
+    path = "/v3/displacement/admin0"  # the first request of a sync
 
     with pytest.raises(SourceError) as refused:
         run.sync_dtm_api(sync_url, _settings(sync_url, upstream, dtm_api_key="wrong"))

@@ -41,6 +41,21 @@ def iraq_records(data_dir: Path) -> dict[int, list[dict]]:
     return found
 
 
+def remove_iraq_api_rounds(url: str) -> None:
+    """Take Iraq's DTM API rounds (all but the Master List's Round 123) and what a sync
+    recorded of them out of the database at `url`, so that the next sync is a cold one."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        gone = "SELECT id FROM rounds WHERE operation = 'IRQ' AND code <> 'IRQ-R123'"
+        conn.execute(text(f"DELETE FROM observations WHERE round_id IN ({gone})"))
+        conn.execute(text("DELETE FROM rounds WHERE operation = 'IRQ' AND code <> 'IRQ-R123'"))
+        conn.execute(text("DELETE FROM sync_items"))
+        conn.execute(text("UPDATE data_version SET version = version + 1"))
+    engine.dispose()
+
+
 def envelope(records: list[dict]) -> dict:
     return {
         "result": records,

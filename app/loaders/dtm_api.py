@@ -221,7 +221,7 @@ def api_rows(
             else:
                 whole = False
                 disagree.append(f"{code}: national {national:,}, sum {total:,}")
-        out.rounds.append(_round_row(operation, code, number, reported, source_url_of_level[0]))
+        out.rounds.append(round_row(operation, code, number, reported, source_url_of_level[0]))
         if whole:
             out.complete_rounds.add(code)
         if code in skip_rounds:
@@ -248,7 +248,7 @@ def api_rows(
     return out
 
 
-def _round_row(operation: ApiOperation, code: str, number: int, reported: date, url: str) -> dict:
+def round_row(operation: ApiOperation, code: str, number: int, reported: date, url: str) -> dict:
     return {
         "operation": operation.iso3,
         "code": code,

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app import db
+from app.errors import DtmGeoError
 from app.settings import Settings
 from app.sync import run, state
 
@@ -53,8 +54,9 @@ def sync_once(
         if "dtm-api" in sources:
             outcomes += run.sync_dtm_api(url, settings, operations, from_round, progress)
     for o in outcomes:
-        if o.status in ("refused", "held", "skipped") or (o.status == "changed"):
-            echo(f"{o.source} {o.round_code or ''}: {o.status}: {o.message}".replace("  ", " "))
+        if o.status in ("changed", "held", "refused", "skipped"):
+            where = f"{o.source} {o.round_code}" if o.round_code else o.source
+            echo(f"{where}: {o.status}: {o.message}")
     written = sum(o.status in ("added", "changed") for o in outcomes)
     echo(
         f"sync: {run.summary(outcomes)}" + ("; nothing new, nothing written" if not written else "")
@@ -69,7 +71,7 @@ def sync_every(url, settings, sources, operations, from_round, every: str, echo:
     while True:
         try:
             sync_once(url, settings, sources, operations, from_round, wait=True, echo=echo)
-        except run.DtmGeoError as exc:
+        except DtmGeoError as exc:
             say(f"error: {' '.join(str(exc).split())}")
         when = run.next_run_at(period)
         with db.session_scope(url) as session:

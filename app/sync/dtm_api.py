@@ -35,6 +35,7 @@ from app.ingest.pipeline import RoundBusy, Submission, ValidationFailed, lock_ro
 from app.ingest.specs import FLOWS, OBSERVATIONS
 from app.loaders import dtm_api as records_of
 from app.services import operations, stats
+from app.services.hierarchy import within
 from app.sync import precedence, state
 from app.sync.http import Client, SourceError
 from app.vocabulary import QUALITIES
@@ -67,6 +68,7 @@ class ApiRound:
     code: str
     number: int
     reporting_date: date
+    repeat: bool = False  # its number is an earlier round's too (Iraq's round 48)
     raw: dict[int, list[dict]] = field(default_factory=lambda: defaultdict(list))
 
     @property
@@ -154,7 +156,8 @@ def rounds_of(
     ordered = []
     for number, when in sorted(grouped):
         rnd = grouped[(number, when)]
-        rnd.code = records_of.round_code(op, number, when, repeat=number in seen)
+        rnd.repeat = number in seen
+        rnd.code = records_of.round_code(op, number, when, rnd.repeat)
         seen.add(number)
         ordered.append(rnd)
     return ordered, stray
@@ -282,12 +285,11 @@ class Writer:
         url += f"&FromRoundNumber={rnd.number}&ToRoundNumber={rnd.number}"
         existing = service.round_view(session, rnd.code)
         if existing is None:
-            fields = records_of._round_row(
+            fields = records_of.round_row(
                 api_operation(self.op), rnd.code, rnd.number, rnd.reporting_date, url
             )
             fields = {f: fields.get(f) for f in (*service.ROUND_FIELDS, "operation")}
-            repeated = rnd.code != f"{self.op.round_prefix}R{rnd.number}"
-            service.put_round(session, rnd.code, fields, self.key, None, sha, repeated)
+            service.put_round(session, rnd.code, fields, self.key, None, sha, rnd.repeat)
         else:
             lock_round(session, rnd.code)
         holders = session.execute(
@@ -417,7 +419,7 @@ def sync_operation(
         known = state.held(session, name)
         cod_pcodes = set(
             session.execute(
-                text("SELECT pcode FROM admin_areas WHERE ancestry[1] = :op"), {"op": op.iso3}
+                text(f"SELECT pcode FROM admin_areas a WHERE {within('a')}"), {"areas": [op.iso3]}
             ).scalars()
         )
     writer = Writer(sessions, op, base, order, name)

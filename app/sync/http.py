@@ -1,14 +1,13 @@
-"""The one HTTP client of the live sources: retries with backoff, Retry-After, and errors
-as one line that names the URL (never a key)."""
+"""The HTTP client of the live sources: retries with backoff, Retry-After, and errors as
+one line that names the URL (never a key). (`dtm-geo data fetch` has its own urllib
+downloader, app.loaders.fetch.)"""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import httpx
 import orjson
@@ -42,24 +41,21 @@ def _retry_after(response: httpx.Response, default: float) -> float:
 
 
 class Client:
-    """GETs JSON and files; `auth_hint` says which setting to fix on a 401 or 403."""
+    """GETs JSON; `auth_hint` says which setting to fix on a 401 or 403."""
 
     def __init__(
         self,
         headers: dict[str, str] | None = None,
         retry: Retry = Retry(),
         auth_hint: str = "",
-        sleep: Callable[[float], None] = time.sleep,
     ):
         self.retry = retry
         self.auth_hint = auth_hint
-        self.sleep = sleep
         self.http = httpx.Client(
             headers={"User-Agent": "dtm-geo-sync", **(headers or {})},
             timeout=retry.timeout,
             follow_redirects=True,
         )
-        self.requests = 0
 
     def close(self) -> None:
         self.http.close()
@@ -75,7 +71,6 @@ class Client:
         shown = str(httpx.URL(url, params=params or {}))
         wait, last = self.retry.backoff, ""
         for attempt in range(1, self.retry.attempts + 1):
-            self.requests += 1
             try:
                 with self.http.stream("GET", url, params=params) as response:
                     status = response.status_code
@@ -94,7 +89,7 @@ class Client:
                             )
                         last = "HTTP 429 (rate limited)"
                         if attempt < self.retry.attempts:
-                            self.sleep(pause)
+                            time.sleep(pause)
                             continue
                         break
                     if status < 500:
@@ -104,7 +99,7 @@ class Client:
                 # refused, reset, timed out, or the body cut short mid-way
                 last = f"{type(exc).__name__}: {exc}".rstrip(": ")
             if attempt < self.retry.attempts:
-                self.sleep(wait)
+                time.sleep(wait)
                 wait *= 2
         raise SourceError(f"{shown}: {last} after {self.retry.attempts} tries")
 
@@ -118,25 +113,3 @@ class Client:
                 raise SourceError(f"{shown}: the answer is not JSON") from None
 
         return self._send(url, params, read)
-
-    def download(self, url: str, target: Path, expected_size: int | None) -> tuple[int, str]:
-        """Stream `url` into `target`; (size, SHA-256). A size other than the expected one
-        is refused (and the file removed)."""
-
-        def read(response: httpx.Response) -> tuple[int, str]:
-            digest, size = hashlib.sha256(), 0
-            with target.open("wb") as out:
-                for chunk in response.iter_bytes(1 << 16):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-            return size, digest.hexdigest()
-
-        size, sha = self._send(url, None, read)
-        if expected_size is not None and size != expected_size:
-            target.unlink(missing_ok=True)
-            raise SourceError(
-                f"{url}: downloaded {size:,} bytes where the package record says "
-                f"{expected_size:,}; refused"
-            )
-        return size, sha

@@ -19,7 +19,6 @@ from app.sync import dtm_api
 from app.sync.http import Client, Retry, SourceError
 
 LOCK = "dtm-geo-sync"
-SOURCES = ("dtm-api", "hdx")
 STATUSES = ("added", "changed", "unchanged", "held", "refused", "skipped")
 
 Progress = Callable[[str, int, int], None]
