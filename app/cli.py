@@ -389,7 +389,7 @@ def import_file(
 
 
 sync_cli = typer.Typer(
-    help="Pull new rounds from the live sources (today the DTM API).",
+    help="Pull new rounds from the live sources: the DTM API and HDX.",
     invoke_without_command=True,
 )
 cli.add_typer(sync_cli, name="sync")
@@ -423,9 +423,9 @@ def _sync(sources, operation, from_round, every, wait) -> None:
 def sync_all(
     ctx: typer.Context, operation: Operations = None, every: Every = None, wait: Wait = False
 ) -> None:
-    """Sync every live source (the DTM API; HDX is not built yet)."""
+    """Sync every live source: the DTM API, then HDX."""
     if ctx.invoked_subcommand is None:
-        _sync(("dtm-api",), operation, None, every, wait)
+        _sync(("dtm-api", "hdx"), operation, None, every, wait)
 
 
 @sync_cli.command("dtm-api")
@@ -440,6 +440,14 @@ def sync_dtm_api(
 ) -> None:
     """Rounds from the DTM API v3 (DTM_API_URL, key DTM_API_KEY) for each operation."""
     _sync(("dtm-api",), operation, from_round, every, wait)
+
+
+@sync_cli.command("hdx")
+@_one_line_errors
+def sync_hdx(operation: Operations = None, every: Every = None, wait: Wait = False) -> None:
+    """New or changed workbooks of each operation's HDX datasets (HDX_URL;
+    data/catalog/hdx_datasets.csv), through the upload's readers and pipeline."""
+    _sync(("hdx",), operation, None, every, wait)
 
 
 def _table_bar(total: int, verb: str):

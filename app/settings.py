@@ -151,6 +151,11 @@ class Settings(BaseSettings):
         default=None,
         description="The DTM API subscription key (sent as Ocp-Apim-Subscription-Key).",
     )
+    hdx_url: str = Field(
+        default="https://data.humdata.org",
+        description="Base URL of the CKAN (HDX) that `dtm-geo sync hdx` reads "
+        "(/api/3/action/package_show); its datasets are in data/catalog/hdx_datasets.csv.",
+    )
     sync_attempts: int = Field(
         default=4, ge=1, le=20, description="Tries per request of a sync (5xx, timeouts, 429)."
     )

@@ -1,7 +1,8 @@
 """Turn what people post into canonical rows of text (one dict per row, with `line`).
 
 JSON rows, the documented long CSV format (an HXL tag row is accepted), and the DTM Libya
-XLSX layouts: the migrant baseline (R54) and the IDP and returnee baseline. Values stay
+XLSX layouts: the migrant baseline (R54) and the IDP and returnee baseline; and DTM Iraq's
+IDP Master List. Values stay
 text here; the staging table's checks judge them, so every problem is reported at once.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Iterator
 
 from app.errors import DtmGeoError, LoadError
 from app.ingest.limits import WorkbookLimits, check_workbook
-from app.loaders import dtm_r39, dtm_r54
+from app.loaders import dtm_r39, dtm_r54, iraq_master_list
 from app.loaders.dtm_r54 import NATIONALITY_NAMES
 from app.settings import get_settings
 
@@ -145,6 +146,8 @@ EXPECTED_LAYOUTS = (
     "'Baladiya PCode' and 'Migrants (IND)', header on row 2) or the IDP and returnee baseline "
     "layout (a sheet with 'Baladiya PCode' and 'IDPs (IND)' and/or 'Returnees (IND)' columns, "
     "optionally 'IDPs (HH)', 'Returnees (HH)', 'AssessmentRound', header within the first 5 rows)"
+    ", or DTM Iraq's IDP Master List (sheet 'DTM Dataset' with 'Place id', 'Households' and "
+    "'Individuals')"
 )
 
 
@@ -172,6 +175,11 @@ def xlsx_datasets(data: bytes, limits: WorkbookLimits | None = None) -> dict[str
             book.close()
     if dtm_r54.BALADIYA_SHEET.strip().lower() in sheets:
         return _migrant_baseline(book, sheets)
+    if iraq_master_list.is_master_list(book.sheetnames):
+        try:
+            return {"observations": _master_list(book)}
+        finally:
+            book.close()
     for name in book.sheetnames:
         found = _idp_returnee_sheet(book, name)
         if found is not None:
@@ -351,6 +359,37 @@ def _muhalla_baseline(book) -> list[dict]:
         }
         for m in read.muhallas
         for kind, (households, individuals) in m.counts.items()
+    ]
+
+
+def _master_list(book) -> list[dict]:
+    """DTM Iraq's IDP Master List (sheet 'DTM Dataset', one row per location): IDPs and
+    households of each known location (level 4, pcode IQL + its Place id). New locations
+    come with their coordinates through the default data's loader, not an upload."""
+    try:
+        records = iraq_master_list.read_sheet(book, "workbook")
+    except LoadError as exc:
+        raise LayoutError(exc.reason) from None
+    headers = {v: k.replace("\n", " ") for k, v in iraq_master_list.COLUMNS.items()}
+    cells = _cells(
+        iraq_master_list.SHEET,
+        {
+            "pcode": headers["place_id"],
+            "individuals": headers["individuals"],
+            "households": headers["households"],
+        },
+    )
+    return [
+        {
+            "line": r["line"],
+            "pcode": f"{iraq_master_list.PCODE_PREFIX}{_text(r['place_id'])}",
+            "level": str(iraq_master_list.LEVEL),
+            "population_type": "idp",
+            "individuals": _text(r["individuals"]),
+            "households": _text(r["households"]),
+            CELLS: cells,
+        }
+        for r in records
     ]
 
 

@@ -174,3 +174,14 @@ def collection_rows(catalog_dir: Path = CATALOG_DIR) -> list[dict]:
         }
         for r in frame.itertuples(index=False)
     ]
+
+
+HDX_FILE = "hdx_datasets.csv"
+HDX_COLUMNS = ["operation", "dataset", "title"]
+
+
+def hdx_dataset_rows(catalog_dir: Path = CATALOG_DIR) -> list[dict]:
+    """The HDX datasets `dtm-geo sync hdx` reads, per operation (CKAN package names)."""
+    name = f"data/catalog/{HDX_FILE}"
+    frame = read_csv(catalog_dir / HDX_FILE, name, HDX_COLUMNS)
+    return [r._asdict() for r in frame.itertuples(index=False)]

@@ -83,14 +83,27 @@ def _read(data_dir: Path) -> list[dict]:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for unreadable workbooks
         raise LoadError(FILE, f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    try:
+        return read_sheet(book, FILE)
+    finally:
+        book.close()
+
+
+def is_master_list(sheet_names: list[str]) -> bool:
+    return SHEET in sheet_names
+
+
+def read_sheet(book, where: str) -> list[dict]:
+    """The location records of an open Master List workbook (openpyxl), with their line;
+    LoadError naming `where` when its sheet or columns are not the Master List's."""
     if SHEET not in book.sheetnames:
-        raise LoadError(FILE, f"expected a sheet '{SHEET}'")
+        raise LoadError(where, f"expected a sheet '{SHEET}'")
     rows = book[SHEET].iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     wanted = {k.strip(): v for k, v in COLUMNS.items()}
     missing = [k for k in wanted if k not in header]
     if missing:
-        raise LoadError(FILE, f"sheet '{SHEET}': expected column(s) {', '.join(missing)}")
+        raise LoadError(where, f"sheet '{SHEET}': expected column(s) {', '.join(missing)}")
     index = {wanted[h]: i for i, h in enumerate(header) if h in wanted}
     records = []
     for line, row in enumerate(rows, start=2):
@@ -101,7 +114,6 @@ def _read(data_dir: Path) -> list[dict]:
             continue  # the HXL tag row
         values["line"] = line
         records.append(values)
-    book.close()
     return records
 
 

@@ -12,6 +12,7 @@ from app import db
 from app.errors import DtmGeoError
 from app.settings import Settings
 from app.sync import run, state
+from app.sync.http import SourceError
 
 Say = Callable[[str], None]
 
@@ -49,10 +50,19 @@ def sync_once(
     echo: Say,
 ) -> int:
     """One sync of `sources`; the exit status (1 when a round or file was refused)."""
+    outcomes, failed = [], []
     with run.sync_lock(url, wait), source_bars() as progress:
-        outcomes = []
         if "dtm-api" in sources:
-            outcomes += run.sync_dtm_api(url, settings, operations, from_round, progress)
+            try:
+                outcomes += run.sync_dtm_api(url, settings, operations, from_round, progress)
+            except SourceError as exc:
+                if len(sources) == 1:
+                    raise
+                failed.append(str(exc))  # the other sources still run
+        if "hdx" in sources:
+            outcomes += run.sync_hdx(url, settings, operations, progress)
+    for line in failed:
+        echo(f"error: {' '.join(line.split())}")
     for o in outcomes:
         if o.status in ("changed", "held", "refused", "skipped"):
             where = f"{o.source} {o.round_code}" if o.round_code else o.source
@@ -61,7 +71,7 @@ def sync_once(
     echo(
         f"sync: {run.summary(outcomes)}" + ("; nothing new, nothing written" if not written else "")
     )
-    return 1 if any(o.status == "refused" for o in outcomes) else 0
+    return 1 if failed or any(o.status == "refused" for o in outcomes) else 0
 
 
 def sync_every(url, settings, sources, operations, from_round, every: str, echo: Say, say: Say):

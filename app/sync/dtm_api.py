@@ -34,16 +34,14 @@ from app.ingest import service
 from app.ingest.pipeline import RoundBusy, Submission, ValidationFailed, lock_round, run
 from app.ingest.specs import FLOWS, OBSERVATIONS
 from app.loaders import dtm_api as records_of
-from app.services import operations, stats
+from app.services import operations
 from app.services.hierarchy import within
-from app.sync import precedence, state
+from app.sync import compare, precedence, state
 from app.sync.http import Client, SourceError
-from app.vocabulary import QUALITIES
 
 KIND = "dtm-api"
 LEVELS = (0, 1, 2)
 PATH = "/v3/displacement/admin{level}"
-SHOWN_DIFFERENCES = 5
 
 
 def source_name(iso3: str) -> str:
@@ -300,7 +298,14 @@ class Writer:
         ).scalars()
         stronger = precedence.stronger(holders, KIND, self.order)
         if stronger:
-            message = self._compare(session, rnd, rows, stronger)
+            message = compare.report(
+                session,
+                self.op.iso3,
+                rnd.code,
+                compare.totals_of(rows.observations),
+                stronger,
+                "the DTM API",
+            )
             self._save(session, rnd, sha, "held", message, rows.record_ids)
             return Outcome(self.name, rnd.code, "held", message)
         common = {
@@ -323,47 +328,6 @@ class Writer:
         return Outcome(
             self.name, rnd.code, "changed", ", ".join(f"{n} {k}" for k, n in changed.items())
         )
-
-    def _compare(self, session: Session, rnd: ApiRound, rows: Plan, stronger: list[str]) -> str:
-        """The API's figures beside the stored totals per area (the roll-up's)."""
-        round_id = session.execute(
-            text("SELECT id FROM rounds WHERE code = :c"), {"c": rnd.code}
-        ).scalar_one()
-        api: dict[tuple[int, str], int] = defaultdict(int)
-        for row in rows.observations:
-            api[(int(row["level"]), row["pcode"])] += int(row["individuals"])
-        stored = {}
-        for level in sorted({level for level, _ in api}):
-            found = stats.statistics(
-                session,
-                stats.StatsFilter(
-                    level=level,
-                    operation=self.op.iso3,
-                    round_ids=(round_id,),
-                    population_types=("idp",),
-                    qualities=QUALITIES,
-                    collapse_reasons=True,
-                ),
-            )
-            stored.update({(level, r["pcode"]): r["individuals"] for r in found.rows})
-        differ = [
-            f"{pcode} (API {n:,}, held {stored[(level, pcode)]:,})"
-            if (level, pcode) in stored
-            else f"{pcode} (API {n:,}, held none)"
-            for (level, pcode), n in sorted(api.items())
-            if stored.get((level, pcode)) != n
-        ]
-        held_by = "; ".join(stronger)
-        head = (
-            f"round {rnd.code} holds figures of {held_by}, which take precedence over the DTM "
-            f"API (SYNC_PRECEDENCE); not overwritten. The API's {len(api)} figures agree with "
-            f"the held totals in {len(api) - len(differ)}"
-        )
-        if not differ:
-            return head
-        shown = ", ".join(differ[:SHOWN_DIFFERENCES])
-        more = len(differ) - SHOWN_DIFFERENCES
-        return f"{head}; they differ in {shown}" + (f" and {more} more" if more > 0 else "")
 
     def _save(self, session, rnd, sha, status, message, record_ids=None) -> None:
         state.save_item(

@@ -41,7 +41,7 @@ def _retry_after(response: httpx.Response, default: float) -> float:
 
 
 class Client:
-    """GETs JSON; `auth_hint` says which setting to fix on a 401 or 403."""
+    """GETs JSON or files; `auth_hint` says which setting to fix on a 401 or 403."""
 
     def __init__(
         self,
@@ -113,3 +113,17 @@ class Client:
                 raise SourceError(f"{shown}: the answer is not JSON") from None
 
         return self._send(url, params, read)
+
+    def get_bytes(self, url: str, limit: int) -> bytes:
+        """A file's bytes; SourceError once it passes `limit` bytes (never held whole)."""
+
+        def read(response: httpx.Response) -> bytes:
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise SourceError(f"{url}: larger than {limit:,} bytes; refused")
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+        return self._send(url, None, read)

@@ -15,7 +15,7 @@ from app import db
 from app.errors import DtmGeoError
 from app.services import operations
 from app.settings import Settings
-from app.sync import dtm_api
+from app.sync import dtm_api, hdx
 from app.sync.http import Client, Retry, SourceError
 
 LOCK = "dtm-geo-sync"
@@ -89,6 +89,37 @@ def sync_dtm_api(
                 from_round,
                 progress,
             )
+    return outcomes
+
+
+def sync_hdx(
+    url: str,
+    settings: Settings,
+    wanted: list[str] | None = None,
+    progress: Progress = lambda *_: None,
+) -> list[dtm_api.Outcome]:
+    """Every configured HDX dataset of the chosen operations (data/catalog/hdx_datasets.csv);
+    a dataset whose package cannot be read is reported and the others still run."""
+    sessions = db.get_sessionmaker(url)
+    outcomes = []
+    with Client(None, retry_of(settings)) as client:
+        for op in chosen_operations(url, wanted):
+            for dataset in hdx.datasets_of(op):
+                try:
+                    outcomes += hdx.sync_dataset(
+                        client,
+                        sessions,
+                        op,
+                        dataset,
+                        settings.hdx_url,
+                        tuple(settings.sync_precedence),
+                        settings.max_upload_bytes,
+                        progress,
+                    )
+                except SourceError as exc:
+                    outcomes.append(
+                        dtm_api.Outcome(hdx.source_name(dataset), None, "refused", str(exc))
+                    )
     return outcomes
 
 
