@@ -334,7 +334,7 @@ def test_the_command_line_says_one_line_and_one_sync_runs_at_a_time(sync_url, up
     assert busy.returncode == 1 and "another `dtm-geo sync` is running" in err
 
     run.sync_dtm_api(sync_url, _settings(sync_url, upstream))  # what earlier tests restored
-    again = _cli(sync_url, upstream)
+    again = _cli(sync_url, upstream, "dtm-api")
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert "nothing new, nothing written" in out

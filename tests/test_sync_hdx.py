@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -293,15 +294,37 @@ def test_faults_end_in_one_line_and_the_other_datasets_still_run(hdx_url, upstre
     assert "package_show" in error
 
 
-def test_the_command_line_syncs_hdx_with_one_summary_line(hdx_url, upstream):
-    env = {**os.environ, "DATABASE_URL": hdx_url, "HDX_URL": upstream.base}
+def test_the_command_line_syncs_both_sources_with_one_summary_line(hdx_url, upstream):
+    """`dtm-geo sync` reads the DTM API (which has nothing for Iraq here), then HDX."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": hdx_url,
+        "HDX_URL": upstream.base,
+        "DTM_API_URL": upstream.base,
+        "DTM_API_KEY": upstream.key,
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "sync", "hdx", "--operation", "IRQ"],
+        [sys.executable, "-m", "app.cli", "sync", "--operation", "IRQ"],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1].startswith("sync: 0 added, 0 changed, 1 unchanged")
-    assert "Traceback" not in done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    # Round 123 is held by the default data (unchanged when an earlier test read it)
+    assert re.fullmatch(
+        r"sync: 0 added, 0 changed, (1 unchanged, 0 held|0 unchanged, 1 held), 0 refused, "
+        r"0 skipped; nothing new, nothing written",
+        last,
+    ), last
+    assert upstream.count("/v3/displacement/admin2") >= 1
+    wrong = subprocess.run(
+        [sys.executable, "-m", "app.cli", "sync", "hdx", "--operation", "IRQ"],
+        capture_output=True,
+        text=True,
+        env={**env, "HDX_URL": upstream.base + "/nowhere"},
+        timeout=120,
+    )
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    assert "refused" in wrong.stdout and "HTTP 404" in wrong.stdout
