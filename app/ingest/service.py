@@ -276,7 +276,7 @@ def put_round(
         if current is not None:
             bump_revision(session, round_row["id"])
         else:
-            rollup.data_changed(session, [round_row["id"]])
+            rollup.version_changed(session)  # a new round: no figures to roll up yet
     view = round_view(session, code)
     counts = {
         "rows": 1,

@@ -170,20 +170,70 @@ def refresh(session: Session, round_ids: Iterable[int] | None = None) -> None:
     rounds = None if round_ids is None else sorted(set(round_ids))
     if rounds == []:
         return
-    refresh_figures(session, rounds)
+    shared = refresh_figures(session, rounds)
     _delete(session, "mapped_areas", rounds)
-    _map(session, _chosen(rounds))
+    chosen = _chosen(rounds)
+    _map(session, {**chosen, "selections": [",".join(c) for c in set(shared.values())]})
+    _copy(session, "mapped_areas", _MAP_COPIED, shared, chosen)
 
 
-def refresh_figures(session: Session, rounds: list[int] | None) -> None:
-    """Rebuild the stored roll-up (not the map) of these rounds (every round when None)."""
+def refresh_figures(session: Session, rounds: list[int] | None) -> dict[tuple, tuple]:
+    """Rebuild the stored roll-up (not the map) of these rounds (every round when None);
+    returns each stored selection's computed one (see `shared_selections`)."""
     _delete(session, "rolled_up_figures", rounds)
     insert = text(_REFRESH)
     chosen = _chosen(rounds)
-    for qualities in SELECTIONS:
+    shared = shared_selections(session, chosen)
+    for qualities in sorted(set(shared.values()), key=SELECTIONS.index):
         for collapse in (False, True):
             session.execute(insert, {"qualities": list(qualities), "collapse": collapse, **chosen})
     _encode(session, chosen)
+    _copy(session, "rolled_up_figures", _FIGURES_COPIED, shared, chosen)
+    return shared
+
+
+def shared_selections(session: Session, chosen: dict) -> dict[tuple, tuple]:
+    """{selection: the selection whose roll-up is the same}: a selection's figures are those
+    of its qualities that the rounds hold, so with published figures alone, published and
+    modelled is published's roll-up again, copied rather than computed. Selections of
+    qualities the rounds do not hold have no figures and are left out."""
+    held = set(
+        session.execute(
+            text(
+                "SELECT DISTINCT quality FROM observations "
+                "WHERE :all_rounds OR round_id = ANY(:round_ids)"
+            ),
+            chosen,
+        ).scalars()
+    )
+    found = {}
+    for qualities in SELECTIONS:
+        present = tuple(q for q in qualities if q in held)
+        if present:
+            found[qualities] = present
+    return found
+
+
+def _copy(session: Session, table: str, columns: str, shared: dict, chosen: dict) -> None:
+    """The rows of each computed selection again under the selections that share it."""
+    for qualities, computed in shared.items():
+        if qualities == computed:
+            continue
+        session.execute(
+            text(f"""
+            INSERT INTO {table} (qualities, {columns})
+            SELECT CAST(:qualities AS varchar(10)[]), {columns} FROM {table}
+            WHERE qualities = CAST(:computed AS varchar(10)[])
+              AND (:all_rounds OR round_id = ANY(:round_ids))"""),
+            {"qualities": list(qualities), "computed": list(computed), **chosen},
+        )
+
+
+_FIGURES_COPIED = ", ".join(
+    ["reasons_collapsed", "level", "round_id", "pcode", "ancestry", "encoded"]
+    + [c for c in ROW_COLUMNS if c not in ("level", "pcode")]
+)
+_MAP_COPIED = "level, round_id, pcode, properties, properties_approximate"
 
 
 def _chosen(rounds: list[int] | None) -> dict:
@@ -297,6 +347,7 @@ WITH figures AS (
     SELECT s.qualities, s.level, s.round_id, s.pcode, {MAP_FIGURES}
     FROM rolled_up_figures s
     WHERE s.reasons_collapsed AND (:all_rounds OR s.round_id = ANY(:round_ids))
+      AND array_to_string(s.qualities, ',') = ANY(:selections)
     GROUP BY s.qualities, s.level, s.round_id, s.pcode
 ),
 maps AS (SELECT DISTINCT qualities, level, round_id FROM figures)
@@ -346,4 +397,10 @@ def data_changed(session: Session, round_ids: Iterable[int] | None = None) -> No
     """After a write, in its transaction: rebuild the roll-up of the rounds it touched
     (all when None) and raise the data version (which ETags and memos key on)."""
     refresh(session, round_ids)
+    version_changed(session)
+
+
+def version_changed(session: Session) -> None:
+    """Raise the data version alone: for a write that changes no figure (a new round,
+    which has none to roll up yet)."""
     session.execute(text("UPDATE data_version SET version = version + 1, changed_at = now()"))
