@@ -312,6 +312,8 @@ class RolledUpFigure(Base):
         CheckConstraint(
             "NOT reasons_collapsed OR displacement_reason IS NULL", name="collapsed_no_reason"
         ),
+        # a write rebuilds one round's rows: found by round, not by a scan of every round
+        Index("ix_rolled_up_figures_round", "round_id"),
     )
 
 
@@ -343,4 +345,5 @@ class MappedArea(Base):
             "qualities", "level", "round_id", "pcode", name="uq_mapped_areas_natural_key"
         ),
         CheckConstraint(in_list("level", ADMIN_LEVELS), name="level"),
+        Index("ix_mapped_areas_round", "round_id"),
     )
