@@ -30,6 +30,8 @@ class DisplacementReason(StrEnum):
     NATURAL_HAZARD = "natural_hazard"
     ECONOMIC = "economic"
     EVICTION = "eviction"
+    INSECURITY = "insecurity"  # the DTM API's own category, beside conflict
+    NOT_REPORTED = "not_reported"  # counted, with no reason given (not the area's total)
     OTHER = "other"
 
 

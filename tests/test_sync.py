@@ -5,6 +5,7 @@ Master List's Round 123) were removed, so the first sync brings them in."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import subprocess
@@ -225,6 +226,25 @@ def test_a_changed_record_is_a_revision_in_the_rounds_history(sync_url, upstream
     assert [r["individuals"] for r in figure if r["pcode"] == "IQG01Q01"] == [97_100]
 
 
+def test_flows_the_api_no_longer_gives_are_removed_with_their_history(sync_url, upstream, reader):
+    saved = copy.deepcopy(upstream.records["LBY"])
+    before = reader.get("/api/v1/flows", params={"round": "R41", "limit": 1000}).json()["data"]
+    assert before  # the first sync stored R41's flows
+    for r in upstream.records["LBY"][2]:
+        r["idpOriginAdmin1Pcode"] = r["idpOriginAdmin1Name"] = "Not available"
+    try:
+        outcomes = run.sync_dtm_api(sync_url, _settings(sync_url, upstream), ["LBY"])
+        [changed] = [o for o in outcomes if o.round_code == "R41"]
+        assert changed.status == "changed" and f"{len(before)} removed" in changed.message
+        after = reader.get("/api/v1/flows", params={"round": "R41", "limit": 1000}).json()
+        assert after["data"] == []
+        last = reader.get("/api/v1/rounds/R41/history").json()["data"][-1]
+        assert last["dataset"] == "flows" and last["counts"]["removed"] == len(before)
+    finally:
+        upstream.records["LBY"] = saved
+        run.sync_dtm_api(sync_url, _settings(sync_url, upstream), ["LBY"])
+
+
 def test_a_malformed_record_fails_its_round_only(sync_url, upstream, reader):
     saved = copy.deepcopy(upstream.records["IRQ"])
     rows = upstream.records["IRQ"][2]
@@ -398,3 +418,32 @@ def test_sources_answer_for_every_operation_and_refuse_an_unknown_one(reader):
     assert body["data_as_of"]["LBY"]["date"]
     unknown = reader.get("/api/v1/sources", params={"operation": "XYZ"})
     assert unknown.status_code == 404 and "operation" in unknown.text.lower()
+
+
+def test_every_reason_the_api_gives_is_kept_and_none_becomes_an_areas_total(data_dir):
+    """The v3 samples' five reasons (Haiti, Chad) each map to the vocabulary; a record with
+    a reason is never stored without one (a reason-less figure is its area's total)."""
+    from collections import Counter
+
+    from app.loaders import dtm_api as records_of
+
+    rows = json.loads(
+        (data_dir / "iom_dtm_api_samples/displacement-admin1-admin0pcode-hti.json").read_bytes()
+    )["result"]
+    rows += json.loads(
+        (data_dir / "iom_dtm_api_samples/displacement-admin1-admin0pcode-tcd.json").read_bytes()
+    )["result"]
+    rows = [r for r in rows if r["roundNumber"] >= 1]  # Haiti gives some records round 0
+    parsed = records_of.parse_records(rows, 1, "admin1")
+    given = Counter(
+        (row["displacementReason"], r.reason) for row, r in zip(rows, parsed, strict=True)
+    )
+    assert {label: reason for label, reason in given} == {
+        "Conflict": "conflict",
+        "Natural disaster": "natural_hazard",
+        "Insecurity": "insecurity",
+        "Other reason": "other",
+        "No reason for displacement reported": "not_reported",
+    }
+    assert records_of.reason_of("A reason new to DTM Geo") == "other"
+    assert records_of.reason_of("") is None and records_of.reason_of(None) is None

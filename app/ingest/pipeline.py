@@ -92,6 +92,10 @@ class Submission:
     idempotency_key: str | None = None
     if_match: str | None = None
     dataset_label: str | None = None  # 'file' for uploads; defaults to the spec's name
+    # the scope a replace covers, when not the staged rows' (spec.scope's values): a replace
+    # with no rows then removes the round's rows of that scope (a sync whose source no
+    # longer gives a round any flows); without it, no rows is a mistake
+    scope_values: tuple[str, ...] | None = None
     problems: Problems = field(default_factory=Problems)  # found while parsing
     operation: str | None = None  # the round's, once it is locked
     cells: dict[tuple, str] = field(default_factory=dict)  # (type, column) -> sheet column
@@ -166,7 +170,7 @@ def run(session: Session, sub: Submission, progress: Progress = lambda _: None) 
     errors = sorted([*sub.problems, *errors], key=lambda e: (e["row"], e["column"]))
     total += sub.problems.total
     groups.update(sub.problems.groups)
-    if count == 0 and not errors:
+    if count == 0 and not errors and not (sub.scope_values and sub.mode == "replace"):
         empty = {"row": 0, "column": "", "value": "", "message": "the submission holds no rows"}
         errors, total = [empty], 1
         groups[("", empty["message"])] = 1
@@ -546,6 +550,7 @@ def _value_params(sub: Submission, round_row: dict) -> dict:
         "source": sub.source,
         "source_url": sub.source_url,
         "quality": sub.quality,
+        "scope_values": list(sub.scope_values or ()),
     }
 
 
@@ -561,7 +566,9 @@ def _removed_sql(spec: Spec, sub: Submission) -> str | None:
             return None
         only = "AND x.quality = 'modelled'"
     scope = ""
-    if spec.scope:
+    if spec.scope and sub.scope_values is not None:
+        scope = f"AND x.{spec.scope} = ANY(:scope_values)"
+    elif spec.scope:
         scope = (
             f"AND x.{spec.scope} IN (SELECT DISTINCT {spec.key[spec.scope].replace('s.', '')}"
             " FROM ingest_stage)"

@@ -22,13 +22,26 @@ from app.loaders.sources import count
 from app.vocabulary import DisplacementReason
 
 ENDPOINTS = {0: "IdpAdmin0Data", 1: "IdpAdmin1Data", 2: "IdpAdmin2Data"}
-# v3's displacementReason values -> the vocabulary's (anything else is stored as none)
+# v3's displacementReason values (as the samples give them) -> the vocabulary's. A record
+# with a reason is never stored without one: a reason-less figure is its area's total
+# (app.services.rollup), so a label not listed here is stored as "other".
 REASONS = {
     "conflict": DisplacementReason.CONFLICT.value,
     "natural disaster": DisplacementReason.NATURAL_HAZARD.value,
+    "insecurity": DisplacementReason.INSECURITY.value,
+    "no reason for displacement reported": DisplacementReason.NOT_REPORTED.value,
+    "no reason reported": DisplacementReason.NOT_REPORTED.value,
     "other": DisplacementReason.OTHER.value,
     "other reason": DisplacementReason.OTHER.value,
 }
+
+
+def reason_of(value) -> str | None:
+    """A record's displacementReason in the vocabulary; None when it gives none."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return REASONS.get(value.strip().casefold(), DisplacementReason.OTHER.value)
+
 
 NOT_A_PLACE = {"not available", "n/a", "unknown"}
 
@@ -117,7 +130,7 @@ def parse_records(rows: list[dict], level: int, name: str) -> list[Record]:
                 round_number=number,
                 reporting_date=reporting_date,
                 individuals=_count(row.get("numPresentIdpInd"), name, where, "numPresentIdpInd"),
-                reason=REASONS.get(reason.casefold()) if isinstance(reason, str) else None,
+                reason=reason_of(reason),
                 males=_count(row.get("numberMales"), name, where, "numberMales", True),
                 females=_count(row.get("numberFemales"), name, where, "numberFemales", True),
                 assessment=row.get("assessmentType"),

@@ -317,8 +317,18 @@ class Writer:
             "key": self.key,
         }
         reports = [run(session, Submission(spec=OBSERVATIONS, rows=rows.observations, **common))]
-        if rows.flows:
-            reports.append(run(session, Submission(spec=FLOWS, rows=rows.flows, **common)))
+        had_flows = (
+            existing is not None
+            and session.execute(
+                text("""
+            SELECT EXISTS (SELECT 1 FROM flows f JOIN rounds r ON r.id = f.round_id
+                           WHERE r.code = :c AND f.source = :s)"""),
+                {"c": rnd.code, "s": common["source"]},
+            ).scalar()
+        )
+        if rows.flows or had_flows:  # flows the API no longer gives are removed
+            flows = Submission(spec=FLOWS, rows=rows.flows, scope_values=("idp",), **common)
+            reports.append(run(session, flows))
         self._save(session, rnd, sha, "written", None, rows.record_ids)
         if existing is None:
             return Outcome(self.name, rnd.code, "added", f"{len(rows.observations)} figures")
