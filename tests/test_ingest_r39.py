@@ -184,3 +184,42 @@ def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path, published, db
     path.write_bytes(_workbook(rows))
     result = run_cli("import", str(path), "--round", "R39", "--dry-run", DATABASE_URL=db_url)
     assert_one_line_error(result, f"sheet '{dtm_r39.SHEET}', row 5, column 'IDP Indiv'")
+
+
+def test_iraqs_master_list_dry_runs_against_round_123(client, keys, data_dir):
+    """The same upload takes DTM Iraq's Master List: its locations' figures unchanged."""
+    from app.loaders import iraq_master_list
+
+    raw = (data_dir / iraq_master_list.FILE).read_bytes()
+    response = _post(
+        client,
+        keys,
+        iraq_master_list.ROUND_CODE,
+        raw,
+        dry_run="true",
+        source=f"{iraq_master_list.SOURCE}, sheet '{iraq_master_list.SHEET}'",
+        source_url=iraq_master_list.SOURCE_URL,
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["rows"], report["unchanged"]) == (2842, 2842), report
+
+
+def test_a_master_list_row_of_an_unknown_location_is_a_422_naming_the_cell(client, keys):
+    from app.loaders import iraq_master_list
+
+    header = [k for k in iraq_master_list.COLUMNS]
+    row = {"Place id": 99999999, "Governorate": "Anbar", "District": "Falluja"}
+    row |= {"Households": 3, "Individuals": 12, "Latitude": 33.3, "Longitude": 43.8}
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = iraq_master_list.SHEET
+    sheet.append(header)
+    sheet.append([row.get(h, "x") for h in header])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = _post(client, keys, iraq_master_list.ROUND_CODE, buffer.getvalue(), dry_run="true")
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["errors"]
+    assert problem["cell"] == "sheet 'DTM Dataset', column 'Place id'", problem
+    assert problem["value"] == "IQL99999999" and "unknown pcode" in problem["message"]
