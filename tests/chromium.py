@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
+
+from tests.debian import ensure_packages
 
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 PACKAGES = ["chromium", "chromium-driver"]
@@ -22,25 +23,8 @@ def chromium_binary() -> str | None:
 
 def ensure_chromium() -> str:
     """The Chromium binary, installing Debian's packages first when missing (as root)."""
-    binary = chromium_binary()
-    if binary and CHROMEDRIVER.exists():
-        return binary
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError(
-            "browser tests need Debian's chromium and chromium-driver: "
-            "apt-get install chromium chromium-driver (as root)"
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", *PACKAGES],
-        check=True,
-        env=env,
-    )
-    binary = chromium_binary()
-    if not binary or not CHROMEDRIVER.exists():
-        raise RuntimeError(f"installed {PACKAGES} but chromium or {CHROMEDRIVER} is missing")
-    return binary
+    ensure_packages(PACKAGES, lambda: bool(chromium_binary()) and CHROMEDRIVER.exists())
+    return chromium_binary()
 
 
 NO_WEBGL = ("--disable-webgl", "--disable-webgl2", "--disable-3d-apis", "--disable-gpu")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import DataError, ProgrammingError
 
 from app.api import schemas, writers
@@ -27,6 +27,7 @@ from app.api.ogc_params import (
 from app.api.params import OperationQuery, resolve_operation
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
+from app.maps import styles as styles_of
 from app.serialize import dumps
 from app.services import ogc, ogc_docs, package
 from app.services.ogc import CRS84, CRS_URIS, ItemsQuery
@@ -231,6 +232,63 @@ def queryables(request: Request, collection_id: CollectionId) -> Response:
     found = collection_of(collection_id)
     document = ogc_docs.queryables(found, ogc.queryables(found), _base(request))
     return writers.json_response(document, media_type="application/schema+json")
+
+
+@router.get(
+    "/collections/{collection_id}/styles",
+    summary="The styles of a collection (OGC API - Styles): SLD 1.1 and MapLibre",
+)
+def styles(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
+    found = collection_of(collection_id)
+
+    def render() -> Rendered:
+        base = f"{_base(request)}/collections/{found.id}/styles"
+        listed = [
+            {
+                "id": style_id,
+                "title": f"{found.title}: {style_id}",
+                "links": [
+                    {"href": f"{base}/{style_id}?f={f}", "rel": "stylesheet", "type": media}
+                    for f, media in (("sld", styles_of.SLD), ("mapbox", styles_of.MAPLIBRE))
+                ],
+            }
+            for style_id in styles_of.style_ids(session, found)
+        ]
+        return _json({"styles": listed, "default": listed[0]["id"] if listed else None})
+
+    return cached_response(request, session, render)
+
+
+@router.get(
+    "/collections/{collection_id}/styles/{style_id}",
+    summary="One style of a collection, as SLD 1.1 or a MapLibre style",
+    responses={200: {"content": {styles_of.SLD: {}, styles_of.MAPLIBRE: {}}}},
+)
+def style(
+    request: Request,
+    session: SessionDep,
+    collection_id: CollectionId,
+    style_id: Annotated[str, Path(max_length=32, description="Style.", examples=["idp"])],
+    f: Annotated[
+        Literal["sld", "mapbox"],
+        Query(description="sld (SLD 1.1) or mapbox (a MapLibre style).", examples=["sld"]),
+    ] = "sld",
+    lang: Annotated[
+        Literal["en", "ar"], Query(description="Language of the labels.", examples=["ar"])
+    ] = "en",
+) -> Response:
+    found = collection_of(collection_id)
+
+    def render() -> Rendered:
+        chosen = styles_of.style_of(session, found, style_id, lang)
+        if f == "sld":
+            return Rendered(chosen.sld_bytes(), styles_of.SLD)
+        tilejson = f"{_base(request)}/tiles/{found.id}/tilejson.json"
+        if chosen.round_code:
+            tilejson += f"?round={chosen.round_code}"
+        return _json(styles_of.maplibre(chosen, tilejson), styles_of.MAPLIBRE)
+
+    return cached_response(request, session, render)
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON)")
