@@ -129,3 +129,87 @@ def test_qgis_reads_the_sld_as_rules_with_labels(client, tmp_path):
     classes = ET.fromstring(sld.content).findall(".//se:PolygonSymbolizer", NS)
     assert found["renderer"] == "RuleRenderer" and found["rules"] == len(classes), found
     assert found["labels"] and found["label_field"] == "name_ar", found
+
+
+QGIS_OPENS = """
+from qgis.core import (QgsMapRendererParallelJob, QgsMapSettings, QgsProject,
+                       QgsRectangle)
+from qgis.PyQt.QtCore import QSize
+project = QgsProject.instance()
+assert project.read(sys.argv[1]), "the project did not open"
+layers = []
+for layer in project.mapLayers().values():
+    renderer = layer.renderer()
+    layers.append({
+        "id": layer.id(), "name": layer.name(), "valid": layer.isValid(),
+        "features": layer.featureCount(), "renderer": renderer.type(),
+        "classes": len(renderer.ranges()) if renderer.type() == "graduatedSymbol" else 0,
+        "attr": getattr(renderer, "classAttribute", lambda: None)(),
+        "labels": layer.labelsEnabled(),
+        "label_field": layer.labeling().settings().fieldName if layer.labeling() else None,
+        "attribution": layer.attribution(),
+    })
+order = [l.layerId() for l in project.layerTreeRoot().findLayers() if l.isVisible()]
+settings = QgsMapSettings()
+settings.setLayers([project.mapLayer(i) for i in order])
+settings.setDestinationCrs(project.crs())
+settings.setExtent(QgsRectangle(*[float(v) for v in sys.argv[3].split(",")]))
+settings.setOutputSize(QSize(900, 700))
+job = QgsMapRendererParallelJob(settings)
+job.start()
+job.waitForFinished()
+job.renderedImage().save(sys.argv[2], "PNG")
+print(json.dumps({"title": project.title(), "layers": layers, "order": order}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("operation", "lang", "bounds"),
+    [("IRQ", "ar", "38.6,28.9,48.9,37.5"), ("LBY", "en", "9.3,19.4,25.2,33.3")],
+)
+def test_the_qgis_project_opens_styled_and_renders(
+    live_server, client, tmp_path, operation, lang, bounds
+):
+    import urllib.request
+    import zipfile
+
+    url = f"{live_server}/ogc/project.qgz?operation={operation}&lang={lang}"
+    with urllib.request.urlopen(url, timeout=60) as response:
+        assert response.headers["Content-Type"] == "application/x-qgis-project+zip"
+        body = response.read()
+    again = urllib.request.urlopen(url, timeout=60).read()
+    assert again == body  # deterministic
+    path = tmp_path / "project.qgz"
+    path.write_bytes(body)
+    assert len(zipfile.ZipFile(path).namelist()) == 1
+    image = tmp_path / f"qgis-{operation}-{lang}.png"
+    found = qgis.run(QGIS_OPENS, str(path), str(image), bounds)
+    layers = {layer["id"]: layer for layer in found["layers"]}
+    assert found["layers"] and all(layer["valid"] for layer in found["layers"]), found
+    graduated = [layer for layer in found["layers"] if layer["renderer"] == "graduatedSymbol"]
+    assert graduated and all(layer["classes"] >= 2 for layer in graduated), found
+    for layer in graduated:
+        assert layer["attr"] in ("idps", "returnees", "migrants"), layer
+        credit = "مصفوفة تتبع النزوح" if lang == "ar" else "IOM DTM"
+        assert layer["features"] > 0 and credit in layer["attribution"], layer
+    # on top, shown and named in the page's language: the finest figures
+    top = layers[found["order"][0]]
+    assert top["renderer"] == "graduatedSymbol" and top["id"].endswith("stats_admin2"), found
+    assert top["labels"] and top["label_field"] == f"name_{lang}", top
+    assert sum(layer["labels"] for layer in found["layers"]) == 1
+    # the same classes as the web map's, for the districts / baladiyas figures
+    level2 = next(c for c in layers if c.endswith("stats_admin2"))
+    kind = {"idps": "idp", "returnees": "returnee", "migrants": "migrant"}[layers[level2]["attr"]]
+    collection = level2.removeprefix("dtm_geo_").replace("_", "-")
+    style = client.get(f"/ogc/collections/{collection}/styles/{kind}?f=mapbox").json()
+    cuts = style["layers"][0]["paint"].get(
+        "fill-color", style["layers"][0]["paint"].get("circle-color")
+    )[3][3::2]
+    assert layers[level2]["classes"] == len(cuts) + 1, (layers[level2], style)
+    assert image.stat().st_size > 10_000  # a drawn map, not an empty canvas
+    import shutil
+    from pathlib import Path
+
+    docs = Path(__file__).parent.parent / "docs" / "screenshots"
+    if docs.is_dir():  # kept for people to look at, as the browser tests' screenshots are
+        shutil.copy(image, docs / image.name)

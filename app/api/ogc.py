@@ -27,6 +27,7 @@ from app.api.ogc_params import (
 from app.api.params import OperationQuery, resolve_operation
 from app.api.rendered import Rendered
 from app.errors import InvalidParameter, NotFound
+from app.maps import qgis_project as qgis_project_of
 from app.maps import styles as styles_of
 from app.serialize import dumps
 from app.services import ogc, ogc_docs, package
@@ -40,6 +41,7 @@ router = APIRouter(
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 GEOJSON = "application/geo+json"
+QGZ = "application/x-qgis-project+zip"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -135,6 +137,29 @@ def landing(
             f,
         )
     )
+
+
+@router.get(
+    "/project.qgz",
+    summary="A QGIS project of the operation's collections, styled as the web map",
+    responses={200: {"content": {QGZ: {}}}},
+)
+def qgis_project(
+    request: Request,
+    session: SessionDep,
+    operation: OperationQuery = None,
+    lang: Annotated[
+        Literal["en", "ar"], Query(description="Language of the labels.", examples=["ar"])
+    ] = "en",
+) -> Response:
+    op = resolve_operation(session, operation)
+
+    def render() -> Rendered:
+        return Rendered(qgis_project_of.qgz(session, op, _base(request), lang), QGZ)
+
+    response = cached_response(request, session, render)
+    response.headers["Content-Disposition"] = f'attachment; filename="dtm-geo-{op.slug}.qgz"'
+    return response
 
 
 @router.get("/conformance", summary="Conformance classes")
