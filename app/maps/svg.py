@@ -276,10 +276,12 @@ def draw(
     width: int = 960,
     height: int = 640,
     furniture: bool = False,
+    legend: bool = True,
 ) -> str:
     """The SVG document of `view` in `lang` ('en' or 'ar'), showing `bbox` (by default
     the operation's map bounds); with `furniture`, a scale bar and a north arrow (printed
-    maps and reports).
+    maps and reports); without `legend`, no legend (a page that sets it as text: WeasyPrint
+    lays out SVG text letter by letter, which breaks Arabic marks and ligatures).
 
     The legend sits at the bottom left in both languages (over Libya's empty south-west,
     as on the web map) and the map is fitted clear of it; on a narrow canvas it goes
@@ -287,9 +289,12 @@ def draw(
     words = view.words(lang)
     bbox = bbox or view.operation.map_bounds or WORLD
     tolerance = 0.4  # px: invisible, and it keeps polygons small
+    legend_shown = legend
     legend = _Legend(view, words, lang == "ar", min(300, width - 20))
     legend_box = box(10, height - 10 - legend.height, 10 + legend.width, height - 10)
-    if width < NARROW:
+    if not legend_shown:
+        frame = _Frame(bbox, width, height)
+    elif width < NARROW:
         frame = _Frame(bbox, width, height, bottom=height - 10 - legend.height)
     else:  # move the map right, step by step, until no land lies under the legend
         land = shapely.union_all([shape(g) for g in view.outlines]).simplify(0.02)
@@ -321,7 +326,8 @@ def draw(
         out.append(f'<g id="map-outlines" fill="none" stroke="{OUTLINE}" stroke-width="1">')
         out += [f'<path d="{d}"/>' for d in outlines]
         out.append("</g>")
-    out.append(legend.svg(legend_box.bounds[0], legend_box.bounds[1]))
+    if legend_shown:
+        out.append(legend.svg(legend_box.bounds[0], legend_box.bounds[1]))
     if furniture:
         out.append(_furniture(frame, bbox, width, words))
     out.append("</svg>")
@@ -341,7 +347,7 @@ def _furniture(frame: _Frame, bbox, width: int, words: dict) -> str:
     length = km * 1000 / metres_per_px
     x1, y = width - 16, 30
     x0 = x1 - length
-    unit = "كم" if words["lang"] == "ar" else "km"
+    unit = "km"  # in Latin letters in both languages: see `draw` on SVG text
     return "\n".join(
         [
             '<g id="map-furniture" font-size="10" fill="#222222">',
@@ -430,6 +436,27 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
+def legend_texts(view: MapView, lang: str) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """The legend's title, its rows (text, colour) and its notes (quality, geometry,
+    attribution) in `lang`: what the SVG legend draws, for pages that set it as text."""
+    words = view.words(lang)
+    notes = [words["published"]]
+    if view.approximate:
+        notes.append(words["approximate"])
+    elif view.points:
+        notes.append(words["points"])
+    unlocated = sum(1 for a in view.areas if a.geometry is None)
+    if unlocated:
+        notes.append(words["unlocated"].format(n=unlocated))
+    notes.append(words["attribution"])
+    rows = [
+        (f"{_format(a, view.measure, words)} \u2013 {_format(b, view.measure, words)}", colour)
+        for a, b, colour in view.classes.ranges()
+    ]
+    rows.append((words["no_data"], NO_DATA))
+    return _title(view, words), rows, notes
+
+
 class _Legend:
     """The legend's lines, measured first (the map is fitted around it), then drawn."""
 
@@ -437,20 +464,7 @@ class _Legend:
 
     def __init__(self, view: MapView, words: dict, rtl: bool, width: float):
         self.rtl, self.width = rtl, width
-        notes = [words["published"]]
-        if view.approximate:
-            notes.append(words["approximate"])
-        elif view.points:
-            notes.append(words["points"])
-        unlocated = sum(1 for a in view.areas if a.geometry is None)
-        if unlocated:
-            notes.append(words["unlocated"].format(n=unlocated))
-        notes.append(words["attribution"])
-        self.rows = [
-            (f"{_format(a, view.measure, words)} \u2013 {_format(b, view.measure, words)}", colour)
-            for a, b, colour in view.classes.ranges()
-        ]
-        self.rows.append((words["no_data"], NO_DATA))
+        _, self.rows, notes = legend_texts(view, words["lang"])
         inner = width - 20
         self.title = _wrap(_title(view, words), 13, inner)
         self.notes = [line for note in notes for line in _wrap(note, 9.5, inner)]

@@ -7,11 +7,11 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 from app.reports.content import SeriesPoint
-from app.reports.words import WORDS, number
+from app.reports.words import number
 
 COLOURS = {"idp": "#E69F00", "returnee": "#0072B2", "migrant": "#009E73"}  # as app.js
 WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 48
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 28
 FONT = "Noto Sans, Noto Sans Arabic, DejaVu Sans, sans-serif"
 
 
@@ -27,7 +27,6 @@ def _nice(top: float) -> float:
 
 
 def line_chart(points: list[SeriesPoint], lang: str) -> str:
-    w = WORDS[lang]
     rounds = sorted(
         {(p.when or date.max, p.round_label) for p in points}, key=lambda r: (r[0], r[1])
     )
@@ -63,7 +62,7 @@ def line_chart(points: list[SeriesPoint], lang: str) -> str:
                 f"{escape(label)}</text>"
             )
     kinds = [k for k in COLOURS if any(p.population_type == k for p in points)]
-    for i, kind in enumerate(kinds):
+    for kind in kinds:  # the key is the page's (app.reports.html): SVG text is not shaped
         mine = [p for p in points if p.population_type == kind]
         coords = " ".join(f"{x(at[p.round_label]):.1f},{y(p.individuals):.1f}" for p in mine)
         colour = COLOURS[kind]
@@ -73,10 +72,5 @@ def line_chart(points: list[SeriesPoint], lang: str) -> str:
             f'fill="{colour}"/>'
             for p in mine
         ]
-        lx = LEFT + 10 + 150 * i
-        out.append(
-            f'<rect x="{lx}" y="{HEIGHT - 18}" width="12" height="8" fill="{colour}"/>'
-            f'<text x="{lx + 16}" y="{HEIGHT - 10}">{escape(w[kind])}</text>'
-        )
     out.append("</svg>")
     return "\n".join(out)

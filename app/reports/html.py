@@ -6,11 +6,11 @@ from __future__ import annotations
 from html import escape
 
 from app.maps import svg
-from app.reports.chart import line_chart
+from app.reports.chart import COLOURS, line_chart
 from app.reports.content import Report
 from app.reports.words import DASH, WORDS, day, number, signed
 
-MAP_WIDTH, MAP_HEIGHT = 720, 440
+MAP_WIDTH, MAP_HEIGHT = 720, 330
 
 CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm;
@@ -40,7 +40,13 @@ figure svg { width: 100%; height: auto; }
 .partial { border-inline-start: 4px solid #c0392b; padding: 4pt 8pt; background: #fbeeee; }
 section { break-inside: auto; }
 .maps { break-before: page; }
+.keep { break-inside: avoid; }
 ul { margin: 2pt 0; padding-inline-start: 14pt; }
+figcaption { font-size: 8.5pt; margin-top: 3pt; }
+ul.classes { list-style: none; padding: 0; margin: 3pt 0; display: flex; flex-wrap: wrap;
+             gap: 2pt 10pt; }
+.swatch { display: inline-block; width: 10pt; height: 8pt; border: 0.5pt solid #777;
+          margin-inline-end: 3pt; vertical-align: middle; }
 """
 
 
@@ -49,9 +55,9 @@ def render(report: Report, lang: str) -> str:
     w = WORDS[lang]
     op = report.operation
     name = op.name_ar if lang == "ar" else op.name_en
-    title = f"{w['dtm']} {DASH} {name}: {w['round']} {report.label}"
-    if not report.round.number:
-        title = f"{w['dtm']} {DASH} {name}: {w[report.kind]} {report.label}"
+    which = report.round.number or report.label  # Round 39; a flash update by its date
+    title = f"{w['dtm']} {DASH} {name}: {w['round' if report.round.number else report.kind]}"
+    title += f" {which}"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}" dir="{"rtl" if lang == "ar" else "ltr"}">',
@@ -147,11 +153,25 @@ def _maps(report: Report, lang: str) -> str:
     w = WORDS[lang]
     out = [f"<section class='maps'><h2>{escape(w['maps'])}</h2>"]
     for view in report.maps:
-        drawing = svg.draw(view, lang, None, MAP_WIDTH, MAP_HEIGHT, furniture=True)
-        out.append(f"<figure>{drawing}</figure>")
+        drawing = svg.draw(view, lang, None, MAP_WIDTH, MAP_HEIGHT, furniture=True, legend=False)
+        out.append(f"<figure>{drawing}{_legend(view, lang)}</figure>")
     out += [f"<p class='note'>{escape(w['missing'].format(type=w[k]))}</p>" for k in report.missing]
     out.append("</section>")
     return "\n".join(out)
+
+
+def _legend(view, lang: str) -> str:
+    """The map's legend set as text (shaped by Pango, unlike SVG text in WeasyPrint)."""
+    title, rows, notes = svg.legend_texts(view, lang)
+    swatches = "".join(
+        f"<li><span class='swatch' style='background:{colour}'></span>{escape(text)}</li>"
+        for text, colour in rows
+    )
+    lines = "".join(f"<div>{escape(n)}</div>" for n in notes)
+    return (
+        f"<figcaption><strong>{escape(title)}</strong><ul class='classes'>{swatches}</ul>"
+        f"<div class='note'>{lines}</div></figcaption>"
+    )
 
 
 def _name(lang: str, en: str, ar: str) -> str:
@@ -165,6 +185,7 @@ def _tables(report: Report, lang: str) -> str:
     areas = _areas_word(report, TABLE_LEVEL, lang)
     out = ["<section>"]
     for kind, rows in report.top_areas.items():
+        out.append("<div class='keep'>")
         out.append(f"<h3>{escape(w['top'].format(n=TOP, areas=areas, type=w[kind]))}</h3>")
         out.append(
             f"<table><tr><th>{escape(w['area'])}</th><th>{escape(w['in'])}</th>"
@@ -178,7 +199,7 @@ def _tables(report: Report, lang: str) -> str:
                 f"<td class='n'>{number(r.individuals, lang)}</td>"
                 f"<td class='n'>{number(r.households, lang)}</td></tr>"
             )
-        out.append("</table>")
+        out.append("</table></div>")
     if report.previous_label:
         out.append(f"<h3>{escape(w['movers'].format(round=report.previous_label))}</h3>")
         if report.movers:
@@ -215,9 +236,20 @@ def _series(report: Report, lang: str) -> str:
     note = w["series_note"].format(operation=name, kind=w[report.kind])
     return (
         f"<section><h2>{escape(w['series'])}</h2>"
-        f"<figure>{line_chart(report.series, lang)}</figure>"
+        f"<figure>{line_chart(report.series, lang)}{_series_key(report, lang)}</figure>"
         f"<p class='note'>{escape(note)}</p></section>"
     )
+
+
+def _series_key(report: Report, lang: str) -> str:
+    """The chart's key, set as text (see `_legend`)."""
+    w = WORDS[lang]
+    kinds = [k for k in COLOURS if any(p.population_type == k for p in report.series)]
+    items = "".join(
+        f"<li><span class='swatch' style='background:{COLOURS[k]}'></span>{_type(w, k)}</li>"
+        for k in kinds
+    )
+    return f"<figcaption><ul class='classes'>{items}</ul></figcaption>"
 
 
 def _timeline(report: Report, lang: str) -> str:
@@ -287,5 +319,7 @@ def _about(report: Report, lang: str) -> str:
     out.append("</ul>")
     qualities = ", ".join(w[q] for q in report.qualities) or DASH
     out.append(f"<p>{escape(w['quality'])}: {escape(qualities)}</p>")
-    out.append(f"<h2>{escape(w['credit'])}</h2><p>{escape(credit)}</p></section>")
+    iom = w["iom"].format(operation=op.name_ar if lang == "ar" else op.name_en)
+    out.append(f"<h2>{escape(w['credit'])}</h2><p>{escape(iom)}</p><p>{escape(credit)}</p>")
+    out.append("</section>")
     return "\n".join(out)
