@@ -56,7 +56,8 @@ def line_chart(points: list[SeriesPoint], lang: str) -> str:
         )
     every = max(1, len(rounds) // 12)  # at most a dozen round labels
     for n, (_, label) in enumerate(rounds):
-        if n % every == 0 or n == len(rounds) - 1:
+        last = len(rounds) - 1
+        if n == last or (n % every == 0 and last - n >= every / 2 + 0.5):
             out.append(
                 f'<text x="{x(n):.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">'
                 f"{escape(label)}</text>"

@@ -69,10 +69,7 @@ def render(report: Report, lang: str) -> str:
         f"<div class='subtitle'>{escape(w['report'])} · {escape(w[report.kind])}</div>",
         f"<h1>{escape(title)}</h1>",
         f"<div class='subtitle' dir='ltr'>{escape(report.title)}</div>",
-        "<p>"
-        f"{escape(w['period'])}: {escape(day(report.collection_start, lang))} {DASH} "
-        f"{escape(day(report.collection_end, lang))} · {escape(w['reported'])}: "
-        f"{escape(day(report.round.reporting_date or report.round.when, lang))}</p>",
+        f"<p>{_dates(report, lang)}</p>",
         "</header>",
         _key_figures(report, lang),
         _coverage(report, lang),
@@ -85,6 +82,19 @@ def render(report: Report, lang: str) -> str:
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
+
+
+def _dates(report: Report, lang: str) -> str:
+    """Collection period (where published) and reporting date."""
+    w, parts = WORDS[lang], []
+    start, end = report.collection_start, report.collection_end
+    if start or end:
+        period = f" {DASH} ".join(day(d, lang) for d in dict.fromkeys(d for d in (start, end) if d))
+        parts.append(f"{w['period']}: {period}")
+    reported = report.round.reporting_date or report.round.when
+    if reported:
+        parts.append(f"{w['reported']}: {day(reported, lang)}")
+    return escape(" · ".join(parts))
 
 
 def _type(w: dict, kind: str) -> str:
