@@ -11,6 +11,7 @@ from app.api import schemas
 from app.api.caching import answer_in_session
 from app.api.rendered import Rendered
 from app.reports import build
+from app.reports import pdf as _pdf  # noqa: F401  (WeasyPrint loaded at start: see pdf.py)
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=schemas.READ_ERRORS)
 

@@ -10,7 +10,7 @@ def build(
     session: Session, round_code: str, operation: str | None, lang: str, format: str
 ) -> tuple[bytes, str]:
     """The report's bytes and a file name for it (404 for an unknown round or operation)."""
-    from app.reports import content, html, pdf
+    from app.reports import content, html, pdf  # here: the package imports cheaply
 
     report = content.gather(session, round_code, operation)
     document = html.render(report, lang)

@@ -25,6 +25,7 @@ TOP = 10
 MAP_LEVELS = (1, 2)
 TABLE_LEVEL = 2  # top areas and movers: baladiyas in Libya, districts in Iraq
 TIMELINE_ROWS = 24
+INDICATORS = 30  # the first, in topic order; the rest are named by count (the API has them)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Report:
     movers: list[Mover]
     series: list[SeriesPoint]
     indicators: list[IndicatorRow]
+    indicators_total: int  # how many indicators the round has (a report shows INDICATORS)
     maps: list[MapView]
     missing: list[str]  # population types without figures in the round (no map drawn)
     timeline: list[TimelineEntry]
@@ -185,6 +187,7 @@ def gather(session: Session, round_code: str, operation: str | None = None) -> R
     ]
     table_rows = _rows(session, op, ref, TABLE_LEVEL)
     event = row["event_slug"]
+    names = _indicator_names(session, ref)
     sources = {s for r in [*national.values(), *table_rows] for s in (r["sources"] or ())}
     return Report(
         operation=op,
@@ -202,7 +205,8 @@ def gather(session: Session, round_code: str, operation: str | None = None) -> R
         top_areas=_top(table_rows, present),
         movers=_movers(session, op, ref, previous),
         series=_series(session, op, ref),
-        indicators=_indicators(session, ref),
+        indicators=_indicators(session, ref, names[:INDICATORS]),
+        indicators_total=len(names),
         maps=maps,
         missing=[k for k in POPULATION_TYPES if k not in present],
         timeline=_timeline(session, event) if event else [],
@@ -291,10 +295,18 @@ def _series(session: Session, op: Operation, ref: RoundRef) -> list[SeriesPoint]
     return sorted(points, key=lambda p: (p.population_type, p.when or date.max, p.round_label))
 
 
-def _indicators(session: Session, ref: RoundRef) -> list[IndicatorRow]:
+def _indicator_names(session: Session, ref: RoundRef) -> list[str]:
+    """The round's indicators in the order the API lists them (by type, topic, name)."""
     if not ref.has_indicators:
         return []
-    names = tuple(sorted({k["indicator"] for k in indicators.known_indicators(session, ref.id)}))
+    known = indicators.known_indicators(session, ref.id)
+    return list(dict.fromkeys(k["indicator"] for k in known))
+
+
+def _indicators(session: Session, ref: RoundRef, names: list[str]) -> list[IndicatorRow]:
+    if not names:
+        return []
+    names = tuple(names)
     found = indicators.indicator_values(session, indicators.IndicatorFilter(ref.id, 0, names))
     return [
         IndicatorRow(

@@ -282,9 +282,6 @@ def _timeline(report: Report, lang: str) -> str:
     return "\n".join(out)
 
 
-INDICATOR_ROWS = 30
-
-
 def _indicators(report: Report, lang: str) -> str:
     if not report.indicators:
         return ""
@@ -293,7 +290,7 @@ def _indicators(report: Report, lang: str) -> str:
         f"<section><h2>{escape(w['indicators'])}</h2><table><tr><th>{escape(w['topic'])}</th>"
         f"<th>{escape(w['indicator'])}</th><th></th><th class='n'>{escape(w['value'])}</th></tr>"
     ]
-    for r in report.indicators[:INDICATOR_ROWS]:
+    for r in report.indicators:
         kind = w[r.population_type] if r.population_type else w["all_types"]
         if r.unit in ("flag",) or (r.value is not None and r.unit == "households" and r.value < 1):
             shown = f"{number(100 * r.value, lang, 1)}%" if r.value is not None else DASH
@@ -305,7 +302,7 @@ def _indicators(report: Report, lang: str) -> str:
             f"<td>{escape(kind)}</td><td class='n'>{escape(shown)}</td></tr>"
         )
     out.append("</table>")
-    more = len(report.indicators) - INDICATOR_ROWS
+    more = report.indicators_total - len({r.indicator for r in report.indicators})
     if more > 0:
         out.append(f"<p class='note'>{escape(w['indicators_more'].format(n=more))}</p>")
     out.append("</section>")
