@@ -64,4 +64,6 @@ def test_bad_size_or_orientation_is_422(client, params, parameter):
 def test_unknown_round_or_operation_is_404(client):
     assert client.get("/api/v1/maps/R999.pdf").status_code == 404
     assert client.get("/api/v1/maps/R39.png", params={"operation": "XYZ"}).status_code == 404
-    assert client.get("/api/v1/maps/R39.pdf", params={"operation": "IRQ"}).status_code == 404
+    # a Libyan round asked for as Iraq's
+    storm = "/api/v1/maps/storm-daniel-2023-09-11.pdf"
+    assert client.get(storm, params={"operation": "IRQ"}).status_code == 404
