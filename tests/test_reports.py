@@ -171,3 +171,22 @@ def test_the_cli_fails_in_one_line_for_an_unknown_round(db_url, tmp_path):
     result = run_cli("report", "R999", "-o", str(target), DATABASE_URL=db_url)
     assert_one_line_error(result, "unknown round 'R999'")
     assert not target.exists()
+
+
+def test_a_flash_update_says_it_is_partial_and_gives_the_event_timeline(client):
+    """Storm Daniel's update of 31 October 2023: figures for one mantika (partial, said
+    plainly), migrants as a national figure only (no map), the event's published
+    timeline, and the change against the previous flash update (not a mobility round)."""
+    code = "storm-daniel-2023-10-31"
+    body = client.get(f"/api/v1/reports/{code}", params={"format": "html"}).text
+    assert "flash update 31 October 2023" in body
+    assert "IDPs: 1 of 22 mantikas assessed" in body
+    assert "This round is partial" in body
+    assert "Migrants: this round has a national figure only" in body
+    assert "Event timeline" in body and "displaced_individuals" in body
+    previous = client.get(
+        "/api/v1/stats/change",
+        params={"from_round": "storm-daniel-2023-10", "to_round": code, "level": 0},
+    ).json()["data"]
+    idp = next(r for r in previous if r["population_type"] == "idp")
+    assert f"Change since storm-daniel-2023-10: <bdi>+{idp['change']:,}" in body

@@ -134,10 +134,8 @@ class Report:
 
 
 def label_of(ref: RoundRef) -> str:
-    """The round as people name it (as the maps do): R39, else its date, else its code."""
-    if ref.number:
-        return f"R{ref.number}"
-    return ref.when.isoformat() if ref.when else ref.code
+    """The round as people name it: R39, else its code (flash updates can share a date)."""
+    return f"R{ref.number}" if ref.number else ref.code
 
 
 def gather(session: Session, round_code: str, operation: str | None = None) -> Report:
@@ -288,7 +286,10 @@ def _series(session: Session, op: Operation, ref: RoundRef) -> list[SeriesPoint]
                 continue
             if rounds.order_key(p["reporting_date"], p["round_code"]) > order:
                 continue
-            label = f"R{p['round_number']}" if p["round_number"] else p["round_code"]
+            label = f"R{p['round_number']}" if p["round_number"] else None
+            if label is None:  # a flash update: its date is shorter than its code
+                when = p["reporting_date"]
+                label = when.isoformat() if when else p["round_code"]
             points.append(
                 SeriesPoint(label, p["reporting_date"], series["population_type"], p["individuals"])
             )

@@ -55,7 +55,9 @@ def render(report: Report, lang: str) -> str:
     w = WORDS[lang]
     op = report.operation
     name = op.name_ar if lang == "ar" else op.name_en
-    which = report.round.number or report.label  # Round 39; a flash update by its date
+    # Round 39; a flash update by its date (else its code)
+    which = report.round.number or (day(report.round.when, lang) if report.round.when else None)
+    which = which or report.label
     title = f"{w['dtm']} {DASH} {name}: {w['round' if report.round.number else report.kind]}"
     title += f" {which}"
     parts = [
@@ -165,7 +167,10 @@ def _maps(report: Report, lang: str) -> str:
     for view in report.maps:
         drawing = svg.draw(view, lang, None, MAP_WIDTH, MAP_HEIGHT, furniture=True, legend=False)
         out.append(f"<figure>{drawing}{_legend(view, lang)}</figure>")
-    out += [f"<p class='note'>{escape(w['missing'].format(type=w[k]))}</p>" for k in report.missing]
+    national = {k.population_type for k in report.key_figures}
+    for kind in report.missing:
+        said = w["national_only" if kind in national else "missing"].format(type=w[kind])
+        out.append(f"<p class='note'>{escape(said)}</p>")
     out.append("</section>")
     return "\n".join(out)
 

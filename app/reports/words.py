@@ -39,6 +39,8 @@ WORDS = {
         "is not a total.",
         "maps": "Maps",
         "missing": "{type}: this round has no figures, so no map is drawn.",
+        "national_only": "{type}: this round has a national figure only, no figures by area, "
+        "so no map is drawn.",
         "top": "Top {n} {areas}: {type}",
         "area": "Area",
         "in": "In",
@@ -95,6 +97,8 @@ WORDS = {
         "partial": "هذه الجولة جزئية: لا تغطي أرقامها إلا بعض المناطق، ومجموعها ليس إجمالياً.",
         "maps": "الخرائط",
         "missing": "{type}: لا توجد أرقام في هذه الجولة، فلا تُرسم خريطة.",
+        "national_only": "{type}: في هذه الجولة رقم وطني فقط، بلا أرقام حسب المنطقة، فلا تُرسم "
+        "خريطة.",
         "top": "أعلى {n} {areas}: {type}",
         "area": "المنطقة",
         "in": "تتبع",
