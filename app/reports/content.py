@@ -88,7 +88,8 @@ class IndicatorRow:
     topic: str
     indicator: str
     unit: str
-    value: float | None
+    value: float | None  # a fraction (0..1) when `fraction`
+    fraction: bool  # a share of households or individuals, or of areas answering yes
     text_value: str | None
     quality: str
 
@@ -316,6 +317,7 @@ def _indicators(session: Session, ref: RoundRef, names: list[str]) -> list[Indic
             r["indicator"],
             r["unit"],
             r["share"] if r["share"] is not None else r["value"],
+            r["share"] is not None or r["unit"] == "flag",
             r["text_value"],
             r["quality"],
         )

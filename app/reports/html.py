@@ -7,7 +7,7 @@ from html import escape
 
 from app.maps import svg
 from app.reports.chart import COLOURS, line_chart
-from app.reports.content import Report
+from app.reports.content import TABLE_LEVEL, TOP, Report
 from app.reports.words import DASH, WORDS, day, number, signed
 
 MAP_WIDTH, MAP_HEIGHT = 720, 330
@@ -124,7 +124,7 @@ def _key_figures(report: Report, lang: str) -> str:
             since = w["change"].format(round=report.previous_label)
             lines.append(
                 f"<div class='small'>{escape(since)}: "
-                f"<bdi>{signed(k.change, lang)}{percent}</bdi></div>"
+                f"<bdi dir='ltr'>{signed(k.change, lang)}{percent}</bdi></div>"
             )
         else:
             lines.append(f"<div class='small'>{escape(w['no_previous'])}</div>")
@@ -194,8 +194,6 @@ def _name(lang: str, en: str, ar: str) -> str:
 
 
 def _tables(report: Report, lang: str) -> str:
-    from app.reports.content import TABLE_LEVEL, TOP
-
     w = WORDS[lang]
     areas = _areas_word(report, TABLE_LEVEL, lang)
     out = ["<section>"]
@@ -233,7 +231,8 @@ def _tables(report: Report, lang: str) -> str:
                     f"<td>{_type(w, m.population_type)}</td>"
                     f"<td class='n'>{number(m.before, lang)}</td>"
                     f"<td class='n'>{number(m.after, lang)}</td>"
-                    f"<td class='n'><bdi>{signed(m.change, lang)}{percent}</bdi></td></tr>"
+                    f"<td class='n'><bdi dir='ltr'>{signed(m.change, lang)}{percent}"
+                    "</bdi></td></tr>"
                 )
             out.append("</table>")
         else:
@@ -297,7 +296,7 @@ def _indicators(report: Report, lang: str) -> str:
     ]
     for r in report.indicators:
         kind = w[r.population_type] if r.population_type else w["all_types"]
-        if r.unit in ("flag",) or (r.value is not None and r.unit == "households" and r.value < 1):
+        if r.fraction:
             shown = f"{number(100 * r.value, lang, 1)}%" if r.value is not None else DASH
         else:
             shown = r.text_value or number(r.value, lang, 1)
