@@ -203,14 +203,16 @@ def _tables(report: Report, lang: str) -> str:
         out.append(
             f"<table><tr><th>{escape(w['area'])}</th><th>{escape(w['in'])}</th>"
             f"<th class='n'>{escape(w['individuals'])}</th>"
-            f"<th class='n'>{escape(w['households'])}</th></tr>"
+            f"<th class='n'>{escape(w['households'])}</th><th>{escape(w['quality_short'])}</th>"
+            "</tr>"
         )
         for r in rows:
             out.append(
                 f"<tr><td>{_name(lang, r.name_en, r.name_ar)}</td>"
                 f"<td>{_name(lang, r.parent_en, r.parent_ar)}</td>"
                 f"<td class='n'>{number(r.individuals, lang)}</td>"
-                f"<td class='n'>{number(r.households, lang)}</td></tr>"
+                f"<td class='n'>{number(r.households, lang)}</td>"
+                f"<td>{escape(w[r.quality])}</td></tr>"
             )
         out.append("</table></div>")
     if report.previous_label:
