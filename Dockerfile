@@ -4,6 +4,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     HOST=0.0.0.0 PORT=8000 DATA_DIR=/data
 
+# Pango (HarfBuzz shaping) and fonts for WeasyPrint's round reports and print maps.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       fonts-noto-core fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /srv/dtm-geo
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app

@@ -561,6 +561,35 @@ def run(
     serve(port=port, host=None, workers=None)
 
 
+@cli.command("report")
+@_one_line_errors
+def report(
+    round_code: Annotated[str, typer.Argument(metavar="ROUND", help="Round code (R39, IRQ-R132).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    operation: Annotated[
+        str | None, typer.Option(help="Operation (ISO3 or slug); by default the round's.")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="en or ar.")] = "en",
+    format: Annotated[
+        str | None, typer.Option(help="pdf or html (default: from the file's suffix, else pdf).")
+    ] = None,
+) -> None:
+    """Write a round report (PDF or HTML, English or Arabic) to a file."""
+    from app.db import session_scope
+    from app.errors import InvalidParameter
+    from app.reports import build
+
+    chosen = format or ("html" if output.suffix.lower() in (".html", ".htm") else "pdf")
+    if lang not in ("en", "ar"):
+        raise InvalidParameter("--lang", "expected en or ar", lang)
+    if chosen not in ("pdf", "html"):
+        raise InvalidParameter("--format", "expected pdf or html", chosen)
+    with session_scope(database_up(get_settings(), migrate=False)) as session:
+        body, _ = build(session, round_code, operation, lang, chosen)
+    output.write_bytes(body)
+    _say(f"wrote {output} ({len(body):,} bytes)")
+
+
 def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 

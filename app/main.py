@@ -23,6 +23,7 @@ from app.api import (
     maps,
     ogc,
     openapi,
+    reports,
     rounds,
     sources,
     stats,
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hotspots,
         indicators,
         maps,
+        reports,
         sources,
         dtm_compat,
     ):

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from app.api import schemas, writers
 from app.api.caching import answer_in_session
 from app.api.rendered import Rendered
-from app.maps import svg
+from app.maps import printed, svg
+from app.services import operations, rounds
 from app.vocabulary import PopulationType
 
 router = APIRouter(prefix="/api/v1/maps", tags=["maps"], responses=schemas.READ_ERRORS)
@@ -89,6 +90,70 @@ async def map_svg(
         return Rendered(svg.draw(view, lang, bounds, width, height).encode("utf-8"), SVG)
 
     return await answer_in_session(request, render)
+
+
+PRINTED = {"pdf": "application/pdf", "png": "image/png"}
+
+
+def _printed(kind: str):
+    async def print_map(
+        request: Request,
+        round: RoundPath,
+        operation: Annotated[
+            str | None,
+            Query(
+                max_length=32,
+                description="Operation (ISO3 or slug); by default the round's.",
+                examples=["IRQ"],
+            ),
+        ] = None,
+        population_type: Type = "idp",
+        level: Level = 2,
+        geometry: Geometry = "approximate",
+        measure: Measure = "absolute",
+        lang: Annotated[
+            Literal["en", "ar"], Query(description="Language of the texts.", examples=["ar"])
+        ] = "en",
+        size: Annotated[
+            Literal["A4", "A3"], Query(description="Paper size.", examples=["A3"])
+        ] = "A4",
+        orientation: Annotated[
+            Literal["portrait", "landscape"],
+            Query(description="Page orientation.", examples=["landscape"]),
+        ] = "landscape",
+    ) -> Response:
+        def render(session: Session) -> Rendered:
+            if operation:
+                op = operations.resolve(session, operation)
+                ref = rounds.catalogue(session, op.iso3).resolve(round)[0]
+            else:
+                ref = rounds.catalogue(session, None).require(round)
+            view = svg.map_view(
+                session, ref.code, level, population_type, measure, geometry == "approximate"
+            )
+            draw = printed.pdf if kind == "pdf" else printed.png
+            body = draw(view, lang, size, orientation, ref.reporting_date or ref.when)
+            name = f"dtm-{view.operation.slug}-{ref.code.lower()}-{population_type}-{level}"
+            headers = {"Content-Disposition": f'inline; filename="{name}-{size}.{kind}"'}
+            return Rendered(body, PRINTED[kind], headers)
+
+        return await answer_in_session(request, render)
+
+    return print_map
+
+
+for _kind in PRINTED:
+    router.add_api_route(
+        f"/{{round}}.{_kind}",
+        _printed(_kind),
+        methods=["GET"],
+        summary=f"A print map ({_kind.upper()}): one page, A4 or A3, with title, legend, "
+        "scale bar, north arrow, attribution and the round's date",
+        description="The static map's drawing (the same as the SVG map and the round report) "
+        "on a page ready to print; PNG is the page rendered at 150 dpi.",
+        responses={200: {"content": {PRINTED[_kind]: {}}}},
+        name=f"print_map_{_kind}",
+    )
 
 
 @router.get(

@@ -36,6 +36,8 @@ MEASURES = ("absolute", "per_1000")
 PLURAL = {"idp": "idps", "returnee": "returnees", "migrant": "migrants"}
 SEA, LAND, OUTLINE = "#dfe9f0", "#fbfaf7", "#555555"
 FONT = "DejaVu Sans, Noto Sans Arabic, Arial, sans-serif"
+# Arabic first in a face that shapes it fully (DejaVu Sans lacks some marks, such as tanwin)
+FONT_AR = "Noto Sans Arabic, DejaVu Sans, Arial, sans-serif"
 # points: circle radius of the largest value, as on the page (finer levels, smaller)
 MAX_RADIUS = {1: 26.0, 2: 26.0, 3: 18.0, 4: 14.0}
 
@@ -273,9 +275,13 @@ def draw(
     bbox: tuple[float, float, float, float] | None = None,
     width: int = 960,
     height: int = 640,
+    furniture: bool = False,
+    legend: bool = True,
 ) -> str:
     """The SVG document of `view` in `lang` ('en' or 'ar'), showing `bbox` (by default
-    the operation's map bounds).
+    the operation's map bounds); with `furniture`, a scale bar and a north arrow (printed
+    maps and reports); without `legend`, no legend (a page that sets it as text: WeasyPrint
+    lays out SVG text letter by letter, which breaks Arabic marks and ligatures).
 
     The legend sits at the bottom left in both languages (over Libya's empty south-west,
     as on the web map) and the map is fitted clear of it; on a narrow canvas it goes
@@ -283,9 +289,12 @@ def draw(
     words = view.words(lang)
     bbox = bbox or view.operation.map_bounds or WORLD
     tolerance = 0.4  # px: invisible, and it keeps polygons small
+    legend_shown = legend
     legend = _Legend(view, words, lang == "ar", min(300, width - 20))
     legend_box = box(10, height - 10 - legend.height, 10 + legend.width, height - 10)
-    if width < NARROW:
+    if not legend_shown:
+        frame = _Frame(bbox, width, height)
+    elif width < NARROW:
         frame = _Frame(bbox, width, height, bottom=height - 10 - legend.height)
     else:  # move the map right, step by step, until no land lies under the legend
         land = shapely.union_all([shape(g) for g in view.outlines]).simplify(0.02)
@@ -293,9 +302,10 @@ def draw(
             frame = _Frame(bbox, width, height, left=left)
             if not frame.project(land).intersects(legend_box):
                 break
+    font = FONT_AR if lang == "ar" else FONT
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" lang={quoteattr(lang)} font-family={quoteattr(FONT)} '
+        f'viewBox="0 0 {width} {height}" lang={quoteattr(lang)} font-family={quoteattr(font)} '
         f'data-round={quoteattr(view.round_code)} data-level="{view.level}" '
         f"data-population-type={quoteattr(view.population_type)} "
         f"data-measure={quoteattr(view.measure)}>",
@@ -316,9 +326,44 @@ def draw(
         out.append(f'<g id="map-outlines" fill="none" stroke="{OUTLINE}" stroke-width="1">')
         out += [f'<path d="{d}"/>' for d in outlines]
         out.append("</g>")
-    out.append(legend.svg(legend_box.bounds[0], legend_box.bounds[1]))
+    if legend_shown:
+        out.append(legend.svg(legend_box.bounds[0], legend_box.bounds[1]))
+    if furniture:
+        out.append(_furniture(frame, bbox, width, words))
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+EARTH_RADIUS = 6_378_137.0  # m, Web Mercator's sphere
+NICE_KM = (10, 20, 50, 100, 200, 250, 500, 1000, 2000)
+
+
+def _furniture(frame: _Frame, bbox, width: int, words: dict) -> str:
+    """A scale bar (true at the shown area's middle latitude: Web Mercator stretches
+    distances by 1/cos(latitude)) and a north arrow, at the top right."""
+    middle = math.radians((bbox[1] + bbox[3]) / 2)
+    metres_per_px = EARTH_RADIUS * math.cos(middle) / frame.scale
+    km = next((k for k in NICE_KM if k * 1000 / metres_per_px >= 90), NICE_KM[-1])
+    length = km * 1000 / metres_per_px
+    x1, y = width - 16, 30
+    x0 = x1 - length
+    unit = "km"  # in Latin letters in both languages: see `draw` on SVG text
+    return "\n".join(
+        [
+            '<g id="map-furniture" font-size="10" fill="#222222">',
+            f'<rect x="{_n(x0 - 6)}" y="{y - 22}" width="{_n(length + 12)}" height="60" '
+            'fill="#ffffff" fill-opacity="0.85" rx="3"/>',
+            f'<path d="M{_n(x0)},{y}h{_n(length / 2)}v5h-{_n(length / 2)}Z" fill="#222222"/>',
+            f'<path d="M{_n(x0 + length / 2)},{y}h{_n(length / 2)}v5h-{_n(length / 2)}Z" '
+            'fill="#ffffff" stroke="#222222" stroke-width="0.6"/>',
+            f'<text x="{_n(x0)}" y="{y - 4}" text-anchor="start">0</text>',
+            f'<text x="{_n(x1)}" y="{y - 4}" text-anchor="end" direction="ltr">{km} {unit}</text>',
+            f'<path d="M{_n(x1 - 8)},{y + 32}l8,-20l8,20l-8,-6Z" fill="#222222"/>',
+            f'<text x="{_n(x1 - 22)}" y="{y + 30}" text-anchor="middle" '
+            'font-weight="bold">N</text>',
+            "</g>",
+        ]
+    )
 
 
 def _title(view: MapView, words: dict) -> str:
@@ -391,6 +436,27 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
+def legend_texts(view: MapView, lang: str) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """The legend's title, its rows (text, colour) and its notes (quality, geometry,
+    attribution) in `lang`: what the SVG legend draws, for pages that set it as text."""
+    words = view.words(lang)
+    notes = [words["published"]]
+    if view.approximate:
+        notes.append(words["approximate"])
+    elif view.points:
+        notes.append(words["points"])
+    unlocated = sum(1 for a in view.areas if a.geometry is None)
+    if unlocated:
+        notes.append(words["unlocated"].format(n=unlocated))
+    notes.append(words["attribution"])
+    rows = [
+        (f"{_format(a, view.measure, words)} \u2013 {_format(b, view.measure, words)}", colour)
+        for a, b, colour in view.classes.ranges()
+    ]
+    rows.append((words["no_data"], NO_DATA))
+    return _title(view, words), rows, notes
+
+
 class _Legend:
     """The legend's lines, measured first (the map is fitted around it), then drawn."""
 
@@ -398,20 +464,7 @@ class _Legend:
 
     def __init__(self, view: MapView, words: dict, rtl: bool, width: float):
         self.rtl, self.width = rtl, width
-        notes = [words["published"]]
-        if view.approximate:
-            notes.append(words["approximate"])
-        elif view.points:
-            notes.append(words["points"])
-        unlocated = sum(1 for a in view.areas if a.geometry is None)
-        if unlocated:
-            notes.append(words["unlocated"].format(n=unlocated))
-        notes.append(words["attribution"])
-        self.rows = [
-            (f"{_format(a, view.measure, words)} \u2013 {_format(b, view.measure, words)}", colour)
-            for a, b, colour in view.classes.ranges()
-        ]
-        self.rows.append((words["no_data"], NO_DATA))
+        _, self.rows, notes = legend_texts(view, words["lang"])
         inner = width - 20
         self.title = _wrap(_title(view, words), 13, inner)
         self.notes = [line for note in notes for line in _wrap(note, 9.5, inner)]

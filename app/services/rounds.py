@@ -167,6 +167,19 @@ class Catalogue:
         `population_types` (any, when None) cover every area of `level`."""
         return self._last(lambda r: among(r) and r.whole(population_types, level))
 
+    def previous(self, ref: RoundRef) -> RoundRef | None:
+        """The round of the same operation and kind just before `ref` in time order (what
+        a round's change is measured against); None for the first of its kind."""
+        at = self._position.get(ref.code, 0)
+        return next(
+            (
+                r
+                for r in reversed(self.rounds[:at])
+                if r.operation == ref.operation and r.kind == ref.kind
+            ),
+            None,
+        )
+
     def latest_with_flows(self) -> RoundRef | None:
         return self._last(lambda r: r.has_flows)
 
