@@ -415,7 +415,7 @@
           filter: ["==", ["get", "level"], level],
           layout: {
             "text-field": labelText(), "text-font": FONT, "text-size": { 1: 13, 2: 11.5, 3: 10.5 }[level],
-            "text-max-width": 8, "text-padding": 3, "text-allow-overlap": false,
+            "text-max-width": 10, "text-padding": 3, "text-allow-overlap": false,
             "text-letter-spacing": level === 1 ? 0.04 : 0,
           },
           paint: {
