@@ -154,3 +154,14 @@ def test_an_operation_by_code_or_slug_any_case(browser, live_server, asked):
     open_page(browser, live_server, f"lang=en&op={asked}")
     assert browser.execute_script("return document.body.dataset.op") == "IRQ"
     assert "op=IRQ" in browser.current_url
+
+
+@pytest.mark.parametrize(("query", "iso3"), [("lang=en", "LBY"), ("lang=ar&op=IRQ", "IRQ")])
+def test_data_as_of_from_the_sources(browser, live_server, api, query, iso3):
+    open_page(browser, live_server, query)
+    as_of = api(f"/api/v1/sources?operation={iso3}")["data_as_of"][iso3]
+    wait_for(browser, "document.getElementById('as-of').dataset.date")
+    box = browser.find_element(By.ID, "as-of")
+    assert box.get_attribute("data-date") == as_of["date"]
+    assert as_of["source"] in box.text
+    assert box.text.startswith("البيانات حتى" if "lang=ar" in query else "Data as of")

@@ -204,8 +204,20 @@
     if (staticMap) $("nowebgl").textContent = t("no_webgl");
   }
 
+  // the date of the operation's newest data and its source (GET /api/v1/sources)
+  async function renderAsOf() {
+    const box = $("as-of"), op = data.op, lang = state.lang;
+    let asOf = null;
+    try { asOf = ((await api("/api/v1/sources")).data_as_of || {})[op.operation] || null; } catch (_) { asOf = null; }
+    if (data.op !== op || state.lang !== lang) return;
+    box.textContent = asOf ? t("data_as_of", { date: fmtDate(asOf.date), round: roundLabel(asOf.round), source: asOf.source }) : "";
+    box.dataset.date = asOf ? asOf.date : "";
+    box.hidden = !asOf;
+  }
+
   function renderAll() {
     applyLang();
+    renderAsOf();
     placeControls();
     fillSelects();
     renderRoundInfo();
