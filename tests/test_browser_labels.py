@@ -103,7 +103,19 @@ def test_glyphs_come_from_the_service_and_nothing_leaves_it(browser, live_server
     assert all(f"/glyphs/{FONTSTACK}/" in u for u in glyphs)
     for response in glyphs.values():
         assert response["status"] == 200 and response["mimeType"] == "application/x-protobuf"
-    assert any("/static/vendor/mapbox-gl-rtl-text-0.3.0/" in u for u in requested)
+    # the RTL plugin runs in the map's workers, from the service (see test_rtl_plugin_...)
+    assert browser.execute_script("return maplibregl.getRTLTextPluginStatus()") == "loaded"
+
+
+def test_rtl_plugin_is_served_with_its_licence(client):
+    base = "/static/vendor/mapbox-gl-rtl-text-0.3.0"
+    plugin = client.get(f"{base}/mapbox-gl-rtl-text.js")
+    assert plugin.status_code == 200 and "javascript" in plugin.headers["content-type"]
+    assert "registerRTLTextPlugin" in plugin.text
+    assert (
+        "BSD" in client.get(f"{base}/LICENSE.md").text
+        or "Redistribution" in client.get(f"{base}/LICENSE.md").text
+    )
 
 
 def test_glyph_ranges_over_http(client):
