@@ -82,6 +82,9 @@ def test_iraq_in_the_url_draws_its_districts_with_the_apis_figures(browser, live
         "Districts (official polygons)",
         "Sub-districts (official polygons)",
     ]
+    # no population denominators for Iraq: people only, no rate
+    measures = Select(browser.find_element(By.ID, "measure")).options
+    assert [o.get_attribute("value") for o in measures] == ["absolute"]
     governorates = {a["pcode"]: a for a in api("/api/v1/areas?level=1&operation=IRQ")["data"]}
     assert set(rendered(browser, "admin1-line")) <= set(governorates) | {"admin1-line"}
     wait_for(browser, "window.dtmMap.queryRenderedFeatures({layers: ['label-admin1']}).length")
@@ -151,9 +154,17 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
 
 @pytest.mark.parametrize("asked", ["iraq", "IRQ", "irq"])
 def test_an_operation_by_code_or_slug_any_case(browser, live_server, asked):
-    open_page(browser, live_server, f"lang=en&op={asked}")
+    open_page(browser, live_server, f"lang=en&op={asked}&view=storm")
     assert browser.execute_script("return document.body.dataset.op") == "IRQ"
     assert "op=IRQ" in browser.current_url
+    # Storm Daniel is Libya's: Iraq's page opens on the map instead
+    assert browser.execute_script("return document.body.dataset.mode") == "map"
+
+
+def test_an_unknown_operation_opens_the_default(browser, live_server):
+    open_page(browser, live_server, "lang=en&op=XYZ")
+    assert browser.execute_script("return document.body.dataset.op") == "LBY"
+    assert "op=" not in browser.current_url
 
 
 @pytest.mark.parametrize(("query", "iso3"), [("lang=en", "LBY"), ("lang=ar&op=IRQ", "IRQ")])

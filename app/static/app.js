@@ -247,11 +247,11 @@
     round.append(groups.mobility_tracking, groups.flash_update);
     const present = (data.byCode[state.round] || {}).population_types || [];
     $("ptype").replaceChildren(...TYPES.map((ty) => option(ty, t(ty), ty === state.type, present.length && !present.includes(ty))));
-    $("measure").replaceChildren(...["absolute", "per_1000"].map((m) => option(m, t(m), m === state.measure)));
+    $("measure").replaceChildren(...measures().map((m) => option(m, t(m), m === state.measure)));
     $("level").replaceChildren(...levelOptions().map((o) => option(o.value, t("level_" + o.kind, { areas: capital(levelName(o.level, true)) }), o.value === state.level)));
     $("op").replaceChildren(...data.ops.map((o) => option(o.operation, name(o), o === data.op)));
     document.querySelector('[data-view="storm"]').hidden = !data.byCode[STORM_ROUND];  // the storm's rounds are Libya's
-    $("hs-metric").replaceChildren(...["count", "rate"].map((m) => option(m, t(m), m === state.hsMetric)));
+    $("hs-metric").replaceChildren(...(rated() ? ["count", "rate"] : ["count"]).map((m) => option(m, t(m), m === state.hsMetric)));
   }
 
   function renderRoundInfo() {
@@ -311,7 +311,14 @@
     return t("partial", { n: fmt(finest.areas), m: fmt(finest.of), areas: levelName(finest.level, true) });
   }
 
+  // rates per 1,000 residents only where the operation has population denominators
+  function rated() { return !!(data.op && data.op.denominators); }
+  function measures() { return rated() ? ["absolute", "per_1000"] : ["absolute"]; }
+
   function chooseDefaults() {
+    if (!measures().includes(state.measure)) state.measure = "absolute";
+    if (!rated()) state.hsMetric = "count";
+    if (state.view === "storm" && !data.byCode[STORM_ROUND]) state.view = "map";  // not this operation's
     const levels = levelOptions();
     if (!levels.some((o) => o.value === state.level)) state.level = (levels.find((o) => o.value === "2") || levels[0] || { value: "2" }).value;
     if (!data.byCode[state.round]) {  // the service's one rule for the latest round
@@ -1139,7 +1146,6 @@
     data.op = next;
     state.op = next.operation;
     Object.assign(state, { round: null, area: null, type: null });
-    if (state.view === "storm") state.view = "map";
     setStatus(t("loading"));
     $("area").hidden = true;
     await loadOperation();
