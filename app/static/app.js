@@ -164,7 +164,7 @@
   // the map close up instead (pointLevel).
   function levelOptions() {
     const out = [];
-    for (const lv of (data.op ? data.op.levels : []).filter((l) => l.level >= 1 && l.level < 4)) {
+    for (const lv of (data.op ? data.op.levels : []).filter((l) => l.level >= 1)) {
       if (lv.level === approxLevel()) {
         out.push({ value: String(lv.level), level: lv.level, kind: "approx" }, { value: lv.level + "p", level: lv.level, kind: "points" });
       } else if (lv.geometry === "polygon") out.push({ value: String(lv.level), level: lv.level, kind: "polygons" });
