@@ -14,6 +14,14 @@ from tests.test_browser import api, browser, idle, no_console_errors, open_page,
 
 __all__ = ["api", "browser"]  # fixtures, shared with test_browser
 
+
+def wait_drawn(driver, script: str) -> None:
+    """Wait until a query of the drawn map is truthy, then until the map is idle. A query
+    while a source reloads its tiles (setData) may throw inside MapLibre: asked again."""
+    wait_for(driver, f"(() => {{ try {{ return {script}; }} catch (e) {{ return false; }} }})()")
+    idle(driver)
+
+
 FONTSTACK = "Noto Sans Regular"
 
 
@@ -28,7 +36,7 @@ def labels(driver, layer: str) -> list[dict]:
 
 
 def wait_labels(driver, layer: str, script_test: str) -> list[dict]:
-    wait_for(
+    wait_drawn(
         driver,
         f"window.dtmMap.queryRenderedFeatures({{layers: ['{layer}']}})"
         f".filter(f => {script_test}).length > 0",

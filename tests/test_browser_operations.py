@@ -22,6 +22,13 @@ from tests.test_browser import (
 __all__ = ["api", "browser"]  # fixtures, shared with test_browser
 
 
+def wait_drawn(driver, script: str) -> None:
+    """Wait until a query of the drawn map is truthy, then until the map is idle. A query
+    while a source reloads its tiles (setData) may throw inside MapLibre: asked again."""
+    wait_for(driver, f"(() => {{ try {{ return {script}; }} catch (e) {{ return false; }} }})()")
+    idle(driver)
+
+
 def operation(api, iso3: str) -> dict:
     return next(o for o in api("/api/v1/operations")["data"] if o["operation"] == iso3)
 
@@ -87,7 +94,7 @@ def test_iraq_in_the_url_draws_its_districts_with_the_apis_figures(browser, live
     assert [o.get_attribute("value") for o in measures] == ["absolute"]
     governorates = {a["pcode"]: a for a in api("/api/v1/areas?level=1&operation=IRQ")["data"]}
     assert set(rendered(browser, "admin1-line")) <= set(governorates) | {"admin1-line"}
-    wait_for(browser, "window.dtmMap.queryRenderedFeatures({layers: ['label-admin1']}).length")
+    wait_drawn(browser, "window.dtmMap.queryRenderedFeatures({layers: ['label-admin1']}).length")
     names = browser.execute_script(
         "return window.dtmMap.queryRenderedFeatures({layers: ['label-admin1']})"
         ".map(f => [f.properties.pcode, f.layer.layout['text-field'].sections[0].text])"
@@ -114,7 +121,7 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
     idle(browser)
     assert inside(centre(browser), iraq["bounds"])
     districts = {a["pcode"] for a in api("/api/v1/areas?level=2&operation=IRQ")["data"]}
-    wait_for(
+    wait_drawn(
         browser,
         "window.dtmMap.queryRenderedFeatures({layers: ['stats-fill', 'stats-fill-multi']})"
         ".some(f => f.properties.pcode.startsWith('IQ'))",
@@ -124,7 +131,7 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
     assert "العراق" in text(browser, "h1")
     # names in Arabic, Iraq's
     governorates = {a["pcode"]: a for a in api("/api/v1/areas?level=1&operation=IRQ")["data"]}
-    wait_for(
+    wait_drawn(
         browser,
         "window.dtmMap.queryRenderedFeatures({layers: ['label-admin1']})"
         ".some(f => f.properties.pcode.startsWith('IQ'))",
@@ -139,7 +146,7 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
     Select(browser.find_element(By.ID, "op")).select_by_value("LBY")
     wait_for(browser, "document.body.dataset.op === 'LBY'")
     wait_for(browser, "!location.search.includes('op=')")
-    wait_for(
+    wait_drawn(
         browser,
         "window.dtmMap.queryRenderedFeatures({layers: ['stats-fill', 'stats-fill-multi']})"
         ".some(f => f.properties.pcode.startsWith('LY'))",
