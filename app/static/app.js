@@ -416,7 +416,6 @@
       map.addSource("flows", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
       map.addSource("points", { type: "geojson", data: { type: "FeatureCollection", features: [] }, promoteId: "pcode" });
       map.addSource("muhallas", { type: "geojson", data: EMPTY, promoteId: "pcode" });
-      map.addSource("labels", { type: "geojson", data: EMPTY });
       map.addLayer({ id: "stats-fill", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
       map.addLayer({ id: "stats-fill-multi", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "MultiPolygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
       map.addLayer({ id: "stats-line", type: "line", source: "stats", filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": "#ffffff", "line-width": 0.6 } });
@@ -426,23 +425,7 @@
       map.addLayer({ id: "selected-line", type: "line", source: "stats", filter: ["==", ["get", "pcode"], ""], paint: { "line-color": "#000", "line-width": 3 } });
       map.addLayer({ id: "selected-point", type: "circle", source: "points", filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 10, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
       map.addLayer({ id: "selected-muhalla", type: "circle", source: "muhallas", minzoom: MUHALLA_ZOOM, filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 9, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
-      // names: the first level above the others (placed first, so it wins a collision)
-      for (const level of [3, 2, 1]) {
-        const [minzoom, maxzoom] = LABEL_ZOOMS[level];
-        map.addLayer({
-          id: "label-admin" + level, type: "symbol", source: "labels", minzoom, maxzoom,
-          filter: ["==", ["get", "level"], level],
-          layout: {
-            "text-field": labelText(), "text-font": FONT, "text-size": { 1: 13, 2: 11.5, 3: 10.5 }[level],
-            "text-max-width": 10, "text-padding": 3, "text-allow-overlap": false,
-            "text-letter-spacing": level === 1 ? 0.04 : 0,
-          },
-          paint: {
-            "text-color": level === 1 ? "#1a1a1a" : "#333", "text-halo-color": "rgba(255,255,255,0.92)",
-            "text-halo-width": 1.6, "text-halo-blur": 0.3,
-          },
-        });
-      }
+      showLabels();
       showOutline();
       // one handler for every layer, so that the topmost feature wins (a muhalla over its
       // baladiya) instead of whichever layer's handler happens to run last
@@ -486,6 +469,35 @@
       map.setLayoutProperty(id, "text-radial-offset", point ? 0.7 : 0);
     }
   }
+  // the names' source and layers, made anew for each operation: a symbol layer's source
+  // given new data while the camera jumps to another country answers queries of the drawn
+  // map from its old tiles (seen with MapLibre 5.24.1: queryRenderedFeatures throws "Out of
+  // bounds" on the label layers until the page is reloaded)
+  function showLabels() {
+    for (const level of [1, 2, 3]) if (map.getLayer("label-admin" + level)) map.removeLayer("label-admin" + level);
+    if (map.getSource("labels")) map.removeSource("labels");
+    map.addSource("labels", { type: "geojson", data: EMPTY });
+    // names: the first level above the others (placed first, so it wins a collision)
+    for (const level of [3, 2, 1]) {
+      const [minzoom, maxzoom] = LABEL_ZOOMS[level];
+      map.addLayer({
+        id: "label-admin" + level, type: "symbol", source: "labels", minzoom, maxzoom,
+        filter: ["==", ["get", "level"], level],
+        layout: {
+          "text-field": labelText(), "text-font": FONT, "text-size": { 1: 13, 2: 11.5, 3: 10.5 }[level],
+          "text-max-width": 10, "text-padding": 3, "text-allow-overlap": false,
+          "text-letter-spacing": level === 1 ? 0.04 : 0,
+        },
+        paint: {
+          "text-color": level === 1 ? "#1a1a1a" : "#333", "text-halo-color": "rgba(255,255,255,0.92)",
+          "text-halo-width": 1.6, "text-halo-blur": 0.3,
+        },
+      });
+    }
+    relabel();
+    setLabels();
+  }
+
   // the areas' label points (the API's lon/lat: a point on the area's surface)
   function setLabels() {
     if (!map || !map.getSource("labels")) return;
@@ -1152,7 +1164,7 @@
     if (map) {
       clearLayers();
       showOutline();
-      setLabels();
+      showLabels();
       home = true;
       fitHome();
     }
