@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.test_browser import api, browser, idle, no_console_errors, open_page, wait_for
+from tests.test_browser import api, browser, no_console_errors, open_page, wait_for
 
 __all__ = ["api", "browser"]  # fixtures, shared with test_browser
 
@@ -19,7 +19,13 @@ def wait_drawn(driver, script: str) -> None:
     """Wait until a query of the drawn map is truthy, then until the map is idle. A query
     while a source reloads its tiles (setData) may throw inside MapLibre: asked again."""
     wait_for(driver, f"(() => {{ try {{ return {script}; }} catch (e) {{ return false; }} }})()")
-    idle(driver)
+    settle(driver)
+
+
+def settle(driver) -> None:
+    """Wait until the map has loaded every tile and source, polled (a busy machine can
+    let MapLibre's 'idle' event come after a script's time limit)."""
+    wait_for(driver, "window.dtmMap.loaded() && window.dtmMap.areTilesLoaded()", 60)
 
 
 FONTSTACK = "Noto Sans Regular"
@@ -41,7 +47,7 @@ def wait_labels(driver, layer: str, script_test: str) -> list[dict]:
         f"window.dtmMap.queryRenderedFeatures({{layers: ['{layer}']}})"
         f".filter(f => {script_test}).length > 0",
     )
-    idle(driver)
+    settle(driver)
     return labels(driver, layer)
 
 

@@ -11,7 +11,6 @@ from selenium.webdriver.support.ui import Select
 from tests.test_browser import (
     api,
     browser,
-    idle,
     no_console_errors,
     open_page,
     rendered,
@@ -26,7 +25,13 @@ def wait_drawn(driver, script: str) -> None:
     """Wait until a query of the drawn map is truthy, then until the map is idle. A query
     while a source reloads its tiles (setData) may throw inside MapLibre: asked again."""
     wait_for(driver, f"(() => {{ try {{ return {script}; }} catch (e) {{ return false; }} }})()")
-    idle(driver)
+    settle(driver)
+
+
+def settle(driver) -> None:
+    """Wait until the map has loaded every tile and source, polled (a busy machine can
+    let MapLibre's 'idle' event come after a script's time limit)."""
+    wait_for(driver, "window.dtmMap.loaded() && window.dtmMap.areTilesLoaded()", 60)
 
 
 def operation(api, iso3: str) -> dict:
@@ -118,7 +123,7 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
     Select(browser.find_element(By.ID, "op")).select_by_value("IRQ")
     wait_for(browser, "document.body.dataset.op === 'IRQ'")
     wait_for(browser, "location.search.includes('op=IRQ')")
-    idle(browser)
+    settle(browser)
     assert inside(centre(browser), iraq["bounds"])
     districts = {a["pcode"] for a in api("/api/v1/areas?level=2&operation=IRQ")["data"]}
     wait_drawn(
@@ -126,7 +131,7 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
         "window.dtmMap.queryRenderedFeatures({layers: ['stats-fill', 'stats-fill-multi']})"
         ".some(f => f.properties.pcode.startsWith('IQ'))",
     )
-    idle(browser)
+    settle(browser)
     assert set(drawn_figures(browser, "idps")) <= districts
     assert "العراق" in text(browser, "h1")
     # names in Arabic, Iraq's
@@ -136,7 +141,7 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
         "window.dtmMap.queryRenderedFeatures({layers: ['label-admin1']})"
         ".some(f => f.properties.pcode.startsWith('IQ'))",
     )
-    idle(browser)
+    settle(browser)
     names = browser.execute_script(
         "return window.dtmMap.queryRenderedFeatures({layers: ['label-admin1']})"
         ".map(f => [f.properties.pcode, f.layer.layout['text-field'].sections[0].text])"
@@ -151,7 +156,7 @@ def test_switching_operations_in_the_page_and_back(browser, live_server, api):
         "window.dtmMap.queryRenderedFeatures({layers: ['stats-fill', 'stats-fill-multi']})"
         ".some(f => f.properties.pcode.startsWith('LY'))",
     )
-    idle(browser)
+    settle(browser)
     baladiyas = {a["pcode"] for a in api("/api/v1/areas?level=2")["data"]}
     assert set(drawn_figures(browser, "idps")) <= baladiyas
     assert inside(centre(browser), libya["bounds"])
