@@ -1,6 +1,7 @@
 """Page load of the web map in headless Chromium: time to first rendered map and bytes.
 
 Usage: .venv/bin/python bench/page_load.py [--url http://127.0.0.1:8000] [--repeats 3]
+       [--query lang=ar&op=IRQ]
 
 Against a running server (`make run`). Cold: a new browser profile (empty cache) per
 run. Warm: the same page reloaded in that browser (cached vendor files, revalidated
@@ -63,8 +64,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--repeats", type=int, default=3)
+    # lang=ar: the RTL text plugin and the Arabic glyph ranges load too
+    parser.add_argument("--query", default="lang=en", help="the page's query string")
     args = parser.parse_args()
-    page = args.url.rstrip("/") + "/?lang=en"
+    page = args.url.rstrip("/") + "/?" + args.query
     cold, warm = [], []
     for _ in range(args.repeats):
         driver = make_driver(1280, 800)

@@ -111,7 +111,7 @@ def test_map_renders_features_from_the_service(browser, live_server, api):
     pcodes = set(rendered(browser, "stats-fill", "stats-fill-multi"))
     baladiyas = {a["pcode"] for a in api("/api/v1/areas?level=2")["data"]}
     assert len(pcodes) > 50 and pcodes <= baladiyas
-    assert rendered(browser, "mantika-line")
+    assert rendered(browser, "admin1-line")
     legend = text(browser, "#legend")
     assert "approximate" in legend and "Published" in legend and "OCHA" in legend
 

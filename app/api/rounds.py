@@ -15,7 +15,7 @@ from app.api.query import documented, query
 from app.api.rendered import Rendered
 from app.errors import NotFound
 from app.ingest.pipeline import round_etag
-from app.services import operations, rounds
+from app.services import ogc, operations, rounds
 from app.vocabulary import POPULATION_TYPES, RoundKind
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"], responses=schemas.READ_ERRORS)
@@ -87,6 +87,12 @@ def get_round(
     )
 
 
+def _map_layers(iso3: str) -> dict:
+    """What the web map draws an operation with: the tile layer of its level-1 areas and
+    the level that has approximate polygons (drawn for a level whose own are points)."""
+    return {"outline": ogc.outline_layer(iso3), "approximate_level": ogc.approximate_level(iso3)}
+
+
 @router.get(
     "/operations",
     summary="The DTM operations DTM Geo serves, with their levels and sources",
@@ -95,7 +101,7 @@ def get_round(
 def list_operations(request: Request, session: SessionDep) -> Response:
     def render() -> Rendered:
         known = operations.all_operations(session)
-        rows = [op.describe() for op in known.values()]
+        rows = [{**op.describe(), "map": _map_layers(op.iso3)} for op in known.values()]
         return Rendered(
             writers.json_body({"data": rows, "meta": {"count": len(rows)}}), writers.JSON
         )

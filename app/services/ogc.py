@@ -185,6 +185,21 @@ def of_operation(operation: str) -> list[Collection]:
     return [c for c in COLLECTIONS.values() if c.operation == operation]
 
 
+def outline_layer(operation: str) -> str | None:
+    """The tile layer of the operation's level-1 areas (its land and first-level lines on
+    the web map)."""
+    return next(
+        (
+            c.id
+            for c in of_operation(operation)
+            if c.level == 1
+            and not (c.stats or c.flows or c.computed)
+            and c.geometry_kind == "official"
+        ),
+        None,
+    )
+
+
 def approximate_level(operation: str) -> int | None:
     """The level whose approximate polygons the operation has, if any."""
     return next(

@@ -70,12 +70,15 @@ class Operation:
             "name_ar": self.name_ar,
             "dtm_operation": self.dtm_operation,
             "default": self.is_default,
+            # the part of the world its maps show: west, south, east, north (CRS84)
+            "bounds": list(self.map_bounds) if self.map_bounds else None,
             "levels": [
                 {"level": n, **{k: v for k, v in vars(lv).items() if k != "level"}}
                 for n, lv in sorted(self.levels.items())
             ],
             "attribution": self.attribution(rated=True),
             "denominators": self.denominators or None,
+            "map_credit": {"en": self.map_credit_en, "ar": self.map_credit_ar},
         }
 
 

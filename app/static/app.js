@@ -21,18 +21,26 @@
   const MUHALLA_ZOOM = 8;
   const MUHALLA_MAX_RADIUS = 18;
   const EMPTY = { type: "FeatureCollection", features: [] };
-  const LIBYA = [[9.3, 19.4], [25.2, 33.3]];
-  // Libya's southern edge: the lowest latitude of the country (COD-AB outline, rounded
-  // down) in each half degree of longitude from 9.25°E. South-west of it lie Algeria,
-  // Niger and Chad, where the desktop legend can sit without covering the country.
-  const SOUTH_EDGE = { from: 9.25, step: 0.5, lat: [25.7, 24.6, 24.4, 24.3, 23.9, 23.4, 23.3, 23.2, 23.0, 22.6, 22.6,
-    22.8, 23.1, 23.3, 23.1, 22.8, 22.6, 22.3, 22.1, 21.9, 21.6, 21.4, 21.1, 20.9, 20.6, 20.4, 20.1, 19.8, 19.6, 19.5, 20.0, 20.0] };
+  // place names: SDF glyphs the service serves (tools/make_glyphs.py), one fontstack for
+  // Latin and Arabic; Arabic shaped and set right to left by the RTL text plugin
+  const GLYPHS = location.origin + "/glyphs/{fontstack}/{range}.pbf";
+  const FONT = ["Noto Sans Regular"];
+  const RTL_PLUGIN = location.origin + "/static/vendor/mapbox-gl-rtl-text-0.3.0/mapbox-gl-rtl-text.js";
+  // the zooms at which each level's names are written (collisions drop what does not fit)
+  const LABEL_ZOOMS = { 1: [0, 7.5], 2: [6, 24], 3: [8, 24] };
+  // The southern edge of an outline tile layer, where known: the lowest latitude of its
+  // land (COD-AB, rounded down) in each half degree of longitude. The desktop legend may
+  // sit south of it (Libya's: over Algeria, Niger and Chad) without covering the country;
+  // for an outline without one, the legend keeps clear of the operation's whole bounds.
+  const SOUTH_EDGES = { mantikas: { from: 9.25, step: 0.5, lat: [25.7, 24.6, 24.4, 24.3, 23.9, 23.4, 23.3, 23.2, 23.0, 22.6, 22.6,
+    22.8, 23.1, 23.3, 23.1, 22.8, 22.6, 22.3, 22.1, 21.9, 21.6, 21.4, 21.1, 20.9, 20.6, 20.4, 20.1, 19.8, 19.6, 19.5, 20.0, 20.0] } };
   const I18N = window.DTM_I18N;
   const $ = (id) => document.getElementById(id);
 
   const params = new URLSearchParams(location.search);
   const state = {
     lang: pickLang(params.get("lang") || localStorage.getItem("dtm-lang") || "en"),
+    op: params.get("op") || null,  // an operation's ISO3 code or slug; null: the default
     view: params.get("view") || "map",
     round: params.get("round") || null,
     type: params.get("type") || null,
@@ -42,7 +50,7 @@
     hsMetric: params.get("metric") || "count",
     stormRound: STORM_ROUND,
   };
-  const data = { rounds: [], byCode: {}, latest: {}, national: {}, areas: [], stats: null, storm: null, open: null };
+  const data = { ops: [], op: null, rounds: [], byCode: {}, latest: {}, national: {}, areas: [], stats: null, storm: null, open: null };
   const cache = new Map();
   let map, chart, popup;
   // Without WebGL (old hardware, remote desktops, locked-down machines) MapLibre cannot
@@ -105,7 +113,13 @@
     for (const c of children) if (c !== null && c !== undefined) node.append(c);
     return node;
   }
+  // every API request names the page's operation (a round code or pcode is looked up in it)
+  function opPath(path) {
+    if (!data.op || !path.startsWith("/api/v1/") || path.startsWith("/api/v1/operations")) return path;
+    return path + (path.includes("?") ? "&" : "?") + "operation=" + data.op.operation;
+  }
   async function api(path) {
+    path = opPath(path);
     if (cache.has(path)) return cache.get(path);
     const promise = fetch(path, { headers: { Accept: "application/json" } }).then(async (r) => {
       if (!r.ok) throw new Error(r.status + " " + path);
@@ -124,6 +138,7 @@
   function syncUrl() {
     const p = new URLSearchParams();
     p.set("lang", state.lang);
+    if (data.op && !data.op.default) p.set("op", data.op.operation);
     if (state.view !== "map") p.set("view", state.view);
     if (state.round) p.set("round", state.round);
     if (state.type) p.set("type", state.type);
@@ -133,25 +148,76 @@
     history.replaceState(null, "", "?" + p.toString());
   }
 
+  // --- the operation (Libya, Iraq, ...): all it says of itself comes from the API ----------
+
+  function opName() { return data.op ? name(data.op) : ""; }
+  function credit() { return data.op && data.op.map_credit ? data.op.map_credit[state.lang] || data.op.map_credit.en : ""; }
+  function levelInfo(n) { return ((data.op && data.op.levels) || []).find((l) => l.level === n) || {}; }
+  function levelName(n, plural) {  // "baladiya", "districts", in the page's language
+    const lv = levelInfo(n), key = (plural ? "plural_" : "name_") + state.lang;
+    return lv[key] || lv[(plural ? "plural_" : "name_") + "en"] || "admin" + n;
+  }
+  function capital(s) { return state.lang === "ar" ? s : s.charAt(0).toUpperCase() + s.slice(1); }
+  function approxLevel() { return data.op && data.op.map ? data.op.map.approximate_level : null; }
+  // the choices of "Areas": each polygon level; a level of points that has approximate
+  // polygons, as those and as its points. The deepest level, when points, is drawn over
+  // the map close up instead (pointLevel).
+  function levelOptions() {
+    const out = [];
+    for (const lv of (data.op ? data.op.levels : []).filter((l) => l.level >= 1)) {
+      if (lv.level === approxLevel()) {
+        out.push({ value: String(lv.level), level: lv.level, kind: "approx" }, { value: lv.level + "p", level: lv.level, kind: "points" });
+      } else if (lv.geometry === "polygon") out.push({ value: String(lv.level), level: lv.level, kind: "polygons" });
+    }
+    return out;
+  }
+  function choiceOf(value) { return levelOptions().find((o) => o.value === value) || levelOptions()[0] || { value: "2", level: 2, kind: "polygons" }; }
+  function levelChoice() { return choiceOf(state.level); }
+  function pointLevel() {
+    const deepest = ((data.op && data.op.levels) || []).reduce((a, l) => (l.level > a.level ? l : a), { level: 0 });
+    return deepest.geometry === "point" && deepest.level !== approxLevel() ? deepest.level : null;
+  }
+  function pickOperation(asked) {
+    const a = String(asked || "").toLowerCase();
+    return data.ops.find((o) => o.operation.toLowerCase() === a || o.slug === a) || data.ops.find((o) => o.default) || data.ops[0];
+  }
+  function opBounds() {
+    const b = (data.op && data.op.bounds) || [-180, -60, 180, 75];
+    return [[b[0], b[1]], [b[2], b[3]]];
+  }
+
   // --- language ----------------------------------------------------------------------
 
   function applyLang() {
     document.documentElement.lang = state.lang;
     document.documentElement.dir = state.lang === "ar" ? "rtl" : "ltr";
     localStorage.setItem("dtm-lang", state.lang);
-    document.title = t("title");
-    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    document.title = t("title", { op: opName() });
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n, { op: opName() });
     for (const node of document.querySelectorAll("[data-i18n-aria]")) node.setAttribute("aria-label", t(node.dataset.i18nAria));
     const lang = $("lang");
     lang.textContent = t("lang_switch");
     lang.setAttribute("lang", state.lang === "ar" ? "en" : "ar");
     lang.setAttribute("aria-label", t("lang_switch_label"));
-    $("map").setAttribute("aria-label", t("map_label"));
+    $("map").setAttribute("aria-label", t("map_label", { op: opName() }));
+    relabel();
     if (staticMap) $("nowebgl").textContent = t("no_webgl");
+  }
+
+  // the date of the operation's newest data and its source (GET /api/v1/sources)
+  async function renderAsOf() {
+    const box = $("as-of"), op = data.op, lang = state.lang;
+    let asOf = null;
+    try { asOf = ((await api("/api/v1/sources")).data_as_of || {})[op.operation] || null; } catch (_) { asOf = null; }
+    if (data.op !== op || state.lang !== lang) return;
+    box.textContent = asOf ? t("data_as_of", { date: fmtDate(asOf.date), round: roundLabel(asOf.round), source: asOf.source }) : "";
+    box.dataset.date = asOf ? asOf.date : "";
+    box.hidden = !asOf;
   }
 
   function renderAll() {
     applyLang();
+    renderAsOf();
     placeControls();
     fillSelects();
     renderRoundInfo();
@@ -181,9 +247,11 @@
     round.append(groups.mobility_tracking, groups.flash_update);
     const present = (data.byCode[state.round] || {}).population_types || [];
     $("ptype").replaceChildren(...TYPES.map((ty) => option(ty, t(ty), ty === state.type, present.length && !present.includes(ty))));
-    $("measure").replaceChildren(...["absolute", "per_1000"].map((m) => option(m, t(m), m === state.measure)));
-    $("level").replaceChildren(...["1", "2", "2p"].map((l) => option(l, t("level_" + l), l === state.level)));
-    $("hs-metric").replaceChildren(...["count", "rate"].map((m) => option(m, t(m), m === state.hsMetric)));
+    $("measure").replaceChildren(...measures().map((m) => option(m, t(m), m === state.measure)));
+    $("level").replaceChildren(...levelOptions().map((o) => option(o.value, t("level_" + o.kind, { areas: capital(levelName(o.level, true)) }), o.value === state.level)));
+    $("op").replaceChildren(...data.ops.map((o) => option(o.operation, name(o), o === data.op)));
+    document.querySelector('[data-view="storm"]').hidden = !data.byCode[STORM_ROUND];  // the storm's rounds are Libya's
+    $("hs-metric").replaceChildren(...(rated() ? ["count", "rate"] : ["count"]).map((m) => option(m, t(m), m === state.hsMetric)));
   }
 
   function renderRoundInfo() {
@@ -209,18 +277,22 @@
     $("area-names").replaceChildren(...data.areas.map((a) => el("option", { value: searchLabel(a) })));
   }
 
-  // the 663 muhalla names (23 KB) only once someone searches, not with the first map
+  // the level-3 names (Libya's 663 muhallas, 23 KB) only once someone searches or zooms
+  // in close enough to read them, not with the first map
   let muhallaNames = null;
   function loadMuhallaNames() {
+    const op = data.op;
     muhallaNames = muhallaNames || api("/api/v1/areas?level=3").then((l3) => {
+      if (data.op !== op) return;
       data.areas = [...data.areas.filter((a) => a.level !== 3), ...l3.data];
       fillDatalist();
+      setLabels();
     }).catch(() => { muhallaNames = null; });
     return muhallaNames;
   }
 
-  // the areas the map shows: mantikas (1) or baladiyas (2)
-  function viewLevel() { return state.level === "1" ? 1 : 2; }
+  // the level of the areas the map shows (mantikas or baladiyas; governorates, districts ...)
+  function viewLevel() { return levelChoice().level; }
 
   // a round's coverage of a level for a population type, as the service states it
   function coverage(code, type, level) {
@@ -236,10 +308,19 @@
     const finest = ((data.byCode[code] || {}).coverage || [])
       .filter((c) => c.population_type === type && c.level <= 3)
       .reduce((a, c) => (c.level > a.level ? c : a), here);
-    return t("partial", { n: fmt(finest.areas), m: fmt(finest.of), areas: t("areas_" + finest.level) });
+    return t("partial", { n: fmt(finest.areas), m: fmt(finest.of), areas: levelName(finest.level, true) });
   }
 
+  // rates per 1,000 residents only where the operation has population denominators
+  function rated() { return !!(data.op && data.op.denominators); }
+  function measures() { return rated() ? ["absolute", "per_1000"] : ["absolute"]; }
+
   function chooseDefaults() {
+    if (!measures().includes(state.measure)) state.measure = "absolute";
+    if (!rated()) state.hsMetric = "count";
+    if (state.view === "storm" && !data.byCode[STORM_ROUND]) state.view = "map";  // not this operation's
+    const levels = levelOptions();
+    if (!levels.some((o) => o.value === state.level)) state.level = (levels.find((o) => o.value === "2") || levels[0] || { value: "2" }).value;
     if (!data.byCode[state.round]) {  // the service's one rule for the latest round
       const level = String(viewLevel());
       const latest = (data.latest[state.type] || {})[level] || (data.latest.any || {})[level];
@@ -264,7 +345,7 @@
   }
 
   function renderNational() {
-    $("national-h").textContent = t("national_in", { round: roundLabel(state.round) });
+    $("national-h").textContent = t("national_in", { op: opName(), round: roundLabel(state.round) });
     const dl = $("national");
     dl.replaceChildren();
     for (const ty of TYPES) {
@@ -306,19 +387,17 @@
   // --- map -----------------------------------------------------------------------------
 
   function initMap() {
+    // lazily: the plugin (44 KB gzipped) is fetched when the first right-to-left label is
+    maplibregl.setRTLTextPlugin(RTL_PLUGIN, true).catch(() => {});
     map = new maplibregl.Map({
       container: "map",
       style: {
         version: 8,
-        sources: {
-          mantikas: { type: "vector", url: location.origin + "/ogc/tiles/mantikas/tilejson.json", attribution: "" },
-        },
-        layers: [
-          { id: "sea", type: "background", paint: { "background-color": "#dfe9f0" } },
-          { id: "land", type: "fill", source: "mantikas", "source-layer": "mantikas", paint: { "fill-color": "#fbfaf7" } },
-        ],
+        glyphs: GLYPHS,
+        sources: {},
+        layers: [{ id: "sea", type: "background", paint: { "background-color": "#dfe9f0" } }],
       },
-      bounds: LIBYA,
+      bounds: opBounds(),
       fitBoundsOptions: { padding: 20 },
       attributionControl: false,
       dragRotate: false,
@@ -329,7 +408,7 @@
     popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, maxWidth: "260px" });
     window.dtmMap = map;
     map.on("movestart", () => { if (!fitting) home = false; });
-    const refit = () => requestAnimationFrame(() => { if (home) fitLibya(); });
+    const refit = () => requestAnimationFrame(() => { if (home) fitHome(); });
     new ResizeObserver(refit).observe($("legend"));
     new ResizeObserver(refit).observe(map.getContainer());
     return new Promise((resolve) => map.on("load", () => {
@@ -340,13 +419,14 @@
       map.addLayer({ id: "stats-fill", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
       map.addLayer({ id: "stats-fill-multi", type: "fill", source: "stats", filter: ["==", ["geometry-type"], "MultiPolygon"], paint: { "fill-color": NO_DATA, "fill-opacity": 0.9 } });
       map.addLayer({ id: "stats-line", type: "line", source: "stats", filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": "#ffffff", "line-width": 0.6 } });
-      map.addLayer({ id: "mantika-line", type: "line", source: "mantikas", "source-layer": "mantikas", paint: { "line-color": "#555", "line-width": 1 } });
       map.addLayer({ id: "flows-line", type: "line", source: "flows", layout: { "line-cap": "round" }, paint: { "line-color": "#d55e00", "line-opacity": 0.75, "line-width": 2 } });
       map.addLayer({ id: "points-circle", type: "circle", source: "points", paint: { "circle-color": NO_DATA, "circle-radius": 4, "circle-stroke-color": "#333", "circle-stroke-width": 0.7, "circle-opacity": 0.9 } });
       map.addLayer({ id: "muhalla-circle", type: "circle", source: "muhallas", minzoom: MUHALLA_ZOOM, paint: { "circle-color": NO_DATA, "circle-radius": 3, "circle-stroke-color": "#333", "circle-stroke-width": 0.8, "circle-opacity": 0.85 } });
       map.addLayer({ id: "selected-line", type: "line", source: "stats", filter: ["==", ["get", "pcode"], ""], paint: { "line-color": "#000", "line-width": 3 } });
       map.addLayer({ id: "selected-point", type: "circle", source: "points", filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 10, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
       map.addLayer({ id: "selected-muhalla", type: "circle", source: "muhallas", minzoom: MUHALLA_ZOOM, filter: ["==", ["get", "pcode"], ""], paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": 9, "circle-stroke-color": "#000", "circle-stroke-width": 3 } });
+      showLabels();
+      showOutline();
       // one handler for every layer, so that the topmost feature wins (a muhalla over its
       // baladiya) instead of whichever layer's handler happens to run last
       map.on("mousemove", (e) => hover(e, map.queryRenderedFeatures(e.point, { layers: HOVER })[0]));
@@ -356,8 +436,76 @@
         if (f && f.properties.pcode && f.properties.pcode.length >= 6) openArea(f.properties.pcode, true);
       });
       map.on("zoomend", muhallaZoomNote);
+      map.on("zoomend", () => { if (map.getZoom() >= LABEL_ZOOMS[3][0] - 0.5) loadMuhallaNames(); });
       resolve();
     }));
+  }
+
+  // the operation's level-1 areas as land and lines (the tile layer the API names)
+  function showOutline() {
+    if (!map || !map.getLayer("stats-fill")) return;
+    const id = data.op && data.op.map ? data.op.map.outline : null;
+    for (const l of ["land", "admin1-line"]) if (map.getLayer(l)) map.removeLayer(l);
+    if (map.getSource("outline")) map.removeSource("outline");
+    if (!id) return;
+    map.addSource("outline", { type: "vector", url: `${location.origin}/ogc/tiles/${encodeURIComponent(id)}/tilejson.json`, attribution: "" });
+    map.addLayer({ id: "land", type: "fill", source: "outline", "source-layer": id, paint: { "fill-color": "#fbfaf7" } }, "stats-fill");
+    map.addLayer({ id: "admin1-line", type: "line", source: "outline", "source-layer": id, paint: { "line-color": "#555", "line-width": 1 } }, "flows-line");
+  }
+
+  // --- place names ---------------------------------------------------------------------
+
+  // the page's language picks the name (an area without an Arabic name keeps its English one)
+  function labelText() {
+    return state.lang === "ar" ? ["coalesce", ["get", "name_ar"], ["get", "name_en"]] : ["get", "name_en"];
+  }
+  function relabel() {
+    if (!map || !map.getLayer("label-admin1")) return;
+    for (const level of [1, 2, 3]) {
+      const id = "label-admin" + level, point = levelInfo(level).geometry === "point";
+      map.setLayoutProperty(id, "text-field", labelText());
+      // a name beside its point (muhallas, baladiyas' circles), not over it
+      map.setLayoutProperty(id, "text-variable-anchor", point ? ["top", "bottom", "left", "right"] : ["center"]);
+      map.setLayoutProperty(id, "text-radial-offset", point ? 0.7 : 0);
+    }
+  }
+  // the names' source and layers, made anew for each operation: a symbol layer's source
+  // given new data while the camera jumps to another country answers queries of the drawn
+  // map from its old tiles (seen with MapLibre 5.24.1: queryRenderedFeatures throws "Out of
+  // bounds" on the label layers until the page is reloaded)
+  function showLabels() {
+    for (const level of [1, 2, 3]) if (map.getLayer("label-admin" + level)) map.removeLayer("label-admin" + level);
+    if (map.getSource("labels")) map.removeSource("labels");
+    map.addSource("labels", { type: "geojson", data: EMPTY });
+    // names: the first level above the others (placed first, so it wins a collision)
+    for (const level of [3, 2, 1]) {
+      const [minzoom, maxzoom] = LABEL_ZOOMS[level];
+      map.addLayer({
+        id: "label-admin" + level, type: "symbol", source: "labels", minzoom, maxzoom,
+        filter: ["==", ["get", "level"], level],
+        layout: {
+          "text-field": labelText(), "text-font": FONT, "text-size": { 1: 13, 2: 11.5, 3: 10.5 }[level],
+          "text-max-width": 10, "text-padding": 3, "text-allow-overlap": false,
+          "text-letter-spacing": level === 1 ? 0.04 : 0,
+        },
+        paint: {
+          "text-color": level === 1 ? "#1a1a1a" : "#333", "text-halo-color": "rgba(255,255,255,0.92)",
+          "text-halo-width": 1.6, "text-halo-blur": 0.3,
+        },
+      });
+    }
+    relabel();
+    setLabels();
+  }
+
+  // the areas' label points (the API's lon/lat: a point on the area's surface)
+  function setLabels() {
+    if (!map || !map.getSource("labels")) return;
+    const features = data.areas.filter((a) => a.lon != null && a.level >= 1 && a.level <= 3).map((a) => ({
+      type: "Feature", geometry: { type: "Point", coordinates: [a.lon, a.lat] },
+      properties: { pcode: a.pcode, level: a.level, name_en: a.name_en, name_ar: a.name_ar || null },
+    }));
+    map.getSource("labels").setData({ type: "FeatureCollection", features });
   }
 
   let controls = [];
@@ -372,7 +520,7 @@
 
   // --- the whole country in view, clear of the legend -----------------------------------
 
-  let home = true, fitting = false;  // home: the camera is still the one fitLibya chose
+  let home = true, fitting = false;  // home: the camera is still the one fitHome chose
 
   function projector(cam, w, h) {  // screen x/y of lon/lat (and back) for a camera
     const size = 512 * 2 ** cam.zoom, c = maplibregl.LngLat.convert(cam.center);
@@ -385,21 +533,28 @@
     };
   }
 
-  function legendCovers(cam, w, h, rect) {  // does the legend hide any of Libya?
-    const p = projector(cam, w, h);
+  function southEdge() {  // the outline's own, or the bounds' southern side
+    const known = data.op && data.op.map && SOUTH_EDGES[data.op.map.outline];
+    const b = opBounds();
+    return known || { from: b[0][0], step: b[1][0] - b[0][0], lat: [b[0][1]] };
+  }
+
+  function legendCovers(cam, w, h, rect) {  // does the legend hide any of the country?
+    const p = projector(cam, w, h), edge = southEdge();
     const west = p.lon(rect.left), east = p.lon(rect.right);
     let lowest = Infinity;  // the southernmost land under the legend's width
-    SOUTH_EDGE.lat.forEach((lat, i) => {
-      const a = SOUTH_EDGE.from + i * SOUTH_EDGE.step;
-      if (a < east && a + SOUTH_EDGE.step > west) lowest = Math.min(lowest, lat);
+    edge.lat.forEach((lat, i) => {
+      const a = edge.from + i * edge.step;
+      if (a < east && a + edge.step > west) lowest = Math.min(lowest, lat);
     });
     return lowest !== Infinity && p.y(lowest) > rect.top - 6;
   }
 
-  // Fit Libya in the map; on a desktop, where the legend floats over the map's bottom-left
-  // corner, slide the country away from it (within the spare width) and, if that is not
-  // enough, shrink it from below, until the legend covers only Algeria, Niger or Chad.
-  function fitLibya() {
+  // Fit the operation's country in the map; on a desktop, where the legend floats over the
+  // map's bottom-left corner, slide the country away from it (within the spare width) and,
+  // if that is not enough, shrink it from below, until the legend covers only neighbours.
+  function fitHome() {
+    const BOUNDS = opBounds();
     const box = map.getContainer(), legend = $("legend");
     const w = box.clientWidth, h = box.clientHeight;
     if (!w || !h) return;
@@ -409,16 +564,16 @@
     const pad = { top: 20, bottom: 20, left: 20, right: 20 };
     pad[state.lang === "ar" ? "left" : "right"] = 50;
     if (w < 700) pad.bottom = 36;  // on a phone the scale sits on the country's south-east
-    let cam = map.cameraForBounds(LIBYA, { padding: pad });
+    let cam = map.cameraForBounds(BOUNDS, { padding: pad });
     if (getComputedStyle(legend).position === "absolute" && legend.offsetHeight) {
       const m = box.getBoundingClientRect(), l = legend.getBoundingClientRect();
       const rect = { left: l.left - m.left, right: l.right - m.left, top: l.top - m.top };
       search: for (let below = 0; below < h - 100; below += 8) {
-        const base = map.cameraForBounds(LIBYA, { padding: { ...pad, bottom: pad.bottom + below } });
+        const base = map.cameraForBounds(BOUNDS, { padding: { ...pad, bottom: pad.bottom + below } });
         const p = projector(base, w, h);
-        const spare = Math.max(0, w - pad.left - pad.right - (p.x(LIBYA[1][0]) - p.x(LIBYA[0][0])));
+        const spare = Math.max(0, w - pad.left - pad.right - (p.x(BOUNDS[1][0]) - p.x(BOUNDS[0][0])));
         for (let shift = 0; shift <= spare + 8; shift += 8) {
-          const c = map.cameraForBounds(LIBYA, { padding: { ...pad, bottom: pad.bottom + below, left: pad.left + Math.min(shift, spare) } });
+          const c = map.cameraForBounds(BOUNDS, { padding: { ...pad, bottom: pad.bottom + below, left: pad.left + Math.min(shift, spare) } });
           if (c && !legendCovers(c, w, h, rect)) { cam = c; break search; }
         }
       }
@@ -450,7 +605,7 @@
   // the classes of a view come from the server (app/maps/classes.py), which draws the
   // static map with the same ones
   function classesUrl(round, level, type, measure) {
-    const lv = level === "1" ? 1 : 2;
+    const lv = choiceOf(level).level;
     return `/api/v1/maps/${encodeURIComponent(round)}/classes?level=${lv}&population_type=${type}&measure=${measure}`;
   }
 
@@ -474,7 +629,7 @@
   }
 
   function staticMapUrl(round, level, type, measure, w, h) {
-    const lv = level === "1" ? 1 : 2, geometry = level === "2" ? "approximate" : "official";
+    const c = choiceOf(level), lv = c.level, geometry = c.kind === "approx" ? "approximate" : "official";
     return `/api/v1/maps/${encodeURIComponent(round)}.svg?level=${lv}&geometry=${geometry}&population_type=${type}` +
       `&measure=${measure}&lang=${state.lang}&width=${w}&height=${h}`;
   }
@@ -507,8 +662,8 @@
   }
 
   function statsUrl() {
-    const level = state.level === "1" ? 1 : 2;
-    const geometry = state.level === "2" ? "&geometry=approximate" : "";
+    const c = levelChoice(), level = c.level;
+    const geometry = c.kind === "approx" ? "&geometry=approximate" : "";
     return `/api/v1/stats?level=${level}&round=${encodeURIComponent(state.round)}&format=geojson${geometry}`;
   }
 
@@ -526,7 +681,8 @@
     const values = fc.features.map((f) => f.properties[key]);
     const colour = colourExpr(key, classes);
     clearLayers();
-    if (state.level === "2p") {
+    const kind = levelChoice().kind;
+    if (kind === "points") {
       const max = Math.max(1, ...values.filter((x) => x != null));
       map.getSource("points").setData(fc);
       map.setPaintProperty("points-circle", "circle-color", colour);
@@ -535,8 +691,8 @@
     } else {
       map.getSource("stats").setData(fc);
       for (const id of ["stats-fill", "stats-fill-multi"]) map.setPaintProperty(id, "fill-color", colour);
-      map.setPaintProperty("stats-line", "line-dasharray", state.level === "2" ? [2, 2] : [1, 0]);
-      map.setPaintProperty("stats-line", "line-color", state.level === "2" ? "#666" : "#fff");
+      map.setPaintProperty("stats-line", "line-dasharray", kind === "approx" ? [2, 2] : [1, 0]);
+      map.setPaintProperty("stats-line", "line-color", kind === "approx" ? "#666" : "#fff");
     }
     highlight();
     if (!window.dtmFirstMap) {
@@ -552,19 +708,20 @@
     if (partial) legend.append(el("p", { class: "q partial", "data-testid": "legend-partial", text: partial + ". " + t("partial_note") }));
     if (!hasData) legend.append(el("p", { text: t("no_area_data", { type: t(state.type) }) }));
     else legend.append(classList(classes));
-    legend.append(el("p", { class: "q", text: t("quality_published") + (qualities.has("modelled") ? " " + t("quality_modelled") : "") }));
-    if (state.level === "2") legend.append(el("p", { class: "q approx", text: t("approx_note") }));
-    if (state.level === "2p") legend.append(el("p", { class: "q", text: t("points_note") }));
+    legend.append(el("p", { class: "q", text: t("quality_published", { op: opName() }) + (qualities.has("modelled") ? " " + t("quality_modelled") : "") }));
+    if (kind === "approx") legend.append(el("p", { class: "q approx", text: t("approx_note") }));
+    if (kind === "points") legend.append(el("p", { class: "q", text: t("points_note") }));
     legend.append(el("div", { id: "legend-muhallas", class: "mh", hidden: "" }));
-    legend.append(el("p", { class: "attr", text: t("attribution") }));
+    legend.append(el("p", { class: "attr", text: credit() }));
     setStatus("");
     await drawMuhallas();
   }
 
   // --- muhallas (admin 3): points close up, for the rounds that have them ---------------
 
-  function hasMuhallas(code) { return ((data.byCode[code] || {}).admin_levels || []).includes(3); }
-  function muhallaUrl(code) { return `/api/v1/stats?level=3&round=${encodeURIComponent(code)}&format=geojson&limit=10000`; }
+  // the operation's points level (Libya's muhallas, Iraq's locations), for the rounds with figures there
+  function hasMuhallas(code) { return pointLevel() != null && ((data.byCode[code] || {}).admin_levels || []).includes(pointLevel()); }
+  function muhallaUrl(code) { return `/api/v1/stats?level=${pointLevel()}&round=${encodeURIComponent(code)}&format=geojson&limit=10000`; }
   function niceBelow(x) {  // the largest 1, 2 or 5 x 10^k not above x
     const p = 10 ** Math.floor(Math.log10(x));
     return [5, 2, 1].map((m) => m * p).find((v) => v <= x) || p;
@@ -602,12 +759,12 @@
       el("span", { class: "sw circ", style: `width:${2 * r}px;height:${2 * r}px;background:${colour}` }), el("span", { text: label }));
     const largest = located.reduce((a, f) => ((f.properties[key] || 0) > (a ? a.properties[key] || 0 : -1) ? f : a), null);
     box.replaceChildren(
-      el("h4", { text: t("muhalla_legend", { type: t(type), round: roundLabel(round) }) }),
-      el("p", { class: "q mh-zoom" }, t("muhalla_zoom", { n: fmt(located.length), z: MUHALLA_ZOOM }) + " ",
+      el("h4", { text: t("muhalla_legend", { areas: capital(levelName(pointLevel(), true)), type: t(type), round: roundLabel(round) }) }),
+      el("p", { class: "q mh-zoom" }, t("muhalla_zoom", { n: fmt(located.length), areas: levelName(pointLevel(), true), level: pointLevel(), z: MUHALLA_ZOOM }) + " ",
         el("button", { type: "button", class: "link", onclick: () => zoomToMuhallas(largest), text: t("zoom_in") })),
       el("ul", { class: "classes sizes mh-detail" }, ...samples.map((x) => circle(radius(x), SERIES[type], fmt(x))),
         values.includes(0) ? circle(2.5, "#ffffff", fmt(0)) : null, values.length < located.length ? circle(2.5, NO_DATA, t("no_data")) : null),
-      el("p", { class: "q mh-detail", text: t("muhalla_points", { n: fmt(fc.features.length - located.length) }) }));
+      el("p", { class: "q mh-detail", text: t("muhalla_points", { areas: levelName(pointLevel(), true), n: fmt(fc.features.length - located.length) }) }));
     box.hidden = false;
     muhallaZoomNote();
   }
@@ -668,21 +825,22 @@
     parts.push(el("div", { class: "areahead" },
       el("h2", { id: "area-name", text: name(area) }),
       el("button", { type: "button", class: "close", "aria-label": t("close"), text: "×", onclick: closeArea })));
-    if (area.parent_pcode && area.parent_pcode !== "LBY") {
+    if (area.parent_pcode && area.parent_pcode !== data.op.operation) {
       const up = [el("button", { type: "button", class: "link", "data-testid": "area-parent", onclick: () => openArea(area.parent_pcode, true), text: name(area, "parent_") })];
-      const baladiya = area.level === 3 ? data.areas.find((a) => a.pcode === area.parent_pcode) : null;
+      const baladiya = area.level >= 3 ? data.areas.find((a) => a.pcode === area.parent_pcode) : null;
       if (baladiya) {  // a muhalla: its baladiya, then the baladiya's mantika
-        up[0].textContent += ` (${t("baladiya")})`;
-        up.push(" · ", el("button", { type: "button", class: "link", onclick: () => openArea(baladiya.parent_pcode, true), text: `${name(baladiya, "parent_")} (${t("mantika")})` }));
+        up[0].textContent += ` (${levelName(area.level - 1)})`;
+        up.push(" · ", el("button", { type: "button", class: "link", onclick: () => openArea(baladiya.parent_pcode, true), text: `${name(baladiya, "parent_")} (${levelName(area.level - 2)})` }));
       }
       parts.push(el("p", { class: "meta" }, t("parent") + ": ", ...up));
     }
-    if (area.level === 3) {
-      parts.push(el("p", { class: "meta", text: area.lon != null ? t("muhalla_note") : t("muhalla_no_location") }));
+    if (area.level === pointLevel()) {
+      const vars = { area: capital(levelName(area.level)), level: area.level };
+      parts.push(el("p", { class: "meta", text: area.lon != null ? t("muhalla_note", vars) : t("muhalla_no_location", vars) }));
       const rounds = data.rounds.filter((r) => hasMuhallas(r.code));
       if (!hasMuhallas(state.round) && rounds.length) {
         const last = rounds[rounds.length - 1];
-        parts.push(el("p", { class: "meta" }, t("muhalla_rounds", { rounds: rounds.map((r) => roundLabel(r.code)).join(", ") }) + " ",
+        parts.push(el("p", { class: "meta" }, t("muhalla_rounds", { areas: levelName(area.level, true), rounds: rounds.map((r) => roundLabel(r.code)).join(", ") }) + " ",
           el("button", { type: "button", class: "link", onclick: () => { state.round = last.code; onRoundChange(); }, text: t("show_round", { round: roundLabel(last.code) }) })));
       }
     }
@@ -749,7 +907,7 @@
       } else parts.push(el("h3", { text: t("children") }), ul);
     }
 
-    const q = `/api/v1/stats?level=${area.level}&pcode=${pcode}&round=${encodeURIComponent(state.round)}`;
+    const q = opPath(`/api/v1/stats?level=${area.level}&pcode=${pcode}&round=${encodeURIComponent(state.round)}`);
     parts.push(el("p", { class: "links" }, t("as_data") + ": ",
       el("a", { href: q, text: "JSON" }), " · ", el("a", { href: q + "&format=csv", text: "CSV" }), " · ",
       el("a", { href: q + "&format=geojson", text: "GeoJSON" })));
@@ -784,7 +942,7 @@
     let hit = exact;
     for (const level of [2, 3]) {  // then any known spelling: baladiyas first, then muhallas
       if (hit) break;
-      const res = await fetch(`/api/v1/areas?name=${encodeURIComponent(q)}&level=${level}`, { headers: { Accept: "application/json" } });
+      const res = await fetch(opPath(`/api/v1/areas?name=${encodeURIComponent(q)}&level=${level}`), { headers: { Accept: "application/json" } });
       const body = res.ok ? await res.json() : { data: [] };
       hit = body.data[0];
     }
@@ -856,7 +1014,7 @@
         el("li", {}, el("span", { class: "sw dot", style: "background:#F0E442" }), el("span", { text: `${t("hosting")} (${t("modelled")})` })),
         el("li", {}, el("span", { class: "sw dot", style: "background:#56B4E9" }), el("span", { text: `${t("hosting")} (${t("published")})` }))),
       el("p", { class: "q", text: t("storm_model") }),
-      el("p", { class: "attr", text: t("attribution") }));
+      el("p", { class: "attr", text: credit() }));
     const xs = lines.flatMap((f) => f.geometry.coordinates.map((c) => c[0]));
     const ys = lines.flatMap((f) => f.geometry.coordinates.map((c) => c[1]));
     if (xs.length) map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 40, duration: 0 });
@@ -871,7 +1029,7 @@
     const title = t("hs_title", { type: t(state.type), round: roundLabel(state.round) });
     const url = `/api/v1/hotspots?round=${encodeURIComponent(state.round)}&population_type=${state.type}&metric=${state.hsMetric}&format=geojson`;
     // the service says when too few areas have figures (and how many are needed)
-    const answer = await fetch(url, { headers: { Accept: "application/json" } });
+    const answer = await fetch(opPath(url), { headers: { Accept: "application/json" } });
     const fc = await answer.json();
     if (state.view !== "hotspots") return;
     if (!answer.ok) {
@@ -884,7 +1042,7 @@
       map.getSource("points").setData(fc);
       map.setPaintProperty("points-circle", "circle-color", ["match", ["get", "class"], ...HS.flat(), "#bbbbbb"]);
       map.setPaintProperty("points-circle", "circle-radius", ["match", ["get", "class"], "not significant", 4, 7]);
-    } else drawStatic(state.round, "2p", state.type, "absolute");
+    } else drawStatic(state.round, (levelOptions().find((o) => o.kind === "points") || choiceOf("2")).value, state.type, "absolute");
     const p = fc.parameters, w = fc.weights;
     const weights = w.type === "knn" ? t("hs_knn", { k: w.k }) : w.type;
     const method = t("hs_method", { weights, perm: fmt(p.permutations), seed: p.seed });
@@ -892,17 +1050,17 @@
     for (const f of fc.features) counts[f.properties.class] = (counts[f.properties.class] || 0) + 1;
     const ul = el("ul", { class: "classes" });
     for (const [cls, colour] of HS) ul.append(el("li", {}, el("span", { class: "sw dot", style: `background:${colour}` }), el("span", { text: `${t(cls)} (${fmt(counts[cls] || 0)})` })));
-    legend.replaceChildren(el("h3", { text: title }), ul, el("p", { class: "q", "data-testid": "hs-method", text: method }), el("p", { class: "attr", text: t("attribution") }));
+    legend.replaceChildren(el("h3", { text: title }), ul, el("p", { class: "q", "data-testid": "hs-method", text: method }), el("p", { class: "attr", text: credit() }));
     body.replaceChildren(el("h2", { text: title }), el("p", { text: method }),
-      el("p", { class: "meta" }, el("a", { href: `/api/v1/hotspots?round=${encodeURIComponent(state.round)}&population_type=${state.type}&metric=${state.hsMetric}`, text: "JSON" })));
+      el("p", { class: "meta" }, el("a", { href: opPath(`/api/v1/hotspots?round=${encodeURIComponent(state.round)}&population_type=${state.type}&metric=${state.hsMetric}`), text: "JSON" })));
   }
 
   // --- downloads -----------------------------------------------------------------------
 
   function renderDownloads() {
-    const level = state.level === "1" ? 1 : 2;
-    const geometry = state.level === "2" ? "&geometry=approximate" : "";
-    const q = `/api/v1/stats?level=${level}&round=${encodeURIComponent(state.round)}`;
+    const c = levelChoice(), level = c.level;
+    const geometry = c.kind === "approx" ? "&geometry=approximate" : "";
+    const q = opPath(`/api/v1/stats?level=${level}&round=${encodeURIComponent(state.round)}`);
     const ogc = location.origin + "/ogc";
     const tiles = location.origin + "/ogc/tiles/stats-admin2/{z}/{x}/{y}.pbf";
     const copy = el("button", { type: "button", onclick: async (e) => {
@@ -910,7 +1068,7 @@
     }, text: t("copy") });
     $("view-downloads").replaceChildren(
       el("h2", { text: t("dl_title") }),
-      el("p", { text: t("dl_view", { type: t(state.type), level: t("level_" + state.level), round: roundLabel(state.round) }) }),
+      el("p", { text: t("dl_view", { type: t(state.type), level: capital(levelName(levelChoice().level, true)), round: roundLabel(state.round) }) }),
       partialText(state.round, state.type, viewLevel()) ? el("p", { class: "meta partial", "data-testid": "dl-partial", text: partialText(state.round, state.type, viewLevel()) + ". " + t("partial_note") }) : null,
       el("ul", { class: "dl" },
         el("li", {}, el("a", { href: q + "&format=csv", download: "", text: "CSV (HXL)" })),
@@ -918,8 +1076,8 @@
         el("li", {}, el("a", { href: `/ogc/download.gpkg?round=${encodeURIComponent(state.round)}`, download: "", text: t("dl_gpkg", { round: roundLabel(state.round) }) })),
         el("li", {}, el("a", { id: "dl-svg", href: staticMapUrl(state.round, state.level, state.type, state.measure, 1200, 900), download: "", text: t("dl_svg") })),
         ...(hasMuhallas(state.round) ? [el("li", { id: "dl-muhallas" }, t("dl_muhallas", { round: roundLabel(state.round) }), " ",
-          el("a", { href: `/api/v1/stats?level=3&round=${encodeURIComponent(state.round)}&format=csv`, download: "", text: "CSV (HXL)" }), " · ",
-          el("a", { href: `/api/v1/stats?level=3&round=${encodeURIComponent(state.round)}&format=geojson&limit=10000`, download: "", text: "GeoJSON" }))] : [])),
+          el("a", { href: opPath(`/api/v1/stats?level=${pointLevel()}&round=${encodeURIComponent(state.round)}&format=csv`), download: "", text: "CSV (HXL)" }), " · ",
+          el("a", { href: opPath(`/api/v1/stats?level=${pointLevel()}&round=${encodeURIComponent(state.round)}&format=geojson&limit=10000`), download: "", text: "GeoJSON" }))] : [])),
       el("h2", { text: t("ogc_title") }),
       el("p", { text: t("ogc_text", { tiles }) }),
       el("div", { class: "searchrow" }, el("input", { id: "ogc-url", type: "text", readonly: "", value: ogc, "aria-label": "OGC API URL", dir: "ltr" }), copy),
@@ -967,6 +1125,7 @@
     $("measure").addEventListener("change", (e) => { state.measure = e.target.value; renderView(); syncUrl(); });
     $("level").addEventListener("change", (e) => { state.level = e.target.value; renderView(); syncUrl(); });
     $("hs-metric").addEventListener("change", (e) => { state.hsMetric = e.target.value; renderView(); });
+    $("op").addEventListener("change", (e) => switchOperation(e.target.value).catch((err) => setStatus(t("error", { msg: err.message }))));
     $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("search").value); });
     $("search").addEventListener("focus", loadMuhallaNames);
     let timer;
@@ -976,26 +1135,61 @@
     });
   }
 
-  async function main() {
-    applyLang();
-    wire();
-    let mapReady = null;
-    if (webglAvailable()) {
-      try { mapReady = initMap(); } catch (err) { map = null; }  // WebGL there but unusable
-    }
-    if (!mapReady) { initStatic(); mapReady = Promise.resolve(); }
+  // an operation's rounds, national series and first two levels of areas
+  async function loadOperation() {
     const [rounds, ts, l1, l2] = await Promise.all([
       api("/api/v1/rounds"), api("/api/v1/stats/timeseries?level=0"), api("/api/v1/areas?level=1"), api("/api/v1/areas?level=2"),
     ]);
     data.rounds = rounds.data;  // in the service's time order
     data.latest = rounds.meta.latest;
+    data.byCode = {};
     for (const r of data.rounds) data.byCode[r.code] = r;
+    data.national = {};
     for (const s of ts.data) if (!s.displacement_reason) data.national[s.population_type] = s.points;
     data.areas = [...l1.data, ...l2.data];
+    muhallaNames = null;
     chooseDefaults();
+  }
+
+  // another operation: its rounds, figures, legend, panel and names, the map fitted to it
+  async function switchOperation(code) {
+    const next = pickOperation(code);
+    if (next === data.op) return;
+    data.op = next;
+    state.op = next.operation;
+    Object.assign(state, { round: null, area: null, type: null });
+    setStatus(t("loading"));
+    $("area").hidden = true;
+    await loadOperation();
+    if (map) {
+      clearLayers();
+      showOutline();
+      showLabels();
+      home = true;
+      fitHome();
+    }
+    renderAll();
+    setStatus("");
+    document.body.dataset.op = data.op.operation;
+  }
+
+  async function main() {
+    wire();
+    data.ops = (await api("/api/v1/operations")).data;
+    data.op = pickOperation(state.op);
+    state.op = data.op.operation;
+    applyLang();
+    let mapReady = null;
+    if (webglAvailable()) {
+      try { mapReady = initMap(); } catch (err) { map = null; }  // WebGL there but unusable
+    }
+    if (!mapReady) { initStatic(); mapReady = Promise.resolve(); }
+    await loadOperation();
     if (state.view === "map") api(statsUrl()).catch(() => {});  // fetch while the map starts
     await mapReady;
+    setLabels();
     renderAll();
+    document.body.dataset.op = data.op.operation;
     document.body.dataset.ready = "1";
   }
 

@@ -10,11 +10,13 @@ browser even if it slipped past the escaping. They may not be framed by another 
 from __future__ import annotations
 
 # MapLibre runs its workers from blob: URLs and draws tiles from blob: images; the
-# libraries set inline styles (harmless: no script runs from a style).
+# libraries set inline styles (harmless: no script runs from a style). The RTL text plugin
+# (Arabic labels) compiles its inlined WebAssembly: 'wasm-unsafe-eval' allows that and no
+# JavaScript eval.
 CSP = "; ".join(
     (
         "default-src 'self'",
-        "script-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
         "worker-src 'self' blob:",
         "child-src 'self' blob:",
         "style-src 'self' 'unsafe-inline'",

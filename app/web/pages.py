@@ -5,7 +5,10 @@ files and the page are revalidated (ETag) on every load. Static answers are gzip
 
 from __future__ import annotations
 
+import gzip
 import html
+import re
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -14,7 +17,11 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from app.errors import InvalidParameter, NotFound
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
+GLYPHS = STATIC / "glyphs"  # written by tools/make_glyphs.py
+PROTOBUF = "application/x-protobuf"
 VENDOR = "/static/vendor"
 SWAGGER = f"{VENDOR}/swagger-ui-5.35.0"
 REDOC = f"{VENDOR}/redoc-2.5.4"
@@ -111,3 +118,49 @@ def redoc(request: Request) -> HTMLResponse:
             openapi=html.escape(request.app.openapi_url),
         )
     )
+
+
+RANGE = re.compile(r"(\d{1,5})-(\d{1,5})")
+
+
+@lru_cache(maxsize=64)
+def _glyph_range(fontstack: str, name: str) -> tuple[bytes, bytes, str]:
+    """A range's protobuf, gzipped, and its ETag; an empty range (the fontstack named, no
+    glyphs) when the fonts have none in it, so that a label with such a letter still draws
+    and the map asks nothing again."""
+    path = GLYPHS / fontstack / f"{name}.pbf"
+    if path.is_file():
+        body = path.read_bytes()
+        tag = f'"{path.stat().st_mtime_ns:x}-{len(body):x}"'
+    else:
+        stack, rng = fontstack.encode(), name.encode()
+        inner = b"\x0a" + bytes([len(stack)]) + stack + b"\x12" + bytes([len(rng)]) + rng
+        body = b"\x0a" + bytes([len(inner)]) + inner
+        tag = f'"empty-{len(body):x}"'
+    return body, gzip.compress(body, 6, mtime=0), tag
+
+
+@router.get("/glyphs/{fontstack}/{glyph_range}.pbf")
+def glyphs(request: Request, fontstack: str, glyph_range: str) -> Response:
+    """SDF glyphs for the map's labels (MapLibre's `glyphs` URL), 256 code points a file."""
+    known = sorted(p.name for p in GLYPHS.iterdir() if p.is_dir()) if GLYPHS.is_dir() else []
+    if fontstack not in known:
+        raise NotFound(f"unknown fontstack '{fontstack}'; fontstacks: {', '.join(known)}")
+    found = RANGE.fullmatch(glyph_range)
+    start, end = (int(found[1]), int(found[2])) if found else (-1, -1)
+    if start % 256 or end != start + 255 or end > 65535:
+        raise InvalidParameter(
+            "range",
+            "a range is {start}-{end} with start a multiple of 256, end start + 255, at most "
+            "65279-65535",
+            glyph_range,
+            where="path",
+        )
+    body, zipped, tag = _glyph_range(fontstack, glyph_range)
+    headers = {"Cache-Control": REVALIDATE, "ETag": tag, "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(zipped, media_type=PROTOBUF, headers=headers)
+    return Response(body, media_type=PROTOBUF, headers=headers)

@@ -31,6 +31,18 @@ SHOTS = [
     ),
     ("map-en-390x844.png", 390, 844, "lang=en", None),
     ("map-ar-390x844.png", 390, 844, "lang=ar&view=hotspots", None),
+    # place names close up: Tripoli's baladiyas and muhallas, in Arabic
+    (
+        "names-ar-1280x800.png",
+        1280,
+        800,
+        "lang=ar&round=R39&type=idp",
+        {"center": [13.2, 32.8], "zoom": 8.6},
+    ),
+    # the operation switch: Iraq's districts and names, desktop and phone
+    ("iraq-en-1280x800.png", 1280, 800, "lang=en&op=IRQ", None),
+    ("iraq-ar-1280x800.png", 1280, 800, "lang=ar&op=IRQ", None),
+    ("iraq-ar-390x844.png", 390, 844, "lang=ar&op=IRQ", None),
 ]
 # the page in a browser without WebGL: the static SVG map of the same view
 NO_WEBGL_SHOTS = [
