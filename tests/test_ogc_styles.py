@@ -83,6 +83,14 @@ def test_the_maplibre_style_steps_at_the_classes_cuts_over_the_services_tiles(cl
     classes = _classes(client, round_code, 1, "migrant", "LBY")
     assert steps[3::2] == classes["cuts"]
     assert [steps[2], *steps[4::2]] == [c["colour"] for c in classes["classes"]]
+    names = style["layers"][-1]
+    assert names["type"] == "symbol" and names["layout"]["text-field"] == ["get", "name_en"]
+    glyphs = style["glyphs"].replace("http://testserver", "")
+    font = names["layout"]["text-font"][0]
+    answer = client.get(glyphs.replace("{fontstack}", font).replace("{range}", "0-255"))
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/x-protobuf"
+    arabic = client.get("/ogc/collections/stats-admin1/styles/migrant?f=mapbox&lang=ar").json()
+    assert arabic["layers"][-1]["layout"]["text-field"] == ["get", "name_ar"]
     tilejson = style["sources"]["dtm-geo"]["url"].replace("http://testserver", "")
     answer = client.get(tilejson)
     assert answer.status_code == 200 and answer.json()["vector_layers"][0]["id"] == "stats-admin1"

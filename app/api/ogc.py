@@ -311,7 +311,8 @@ def style(
         tilejson = f"{_base(request)}/tiles/{found.id}/tilejson.json"
         if chosen.round_code:
             tilejson += f"?round={chosen.round_code}"
-        return _json(styles_of.maplibre(chosen, tilejson), styles_of.MAPLIBRE)
+        glyphs = str(request.base_url).rstrip("/") + "/glyphs/{fontstack}/{range}.pbf"
+        return _json(styles_of.maplibre(chosen, tilejson, glyphs), styles_of.MAPLIBRE)
 
     return cached_response(request, session, render)
 

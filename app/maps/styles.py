@@ -5,7 +5,8 @@ One `Style` per collection and style id: a statistics collection has a style per
 type it holds figures of (graduated by the web map's classes of its default round,
 app.maps.classes, with the no-data colour for areas without a figure); the others have
 one, "default" (outlines; the approximate polygons dashed, as on the page). Every style
-labels the areas with their names in the chosen language.
+labels the areas with their names in the chosen language (the MapLibre style with the
+service's own glyphs).
 """
 
 from __future__ import annotations
@@ -166,8 +167,12 @@ def sld(style: Style) -> str:
     )
 
 
-def maplibre(style: Style, tilejson_url: str) -> dict:
-    """The style as a MapLibre (Mapbox GL) style over the collection's vector tiles."""
+FONTSTACK = "Noto Sans Regular"  # the service's own glyphs (app.web.pages, /glyphs/)
+
+
+def maplibre(style: Style, tilejson_url: str, glyphs_url: str) -> dict:
+    """The style as a MapLibre (Mapbox GL) style over the collection's vector tiles, the
+    names drawn with the service's glyphs (Arabic needs MapLibre's RTL text plugin)."""
     layer_id = style.collection.id
     if style.classes is not None and style.classes.lowest is not None:
         steps: list = ["step", ["get", style.value], style.classes.colours[0]]
@@ -191,10 +196,30 @@ def maplibre(style: Style, tilejson_url: str) -> dict:
             {"id": layer_id, "type": "fill", **source, "paint": {"fill-color": colour}},
             {"id": f"{layer_id}-outline", "type": "line", **source, "paint": outline},
         ]
+    if style.geometry != "line":
+        layout = {
+            "text-field": ["get", style.label],
+            "text-font": [FONTSTACK],
+            "text-size": 11,
+        }
+        if style.geometry == "point":
+            layout |= {"text-variable-anchor": ["top", "bottom", "left", "right"]}
+            layout["text-radial-offset"] = 0.6
+        paint = {"text-color": "#222222", "text-halo-color": "#ffffff", "text-halo-width": 1}
+        layers.append(
+            {
+                "id": f"{layer_id}-names",
+                "type": "symbol",
+                **source,
+                "layout": layout,
+                "paint": paint,
+            }
+        )
     return {
         "version": 8,
         "name": style.title,
         "metadata": {"dtm-geo:collection": layer_id, "dtm-geo:round": style.round_code},
+        "glyphs": glyphs_url,
         "sources": {"dtm-geo": {"type": "vector", "url": tilejson_url}},
         "layers": layers,
     }
