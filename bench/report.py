@@ -1,5 +1,5 @@
-"""A round report and a print map cold and cached, through the application (goal for the
-report: cold under 5 s, cached under 50 ms).
+"""A round report, a print map, a QGIS project and a style cold and cached, through the
+application (goal for the report: cold under 5 s, cached under 50 ms).
 
 Cold is the first request of a fresh process (no memo, no cached answer), one process per
 report; cached is the median of 20 more requests of the same URL (answered from the
@@ -24,6 +24,9 @@ REPORTS = [
     "/api/v1/reports/IRQ-R132?lang=en&format=pdf",
     "/api/v1/maps/IRQ-R132.pdf?level=2&size=A3&orientation=portrait",
     "/api/v1/maps/IRQ-R132.png?level=2&size=A3&lang=ar",
+    "/ogc/project.qgz?operation=IRQ&lang=ar",
+    "/ogc/project.qgz?operation=LBY&lang=en",
+    "/ogc/collections/irq-stats-admin2/styles/idp?f=sld",
 ]
 REPEATS = 20
 
