@@ -1,8 +1,9 @@
 """A QGIS project of an operation's OGC collections, styled as the web map: the figures of
-each level graduated by the web map's classes (app.maps.styles), the boundaries as
-outlines (approximate polygons dashed), labels in the chosen language, each layer titled
-and credited. The layers read the service's OGC API - Features, so the project shows
-the data as it is when opened.
+levels 1 and 2, each layer graduated by the web map's classes (app.maps.styles) and
+labelled in the chosen language, titled and credited. Where a level's areas are points
+with approximate polygons (Libya's baladiyas), the polygons are a layer of their own,
+joined to the level's figures by pcode and drawn dashed, as on the page. The layers read
+the service's OGC API - Features, so the project shows the data as it is when opened.
 
 Written as QGIS's own project XML (the parts QGIS 3 reads; it fills in the rest) inside
 a .qgz archive; deterministic, with no date beyond the data's.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from xml.sax.saxutils import escape, quoteattr
 
 from sqlalchemy.orm import Session
@@ -20,36 +22,18 @@ from app.maps import styles
 from app.maps.classes import NO_DATA
 from app.services import ogc, operations
 
-KINDS = ("areas", "approximate", "stats")  # the collections a project holds
 WGS84 = (
     "<spatialrefsys><authid>EPSG:4326</authid><srid>4326</srid>"
     "<description>WGS 84</description><geographicflag>true</geographicflag></spatialrefsys>"
 )
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so the same data gives the same bytes
+LEVELS = (1, 2)
+JOINED = ("round", "reporting_date", "idps", "returnees", "migrants", "complete", "quality")
 
 
 def _rgb(colour: str) -> str:
     value = colour.lstrip("#")
     return ",".join(str(int(value[i : i + 2], 16)) for i in (0, 2, 4)) + ",255"
-
-
-def _kind(collection: ogc.Collection) -> str:
-    for kind in KINDS:
-        if kind == "stats" and collection.stats:
-            return kind
-        if kind == "approximate" and collection.geometry_kind == "approximate":
-            return kind
-    return "areas"
-
-
-def _place(collection: ogc.Collection, finest: int | None) -> tuple[int, int, str]:
-    if collection.stats and collection.level == finest:
-        rank = 0
-    elif not collection.stats and collection.level == 1:
-        rank = 1
-    else:
-        rank = 2 + (not collection.stats)
-    return (rank, collection.level, collection.id)
 
 
 def _style_id(session: Session, collection: ogc.Collection, ids: list[str]) -> str:
@@ -62,11 +46,6 @@ def _style_id(session: Session, collection: ogc.Collection, ids: list[str]) -> s
         if ogc.round_for(session, collection, None, (style_id,)) == shown:
             return style_id
     return ids[0]
-
-
-def _wanted(collection: ogc.Collection) -> bool:
-    """Levels 1 and 2: the figures, and the boundaries they are read on."""
-    return not (collection.flows or collection.computed) and 1 <= collection.level <= 2
 
 
 def _symbol(style: styles.Style, name: str, colour: str) -> str:
@@ -123,9 +102,26 @@ def _labeling(style: styles.Style) -> str:
     )
 
 
-def _layer(style: styles.Style, base: str, credit: str, shown: bool) -> tuple[str, str]:
+def _layer_id(collection: ogc.Collection) -> str:
+    return f"dtm_geo_{collection.id.replace('-', '_')}"
+
+
+def _join(figures: ogc.Collection) -> str:
+    """The figures of `figures`' layer joined to this one by pcode (no prefix)."""
+    fields = "".join(f'<field name="{p}"/>' for p in figures.properties if p in JOINED)
+    return (
+        f'<vectorjoins><join joinLayerId="{_layer_id(figures)}" joinFieldName="pcode" '
+        'targetFieldName="pcode" memoryCache="1" hasCustomPrefix="1" customPrefix="" '
+        'cascadedDelete="0" editable="0" upsertOnEdit="0" dynamicForm="0">'
+        f"<joinFieldsSubset>{fields}</joinFieldsSubset></join></vectorjoins>"
+    )
+
+
+def _layer(
+    style: styles.Style, base: str, credit: str, shown: bool, joined: ogc.Collection | None
+) -> tuple[str, str]:
     collection = style.collection
-    layer_id = f"dtm_geo_{collection.id.replace('-', '_')}"
+    layer_id = _layer_id(collection)
     source = (
         f"pagingEnabled='true' restrictToRequestBBOX='0' srsname='EPSG:4326' "
         f"typename='{collection.id}' url='{base}'"
@@ -136,37 +132,44 @@ def _layer(style: styles.Style, base: str, credit: str, shown: bool) -> tuple[st
         f'source={quoteattr(source)} checked="Qt::{"Checked" if shown else "Unchecked"}" '
         'expanded="1"/>'
     )
-    labelled = collection.stats and shown  # one layer of names, the one shown
     layer = (
-        f'<maplayer type="vector" geometry="{geometry}" labelsEnabled="{int(labelled)}" '
+        f'<maplayer type="vector" geometry="{geometry}" labelsEnabled="1" '
         f'styleCategories="AllStyleCategories">'
         f"<id>{layer_id}</id><datasource>{escape(source)}</datasource>"
         f"<layername>{escape(style.title)}</layername><srs>{WGS84}</srs>"
         f"<title>{escape(style.title)}</title><abstract>{escape(collection.description)}"
         f"</abstract><attribution>{escape(credit)}</attribution>"
         '<provider encoding="UTF-8">OAPIF</provider>'
-        f"{_renderer(style)}{_labeling(style) if labelled else ''}</maplayer>"
+        f"{_join(joined) if joined else ''}{_renderer(style)}{_labeling(style)}</maplayer>"
     )
     return tree, layer
 
 
 def project_xml(session: Session, op: operations.Operation, base: str, lang: str) -> str:
-    """The project of one operation's collections, finest level at the bottom."""
+    """The project of one operation's figures, the finest level on top."""
     credit = op.map_credit_ar if lang == "ar" else op.map_credit_en
     name = op.name_ar if lang == "ar" else op.name_en
-    trees, layers = [], []
-    chosen = [c for c in ogc.of_operation(op.iso3) if _wanted(c)]
-    finest = max((c.level for c in chosen if c.stats), default=None)
-    # top to bottom: the finest figures (shown), the coarsest outlines over them (shown),
-    # then the other figures and outlines (hidden until ticked)
-    chosen.sort(key=lambda c: _place(c, finest))
-    for collection in chosen:
+    figures = {c.level: c for c in ogc.of_operation(op.iso3) if c.stats and c.level in LEVELS}
+    approximate = {
+        c.level: c
+        for c in ogc.of_operation(op.iso3)
+        if c.geometry_kind == "approximate" and c.level in figures
+    }
+    entries = []  # (the style of a layer, the figures joined to it)
+    for level, collection in sorted(figures.items(), reverse=True):
         ids = styles.style_ids(session, collection)
         if not ids:
-            continue  # a statistics collection with no figures yet
+            continue  # no figures yet
         style = styles.style_of(session, collection, _style_id(session, collection, ids), lang)
-        shown = _place(collection, finest)[0] < 2
-        tree, layer = _layer(style, base, credit, shown)
+        if level in approximate:  # the page draws these figures on the approximate polygons
+            polygons = approximate[level]
+            title = f"{style.title} ({polygons.title})"
+            entries.append((replace(style, collection=polygons, title=title), collection))
+        entries.append((style, None))
+    trees, layers = [], []
+    # top to bottom, finest first: the first shown, the others ticked on by hand
+    for i, (style, joined) in enumerate(entries):
+        tree, layer = _layer(style, base, credit, i == 0, joined)
         trees.append(tree)
         layers.append(layer)
     title = f"DTM Geo: {name}"
