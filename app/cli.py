@@ -553,8 +553,11 @@ def run(
 ) -> None:
     """Everything `make run` promises: missing data fetched, database up, migrated, default
     data loaded, serving."""
+    from app.localdb import ensure_typesetting
+
     settings = get_settings()
     fetch_data(settings)
+    ensure_typesetting(_say)
     url = database_up(settings)
     report = load_data(url, settings.data_dir)
     _say(report.summary())

@@ -18,6 +18,12 @@ class ConfigError(DtmGeoError):
     """The configuration or the machine is not fit to run (missing binaries, bad URL...)."""
 
 
+class Unavailable(DtmGeoError):
+    """A part the answer needs is not installed on this machine (Pango for PDF)."""
+
+    status = 503
+
+
 class DatabaseError(DtmGeoError):
     """The database is unreachable or lacks something it needs (PostGIS, migrations)."""
 

@@ -7,6 +7,7 @@ starts it on its own port (loopback only). No system service is touched.
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import shutil
 import socket
@@ -88,6 +89,34 @@ def ensure_binaries(say: Say) -> Binaries:
     if not postgis_available(binaries.version):
         raise ConfigError(f"PostGIS for PostgreSQL {binaries.version} is still missing")
     return binaries
+
+
+# What reports and print maps typeset with (WeasyPrint: Pango shapes the Arabic), and the
+# fonts they name: each package, and a library or file that says it is installed.
+TYPESETTING = {
+    "libpango-1.0-0": "pango-1.0",
+    "libpangoft2-1.0-0": "pangoft2-1.0",
+    "fonts-noto-core": "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
+    "fonts-dejavu-core": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+}
+
+
+def _installed(marker: str) -> bool:
+    if marker.startswith("/"):
+        return Path(marker).exists()
+    return ctypes.util.find_library(marker) is not None
+
+
+def ensure_typesetting(say: Say) -> None:
+    """Pango and the fonts for PDF reports, installed as PostGIS is (when root and missing);
+    without them the service still runs and a PDF answers 503 saying what is missing."""
+    missing = [name for name, marker in TYPESETTING.items() if not _installed(marker)]
+    if not missing:
+        return
+    if not (_is_root() and shutil.which("apt-get")):
+        say(f"PDF reports need {' '.join(missing)}: sudo apt-get install {' '.join(missing)}")
+        return
+    _apt_install(missing, say)
 
 
 class LocalCluster:

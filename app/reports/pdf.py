@@ -17,11 +17,11 @@ try:
 except (ImportError, OSError) as exc:  # OSError: Pango missing
     weasyprint, _MISSING = None, str(exc)
 
-from app.errors import ConfigError
+from app.errors import Unavailable
 
 
 def to_pdf(document: str) -> bytes:
     if weasyprint is None:
-        raise ConfigError(f"PDF needs WeasyPrint and Pango: {_MISSING}")
+        raise Unavailable(f"PDF needs WeasyPrint and Pango, not installed here: {_MISSING}")
     identifier = hashlib.sha256(document.encode("utf-8")).hexdigest()[:32].encode("ascii")
     return weasyprint.HTML(string=document).write_pdf(pdf_identifier=identifier)
