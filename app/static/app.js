@@ -198,7 +198,8 @@
     const lang = $("lang");
     lang.textContent = t("lang_switch");
     lang.setAttribute("lang", state.lang === "ar" ? "en" : "ar");
-    lang.setAttribute("aria-label", t("lang_switch_label"));
+    // its name is its visible text, in its own language (WCAG 2.5.3); the hint in ours
+    lang.setAttribute("title", t("lang_switch_label"));
     $("map").setAttribute("aria-label", t("map_label", { op: opName() }));
     relabel();
     if (staticMap) $("nowebgl").textContent = t("no_webgl");
