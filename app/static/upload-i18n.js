@@ -144,7 +144,7 @@ export const STRINGS = {
   },
   ar: {
     skip: "انتقل إلى النموذج",
-    title: "DTM Geo: رفع جولة",
+    title: "DTM Geo:\u200e رفع جولة",
     pages: "الصفحات",
     to_map: "الخريطة",
     to_api: "واجهة البرمجة",

@@ -512,7 +512,7 @@ function renderProblems(out, body) {
           el("td", { text: w.sheet || "—" }),
           el("td", { text: fmt(e.row) }),
           el("td", { text: w.column }),
-          el("td", { dir: "auto", text: e.value ?? "" }),
+          el("td", { dir: /[\u0600-\u06ff]/.test(e.value || "") ? "rtl" : "ltr", text: e.value ?? "" }),
           el("td", { lang: "en", dir: "ltr", text: e.message }),
         );
       }),
