@@ -17,6 +17,7 @@ from selenium.webdriver.support.ui import Select
 from app.auth import create_key
 from app.db import session_scope
 from tests.chromium import make_driver, viewport
+from tests.test_accessibility import violations
 from tests.test_browser import wait_for
 
 pytestmark = pytest.mark.usefixtures("scratch_rounds")
@@ -201,6 +202,7 @@ def test_a_good_workbook_dry_runs_shows_the_changes_and_writes_on_confirm(
     row = browser.find_element(By.CSS_SELECTOR, "[data-testid=history] tbody tr")
     assert row.get_attribute("data-submission") == str(last["submission_id"])
     assert browser.find_element(By.ID, "confirm").get_attribute("hidden") is not None
+    assert violations(browser) == []
 
 
 def test_a_new_round_and_a_bad_file_show_every_problem_and_write_nothing(
@@ -283,6 +285,7 @@ def test_arabic_is_right_to_left_with_translated_headings(browser, live_server, 
         )
         assert head == ["الورقة", "الصف", "العمود", "القيمة", "المشكلة"]
         assert "lang=ar" in browser.current_url and "key" not in browser.current_url.lower()
+        assert violations(browser) == []
         screenshot(browser, "upload-ar-390x844.png", 390, 844, "#result-h")
         browser.find_element(By.ID, "lang").click()
         assert html.get_attribute("dir") == "ltr" and "lang=en" in browser.current_url

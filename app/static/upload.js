@@ -64,10 +64,12 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function table(head, rows, attrs = {}) {
+/** A table in a box that scrolls sideways on a phone: focusable, so that the keyboard
+ * scrolls it too, and named by `label`. */
+function table(head, rows, attrs = {}, label = "") {
   return el(
     "div",
-    { class: "scroll" },
+    { class: "scroll", tabindex: "0", role: "region", "aria-label": label || head.join(", ") },
     el(
       "table",
       { class: "rounds up-table", ...attrs },
@@ -488,7 +490,7 @@ function examples(action, rows, total) {
     { class: "examples", "data-testid": `examples-${action}` },
     el("h3", { text: t(`examples_${action}`) }),
     rows.length < total ? el("p", { class: "meta", text: t("examples_of", { shown: fmt(rows.length), total: fmt(total) }) }) : null,
-    table(head, trs),
+    table(head, trs, {}, t(`examples_${action}`)),
   );
 }
 
@@ -517,6 +519,7 @@ function renderProblems(out, body) {
         );
       }),
       { "data-testid": "problems" },
+      t("problems_h"),
     ),
   );
   if ((body.error_counts || []).length && body.total_errors > body.listed_errors) {
@@ -592,7 +595,7 @@ function renderHistory(rows) {
       el("td", { text: ACTIONS.filter((a) => h.counts && h.counts[a]).map((a) => `${t(a)} ${fmt(h.counts[a])}`).join(" · ") || "—" }),
     ),
   );
-  body.replaceChildren(table([t("when"), t("key_name"), t("dataset"), t("mode"), t("revision"), t("counts")], trs, { "data-testid": "history" }));
+  body.replaceChildren(table([t("when"), t("key_name"), t("dataset"), t("mode"), t("revision"), t("counts")], trs, { "data-testid": "history" }, t("history_h")));
 }
 
 // --- wiring ------------------------------------------------------------------------------
