@@ -299,3 +299,56 @@ def test_arabic_is_right_to_left_with_translated_headings(browser, live_server, 
         assert stored == [False, True]
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# The write reaches the service and is committed, but its answer is lost on the way back.
+LOSE_THE_FIRST_ANSWER = """
+const real = window.fetch;
+window.writeKeys = [];
+window.fetch = async (url, options) => {
+  const write = options && options.method === 'POST' && !String(url).includes('dry_run');
+  if (!write) return real(url, options);
+  window.writeKeys.push(options.headers['Idempotency-Key']);
+  const answer = await real(url, options);
+  if (window.writeKeys.length === 1) throw new TypeError('connection reset');
+  return answer;
+};
+"""
+
+
+def test_a_retried_write_keeps_its_idempotency_key_and_writes_once(
+    browser, live_server, keys, service, tmp_path
+):
+    code = "T-UPRETRY"
+    make_round(service, code)
+    open_upload(browser, live_server, keys["ingest"])
+    choose_round(browser, code)
+    choose_file(browser, tmp_path, "round.xlsx", GOOD)
+    wait_for(browser, "document.querySelector('[data-testid=count-inserted]')")
+    browser.execute_script(LOSE_THE_FIRST_ANSWER)
+    browser.find_element(By.ID, "confirm").click()
+    wait_for(browser, "document.getElementById('confirm-msg').dataset.status === '0'")
+    assert "could not be reached" in browser.find_element(By.ID, "confirm-msg").text
+    browser.find_element(By.ID, "confirm").click()  # the officer tries again
+    wait_for(browser, "document.querySelector('[data-testid=history] tr[data-dataset=file]')")
+    first, again = browser.execute_script("return window.writeKeys")
+    assert first == again and len(first) == 36
+    assert written(service, code) == (4, ["round", "file"])  # once
+
+
+def test_a_write_after_the_dry_run_is_caught(browser, live_server, keys, service, tmp_path):
+    code = "T-UPSTALE"
+    make_round(service, code)
+    open_upload(browser, live_server, keys["ingest"])
+    choose_round(browser, code)
+    choose_file(browser, tmp_path, "round.xlsx", GOOD)
+    wait_for(browser, "document.querySelector('[data-testid=count-inserted]')")
+    body = {
+        "source": SOURCE,
+        "rows": [{"pcode": DERNA, "population_type": "idp", "individuals": 9}],
+    }
+    service.post(f"/api/v1/rounds/{code}/observations", json=body).raise_for_status()
+    browser.find_element(By.ID, "confirm").click()
+    wait_for(browser, "document.getElementById('confirm-msg').dataset.status === '412'")
+    assert "changed since the dry run" in browser.find_element(By.ID, "confirm-msg").text
+    assert written(service, code) == (1, ["round", "observations"])

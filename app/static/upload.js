@@ -278,8 +278,9 @@ async function fetchRounds() {
 function roundChosen() {
   const r = currentRound();
   if (r) {
-    $("source").value = $("source").value || r.source || "";
-    $("source-url").value = $("source-url").value || r.source_url || "";
+    // the round's own source, as the scripts default to; the officer may change it
+    $("source").value = r.source || "";
+    $("source-url").value = r.source_url || "";
   }
   clearReport();
   if (r) loadHistory();
@@ -313,8 +314,6 @@ async function createRound(event) {
       headers: { "Content-Type": "application/json" },
     });
     state.round = code;
-    $("source").value = body.source;
-    $("source-url").value = body.source_url || "";
     await loadRounds();
     note("round-msg", t(status === 201 ? "nr_created" : "nr_updated", { code }));
   } catch (err) {
@@ -652,7 +651,11 @@ function wire() {
     drop.classList.remove("over");
     fileChosen(e.dataTransfer.files[0]);
   });
-  $("file").addEventListener("change", () => fileChosen($("file").files[0]));
+  $("file").addEventListener("change", () => {
+    fileChosen($("file").files[0]);
+    // emptied, so that choosing the same file again (corrected) checks it again
+    $("file").value = "";
+  });
   $("check").addEventListener("click", dryRun);
   $("confirm").addEventListener("click", confirmWrite);
   // a setting changed after the dry run: what would be written is no longer what was shown
