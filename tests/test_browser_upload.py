@@ -12,6 +12,7 @@ import httpx
 import openpyxl
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from app.auth import create_key
@@ -225,6 +226,15 @@ def test_a_new_round_and_a_bad_file_show_every_problem_and_write_nothing(
         SOURCE,
     )
 
+    # the drop area opens the file chooser from the keyboard too
+    browser.execute_script(
+        "document.getElementById('file').addEventListener('click', (e) => {"
+        "  window.chooserOpened = true; e.preventDefault(); }, {once: true})"
+    )
+    drop = browser.find_element(By.ID, "drop")
+    assert drop.get_attribute("tabindex") == "0"
+    drop.send_keys(Keys.ENTER)
+    assert browser.execute_script("return window.chooserOpened") is True
     drop_file(browser, "bad.xlsx", BAD, XLSX)
     wait_for(browser, "document.querySelector('[data-testid=problems] tbody tr')")
     rows = browser.execute_script(
