@@ -651,11 +651,10 @@ function wire() {
     drop.classList.remove("over");
     fileChosen(e.dataTransfer.files[0]);
   });
-  $("file").addEventListener("change", () => {
-    fileChosen($("file").files[0]);
-    // emptied, so that choosing the same file again (corrected) checks it again
-    $("file").value = "";
-  });
+  $("file").addEventListener("change", () => fileChosen($("file").files[0]));
+  // emptied as the chooser opens, so that the same file chosen again (corrected) is
+  // checked again
+  $("file").addEventListener("click", () => ($("file").value = ""));
   $("check").addEventListener("click", dryRun);
   $("confirm").addEventListener("click", confirmWrite);
   // a setting changed after the dry run: what would be written is no longer what was shown
