@@ -607,3 +607,12 @@ def test_a_view_whose_request_fails_says_so_in_its_panel(browser, live_server, v
     finally:
         browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
         browser.get_log("browser")  # the blocked request's console line is this test's own
+
+
+def test_the_upload_link_keeps_the_language_and_operation(browser, live_server):
+    open_page(browser, live_server, "lang=ar&op=IRQ")
+    link = browser.find_element(By.ID, "to-upload")
+    assert link.get_attribute("href").endswith("/upload?lang=ar&op=IRQ")
+    assert link.text == "رفع جولة"
+    link.click()
+    wait_for(browser, "document.documentElement.dir === 'rtl' && location.pathname === '/upload'")

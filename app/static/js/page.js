@@ -29,6 +29,8 @@ export function applyLang() {
   // its name is its visible text, in its own language (WCAG 2.5.3); the hint in ours
   lang.setAttribute("title", t("lang_switch_label"));
   $("map").setAttribute("aria-label", t("map_label", { op: opName() }));
+  // the upload page in the same language, for the same operation
+  $("to-upload").setAttribute("href", `/upload?lang=${state.lang}` + (data.op && !data.op.default ? `&op=${encodeURIComponent(data.op.operation)}` : ""));
   relabel();
   if (ctx.staticMap) $("nowebgl").textContent = t("no_webgl");
 }
