@@ -20,7 +20,13 @@ from app.errors import InvalidParameter, NotFound
 from app.services import areas, indicators, names, operations, rounds
 from app.services.indicators import IndicatorFilter
 from app.services.stats import StatsFilter
-from app.vocabulary import ADMIN_LEVELS, DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
+from app.vocabulary import (
+    ADMIN_LEVELS,
+    DISPLACEMENT_REASONS,
+    POPULATION_TYPES,
+    QUALITIES,
+    GeometryChoice,
+)
 
 MAX_LIMIT = 10_000
 MAX_ROUND = 10_000
@@ -383,8 +389,18 @@ class IndicatorsQuery(BaseModel):
     pcode: PcodeQuery = None
     name: NameQuery = None
     format: Annotated[
-        Literal["json", "csv"], Query(description="Output format.", examples=["csv"])
+        Literal["json", "csv", "geojson"],
+        Query(
+            description="Output format: `geojson` is the map of one indicator.", examples=["csv"]
+        ),
     ] = "json"
+    geometry: Annotated[
+        GeometryChoice,
+        Query(
+            description="GeoJSON baladiya geometry: official points or approximate polygons.",
+            examples=["approximate"],
+        ),
+    ] = GeometryChoice.OFFICIAL
 
 
 def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:
