@@ -47,13 +47,23 @@ def wait_for(driver, script: str, timeout: float = 20):
         time.sleep(0.1)
 
 
-def idle(driver) -> None:
-    """Wait until MapLibre has drawn everything it was asked to."""
-    driver.execute_async_script(
-        "const done = arguments[0], m = window.dtmMap;"
-        "const ok = () => setTimeout(done, 50);"
-        "if (m.loaded() && m.areTilesLoaded()) ok(); else m.once('idle', ok);"
+def idle(driver, timeout: float = 90) -> None:
+    """Wait until MapLibre has drawn everything it was asked to.
+
+    Polled from here rather than awaited in one async script: on a loaded machine (CI runs
+    the browser beside the service and the database) a first map can take longer than the
+    driver's script timeout, and a poll says what it waited for when it gives up.
+    """
+    ready = (
+        "(() => { const m = window.dtmMap;"
+        " return !!m && m.loaded() && m.areTilesLoaded() && !m.isMoving(); })()"
     )
+    deadline = time.monotonic() + timeout
+    settled = 0
+    while settled < 2:  # twice in a row: a source given new data is not loaded at once
+        settled = settled + 1 if driver.execute_script("return " + ready) else 0
+        assert time.monotonic() < deadline, "timed out waiting for the map to finish drawing"
+        time.sleep(0.1)
 
 
 def open_page(driver, base: str, query: str = "lang=en") -> None:
@@ -577,3 +587,23 @@ def test_a_stored_script_url_is_never_a_link(browser, live_server, engine):
         with engine.begin() as conn:
             conn.execute(sql("UPDATE rounds SET source_url = :u WHERE code = 'R54'"), {"u": before})
             conn.execute(sql("UPDATE data_version SET version = version + 1"))
+
+
+@pytest.mark.parametrize(
+    ("view", "blocked"),
+    [("storm", "*/api/v1/events/*"), ("hotspots", "*/api/v1/hotspots*")],
+)
+def test_a_view_whose_request_fails_says_so_in_its_panel(browser, live_server, view, blocked):
+    """A failed request is a message in the view's panel, the same for every view."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": [blocked]})
+    try:
+        open_page(browser, live_server, "lang=en&round=R54&type=migrant")
+        browser.find_element(By.CSS_SELECTOR, f"[data-view={view}]").click()
+        wait_for(browser, f"document.querySelector('#view-{view} [data-testid=view-error]')")
+        message = text(browser, f"#view-{view} [data-testid=view-error]")
+        assert message.startswith("Could not load") or "error" in message.lower(), message
+        assert browser.find_element(By.CSS_SELECTOR, f"#view-{view}").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        browser.get_log("browser")  # the blocked request's console line is this test's own

@@ -28,7 +28,7 @@ def test_vendored_files_are_cached_for_a_year_and_gzipped(client):
     assert r.status_code == 200
     assert "max-age=31536000" in r.headers["cache-control"]
     assert r.headers["content-encoding"] == "gzip"
-    own = client.get("/static/app.js", headers={"Accept-Encoding": "gzip"})
+    own = client.get("/static/js/main.js", headers={"Accept-Encoding": "gzip"})
     assert own.headers["cache-control"] == "no-cache" and own.headers["etag"]
 
 
@@ -82,3 +82,32 @@ def test_wants_html():
     assert not wants_html(scope("/ogc/collections/mantikas/items", b"f=json", b"text/html"))
     assert not wants_html(scope("/ogc/tiles/mantikas/0/0/0.pbf", b"f=html"))
     assert not wants_html(scope("/ogc/collections", accept=b"application/json, text/html"))
+
+
+def test_the_pages_modules_resolve_and_are_preloaded(client):
+    """Every module the page imports is served, and named in the page's modulepreloads (so
+    the browser fetches them at once, not one import after another)."""
+    page = client.get("/").text
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)"', page))
+    entry = re.search(r'<script type="module" src="([^"]+)"', page).group(1)
+    seen, todo = set(), [entry]
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        assert "javascript" in answer.headers["content-type"], url
+        base = url.rsplit("/", 1)[0]
+        for spec in re.findall(r'from "(\.{1,2}/[^"]+)"', answer.text):
+            parts = f"{base}/{spec}".split("/")
+            resolved = []
+            for part in parts:
+                if part == "..":
+                    resolved.pop()
+                elif part != ".":
+                    resolved.append(part)
+            todo.append("/".join(resolved))
+    assert len(seen) > 10
+    assert seen == preloaded

@@ -1,6 +1,6 @@
 """The report's words in English and Arabic, and numbers and dates as the page writes them.
 
-Numbers follow the web page's `fmt` (app/static/app.js: Intl with "en" or "ar-LY", which
+Numbers follow the web page's `fmt` (app/static/js/text.js: Intl with "en" or "ar-LY", which
 gives Latin digits, and in Arabic "." for thousands and "," for decimals).
 """
 
