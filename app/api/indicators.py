@@ -58,7 +58,9 @@ async def get_indicators(
             raise InvalidParameter("indicator", "a map shows one indicator: give one")
         if not flt.indicators:
             listed = indicators.known_indicators(session, flt.round_id)
-            return Rendered(writers.json_body({"data": listed, "meta": {}}), writers.JSON)
+            ref = rounds.catalogue(session, None).by_id(flt.round_id)
+            meta = {"round": ref.code if ref else None}
+            return Rendered(writers.json_body({"data": listed, "meta": meta}), writers.JSON)
         if format == "geojson":
             layer = map_features.indicator_layer(session, _one_map(session, flt), approximate)
             body = writers.feature_collection(
