@@ -88,3 +88,15 @@ def test_bad_parameters_are_refused_naming_them(client, params, parameter):
     answer = client.get(INDICATORS, params={**params, "format": "geojson"})
     assert answer.status_code == 422, answer.text
     assert [e["parameter"] for e in answer.json()["errors"]] == [parameter]
+
+
+def test_the_list_of_an_operation_without_indicators_is_empty(client):
+    listed = client.get(INDICATORS, params={"operation": "IRQ"})
+    assert listed.status_code == 200
+    assert listed.json() == {"data": [], "meta": {"round": None}}
+    libya = client.get(INDICATORS).json()
+    assert libya["meta"]["round"] == "R39" and {"levels", "unit"} <= libya["data"][0].keys()
+    mapped = client.get(
+        INDICATORS, params={"operation": "IRQ", "indicator": "x", "format": "geojson"}
+    )
+    assert mapped.status_code == 404

@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=schemas.READ
         "household-weighted), Yes/No answers as the share of reporting areas answering yes, "
         "percentages and text only where published. `min_share` keeps the areas where the "
         "requested indicators together exceed that share, e.g. IDP households in informal "
-        "camps or abandoned buildings. Without `indicator`, lists the round's indicators. "
+        "camps or abandoned buildings. Without `indicator`, lists the round's indicators (an empty list for an operation without any). "
         "`format=geojson` is the map of one indicator (of one population type): every area "
         "of the level with the indicator's value, unit and round (nulls where it has none) "
         "and the classes the web map colours it by: sequential, in equal steps for a share "
@@ -57,6 +57,10 @@ async def get_indicators(
         if not flt.indicators and format == "geojson":
             raise InvalidParameter("indicator", "a map shows one indicator: give one")
         if not flt.indicators:
+            if flt.round_id is None:  # the operation has none
+                return Rendered(
+                    writers.json_body({"data": [], "meta": {"round": None}}), writers.JSON
+                )
             listed = indicators.known_indicators(session, flt.round_id)
             ref = rounds.catalogue(session, None).by_id(flt.round_id)
             meta = {"round": ref.code if ref else None}

@@ -413,9 +413,12 @@ def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:
         raise InvalidParameter("round", "one round at a time", q.round)
     latest = rounds.catalogue(session, op.iso3).latest_with_indicators()
     round_id = round_ids[0] if round_ids else getattr(latest, "id", None)
+    codes = tuple(sorted({c for c in split_list(q.indicator, "indicator") or ()}))
+    if round_id is None and not codes and q.format == "json":
+        # the list of an operation without indicators: empty, not an error
+        return IndicatorFilter(None, q.level, ())
     if round_id is None:
         raise NotFound("no round has indicators; list rounds with GET /api/v1/rounds")
-    codes = tuple(sorted({c for c in split_list(q.indicator, "indicator") or ()}))
     if codes:
         known = {k["indicator"] for k in indicators.known_indicators(session, round_id)}
         unknown = sorted(set(codes) - known)

@@ -52,7 +52,7 @@ WHERE a.level = :level
 
 @dataclass(frozen=True)
 class IndicatorFilter:
-    round_id: int
+    round_id: int | None  # None: the operation has no round with indicators
     level: int
     indicators: tuple[str, ...]
     population_types: tuple[str, ...] | None = None

@@ -1,19 +1,17 @@
 /* The published indicators (shelter settings, priority needs, access to services) as the
    needs view and the area panel read them: the list of the operation's latest round with
    indicators, an indicator's label and a value said with its unit. */
-import { answer } from "./api.js";
+import { api } from "./api.js";
 import { data } from "./store.js";
 import { fmt, t } from "./text.js";
 
 /** The operation's indicators: { round, list } (list empty when it has none), fetched once
-    per operation. A refusal other than "no round has indicators" is thrown. */
+    per operation. */
 export async function indicatorList() {
   const op = data.op;
   if (data.indicators && data.indicators.op === op) return data.indicators;
-  const res = await answer("/api/v1/indicators");
-  if (!res.ok && res.status !== 404) throw new Error(res.status + " " + ((res.body || {}).detail || "/api/v1/indicators"));
-  const list = res.ok ? res.body.data : [];
-  const round = res.ok ? res.body.meta.round : null;
+  const listed = await api("/api/v1/indicators");
+  const list = listed.data, round = listed.meta.round;
   data.indicators = { op, round, list };
   return data.indicators;
 }

@@ -21,7 +21,8 @@ export function drawLayer(fc, colour, dashed) {
       map.setPaintProperty(id, "fill-opacity", 0.9);
     }
     map.setPaintProperty("stats-line", "line-dasharray", dashed ? [2, 2] : [1, 0]);
-    map.setPaintProperty("stats-line", "line-color", dashed ? "#666" : "#fff");
+    // grey lines: an area in the near-white middle class keeps its outline
+    map.setPaintProperty("stats-line", "line-color", dashed ? "#666" : "#aaa");
   }
   highlight();
 }

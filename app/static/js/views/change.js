@@ -52,11 +52,10 @@ function controls(rounds, from, to) {
     ...rounds.map((r) => option(r.code, label(r), r.code === chosen)));
   const again = (patch) => { Object.assign(state, patch); writeUrl(); renderView(); };
   return el("div", { class: "change-controls" },
-    el("div", { class: "row" },
-      el("div", { class: "field" }, el("label", { for: "change-from", text: t("change_from") }),
-        pick("change-from", from, (e) => again({ from: e.target.value }))),
-      el("div", { class: "field" }, el("label", { for: "change-to", text: t("change_to") }),
-        pick("change-to", to, (e) => again({ to: e.target.value })))),
+    el("div", { class: "field" }, el("label", { for: "change-from", text: t("change_from") }),
+      pick("change-from", from, (e) => again({ from: e.target.value }))),
+    el("div", { class: "field" }, el("label", { for: "change-to", text: t("change_to") }),
+      pick("change-to", to, (e) => again({ to: e.target.value }))),
     el("div", { class: "field" }, el("label", { for: "change-measure", text: t("measure") }),
       el("select", { id: "change-measure", onchange: (e) => again({ cmeasure: e.target.value }) },
         ...["absolute", "percent"].map((m) => option(m, t("change_" + m), m === state.cmeasure)))));
@@ -88,11 +87,11 @@ function legend(fc, from, to) {
   const props = fc.features.map((f) => f.properties);
   ul.append(swatch(classes.no_figure, t("no_figure"), "change-no-figure"));
   if (state.cmeasure === "percent" && props.some((p) => !p.no_figure_in && p.change_percent == null)) ul.append(swatch(classes.no_data, t("no_percent")));
-  box.replaceChildren(el("h3", { text: title }),
+  box.replaceChildren(...[el("h3", { text: title }),
     fc.compared ? ul : el("p", { "data-testid": "change-none", text: t("change_none_compared", { from: roundLabel(from), to: roundLabel(to) }) }),
     el("p", { class: "q", text: t("change_compared", { n: fmt(fc.compared), m: fmt(fc.areas) }) }),
     levelChoice().kind === "approx" ? el("p", { class: "q approx", text: t("approx_note") }) : null,
-    el("p", { class: "attr", text: credit() }));
+    el("p", { class: "attr", text: credit() })].filter(Boolean));
 }
 
 async function render() {

@@ -9,7 +9,7 @@ import { renderView } from "../page.js";
 import { openArea } from "../panel.js";
 import { indicatorLabel, indicatorList, keyOf, levelFor, sayValue, unitLabel } from "../indicators.js";
 import { data, state, viewParam, writeUrl } from "../store.js";
-import { capital, fmt, name, t } from "../text.js";
+import { fmt, name, t } from "../text.js";
 import { drawLayer, stepExpr, swatch } from "../thematic.js";
 
 viewParam("indicator", null);
@@ -59,13 +59,13 @@ function legend(fc, k) {
   if (c.method === "categorical") ul.append(swatch(c.other, t("other")));
   ul.append(swatch(c.no_data, t("no_data")));
   const unit = k.unit === "flag" ? t("unit_flag_map") : unitLabel(k.unit);
-  $("legend").replaceChildren(
+  $("legend").replaceChildren(...[
     el("h3", { "data-testid": "needs-legend-title", text: t("needs_legend", { indicator: indicatorLabel(k), unit, round: roundLabel(fc.round) }) }),
     el("p", { class: "q", text: k.topic + (k.population_type ? " · " + t(k.population_type) : "") }),
     ul,
     el("p", { class: "q", text: t("needs_areas", { n: fmt(fc.with_value), m: fmt(fc.areas), areas: levelName(fc.level, true) }) }),
     levelChoice().kind === "approx" && fc.level === levelChoice().level ? el("p", { class: "q approx", text: t("approx_note") }) : null,
-    el("p", { class: "attr", text: credit() }));
+    el("p", { class: "attr", text: credit() })].filter(Boolean));
 }
 
 async function render() {
@@ -87,9 +87,9 @@ async function render() {
   data.needs = fc;
   if (ctx.map) drawLayer(fc, colourOf(fc), levelChoice().kind === "approx" && level === levelChoice().level);
   legend(fc, k);
-  box.replaceChildren(el("h2", { text: t("needs_title") }), picker(list, k),
-    el("p", { class: "meta", "data-testid": "needs-about", text: t("needs_about", { round: roundLabel(round), areas: capital(levelName(level, true)), unit: unitLabel(k.unit) }) }),
-    k.unit === "households" || k.unit === "individuals" ? el("p", { class: "meta", text: t("needs_share") }) : null);
+  box.replaceChildren(...[el("h2", { text: t("needs_title") }), picker(list, k),
+    el("p", { class: "meta", "data-testid": "needs-about", text: t("needs_about", { round: roundLabel(round), areas: levelName(level, true), unit: unitLabel(k.unit) }) }),
+    k.unit === "households" || k.unit === "individuals" ? el("p", { class: "meta", text: t("needs_share") }) : null].filter(Boolean));
   box.dataset.indicator = keyOf(k);
 }
 
