@@ -49,18 +49,21 @@ function colourOf(fc) {
   return ["case", ["==", value, null], c.no_data, stepExpr(value, c)];
 }
 
+// the data's English label kept whole inside an Arabic sentence (Unicode first-strong isolate)
+const isolate = (s) => "\u2068" + s + "\u2069";
+
 function legend(fc, k) {
   const c = fc.classes;
   const ul = el("ul", { class: "classes cols", "data-testid": "needs-classes" });
   const pct = k.unit === "flag" || (k.unit === "percent" && c.classes.length && c.classes[c.classes.length - 1].to <= 1);
   const say = (v) => (pct ? fmt(100 * v, 0) + "%" : fmt(v, 1));
   if (c.method === "categorical") for (const x of c.categories) ul.append(swatch(x.colour, x.value));
-  else for (const x of c.classes) ul.append(swatch(x.colour, `${say(x.from)} – ${say(x.to)}`));
+  else for (const x of c.classes) ul.append(swatch(x.colour, x.from === x.to ? say(x.from) : `${say(x.from)} – ${say(x.to)}`));
   if (c.method === "categorical") ul.append(swatch(c.other, t("other")));
   ul.append(swatch(c.no_data, t("no_data")));
   const unit = k.unit === "flag" ? t("unit_flag_map") : unitLabel(k.unit);
   $("legend").replaceChildren(...[
-    el("h3", { "data-testid": "needs-legend-title", text: t("needs_legend", { indicator: indicatorLabel(k), unit, round: roundLabel(fc.round) }) }),
+    el("h3", { "data-testid": "needs-legend-title", text: t("needs_legend", { indicator: isolate(indicatorLabel(k)), unit, round: roundLabel(fc.round) }) }),
     el("p", { class: "q", text: k.topic + (k.population_type ? " · " + t(k.population_type) : "") }),
     ul,
     el("p", { class: "q", text: t("needs_areas", { n: fmt(fc.with_value), m: fmt(fc.areas), areas: levelName(fc.level, true) }) }),
