@@ -3,9 +3,10 @@
    figure in one of the rounds apart from zero; the largest increases and decreases. */
 import { api } from "../api.js";
 import { $, el, option, setStatus } from "../dom.js";
-import { ctx, drawStatic } from "../mapview.js";
-import { coverage, credit, levelChoice, roundLabel, viewLevel } from "../operation.js";
-import { renderView } from "../page.js";
+import { ctx } from "../mapview.js";
+import { TYPES } from "../constants.js";
+import { coverage, credit, levelChoice, levelName, roundLabel, viewLevel } from "../operation.js";
+import { onRoundChange, renderView } from "../page.js";
 import { openArea } from "../panel.js";
 import { data, state, viewParam, writeUrl } from "../store.js";
 import { fmt, fmtDate, name, t } from "../text.js";
@@ -17,8 +18,8 @@ viewParam("cmeasure", "absolute");
 const TOP = 5;
 
 // the rounds with figures of the type at the level the map shows, in time order
-function comparable() {
-  return data.rounds.filter((r) => { const c = coverage(r.code, state.type, viewLevel()); return c && c.areas > 0; });
+function comparable(type = state.type) {
+  return data.rounds.filter((r) => { const c = coverage(r.code, type, viewLevel()); return c && c.areas > 0; });
 }
 
 // "to": the chosen round (the page's round by default); "from": the one before it
@@ -99,7 +100,12 @@ async function render() {
   const rounds = comparable();
   const { from, to } = chosenRounds(rounds);
   if (!from || !to) {
-    box.replaceChildren(el("h2", { text: t("change_title") }), el("p", { "data-testid": "change-none", text: t("change_too_few", { type: t(state.type) }) }));
+    // the population types that can be compared here, one button each
+    const others = TYPES.filter((ty) => ty !== state.type && comparable(ty).length > 1).map((ty) =>
+      el("button", { type: "button", class: "link", onclick: () => { state.type = ty; onRoundChange(); }, text: t("show_type", { type: t(ty) }) }));
+    box.replaceChildren(el("h2", { text: t("change_title") }),
+      el("p", { "data-testid": "change-none", text: t("change_too_few", { type: t(state.type), areas: levelName(viewLevel(), true) }) }),
+      ...others.map((b) => el("p", {}, b)));
     $("legend").replaceChildren();
     if (ctx.map) drawLayer({ type: "FeatureCollection", features: [] }, "#000");
     return;
@@ -112,13 +118,14 @@ async function render() {
   const value = ["get", key()];
   const colour = ["case", ["!=", ["get", "no_figure_in"], null], fc.classes[key()].no_figure,
     ["==", value, null], fc.classes[key()].no_data, stepExpr(value, fc.classes[key()])];
+  // without WebGL the static map stays the figures' (it draws no change yet): said below
   if (ctx.map) drawLayer(fc, colour, levelChoice().kind === "approx");
-  else drawStatic(to, state.level, state.type, "absolute");  // the static map has no change yet
   legend(fc, from, to);
-  box.replaceChildren(el("h2", { text: t("change_title") }), controls(rounds, from, to),
+  box.replaceChildren(...[el("h2", { text: t("change_title") }), controls(rounds, from, to),
     el("p", { class: "meta", text: t("change_about", { type: t(state.type), from: roundLabel(from), to: roundLabel(to) }) }),
+    ctx.map ? null : el("p", { class: "meta", text: t("change_static") }),
     ...moverList(t("top_increases"), fc.top_increases, "top-increases"),
-    ...moverList(t("top_decreases"), fc.top_decreases, "top-decreases"));
+    ...moverList(t("top_decreases"), fc.top_decreases, "top-decreases")].filter(Boolean));
   box.dataset.from = from;
   box.dataset.to = to;
 }
