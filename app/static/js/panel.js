@@ -153,7 +153,15 @@ async function areaIndicators(box, area) {
     if (!topics.has(r.topic)) topics.set(r.topic, []);
     topics.get(r.topic).push(r);
   }
-  const open = (list.find((k) => keyOf(k) === state.indicator) || {}).topic;
+  // the needs view's indicator (the one asked, else the one it chose) opens its topic, first
+  const chosen = state.indicator || $("view-needs").dataset.indicator;
+  const open = (list.find((k) => keyOf(k) === chosen) || {}).topic;
+  if (topics.has(open)) {
+    const first = topics.get(open);
+    topics.delete(open);
+    topics.set(open, first);
+    for (const [topic, items] of [...topics]) if (topic !== open) { topics.delete(topic); topics.set(topic, items); }
+  }
   const section = el("section", { class: "indicators", "data-testid": "area-indicators", "data-round": round },
     el("h3", { text: t("area_indicators", { round: roundLabel(round) }) }));
   for (const [topic, items] of topics) {
