@@ -92,7 +92,8 @@ async function render() {
   legend(fc, k);
   box.replaceChildren(...[el("h2", { text: t("needs_title") }), picker(list, k),
     el("p", { class: "meta", "data-testid": "needs-about", text: t("needs_about", { round: roundLabel(round), areas: levelName(level, true), unit: unitLabel(k.unit) }) }),
-    k.unit === "households" || k.unit === "individuals" ? el("p", { class: "meta", text: t("needs_share") }) : null].filter(Boolean));
+    k.unit === "households" || k.unit === "individuals" ? el("p", { class: "meta", text: t("needs_share") }) : null,
+    ctx.map ? null : el("p", { class: "meta", text: t("needs_static") })].filter(Boolean));
   box.dataset.indicator = keyOf(k);
 }
 
