@@ -72,6 +72,7 @@ def test_counts_with_many_zeros_keep_zero_apart():
     classes = sequential_classes([0, 0, 0, 0, 0, 3, 9, 40, 200])
     assert classes.colour(0) != classes.colour(3)
     assert classes.cuts[0] == 3
+    assert classes.ranges()[0][:2] == (0, 0)  # the legend says 0, not 0 to 3
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ class Classes:
     lowest: float | None
     highest: float | None
     method: str = "quantile"
+    zero_apart: bool = False  # the first class is zero alone (counts: _counts)
 
     def colour(self, value: float | None) -> str:
         if value is None:
@@ -57,7 +58,10 @@ class Classes:
         if self.lowest is None:
             return []
         edges = [self.lowest, *self.cuts, self.highest]
-        return [(edges[i], edges[i + 1], self.colours[i]) for i in range(len(self.colours))]
+        found = [(edges[i], edges[i + 1], self.colours[i]) for i in range(len(self.colours))]
+        if self.zero_apart:
+            found[0] = (0, 0, self.colours[0])
+        return found
 
     def as_json(self) -> dict:
         body = {
@@ -152,7 +156,7 @@ def _counts(ordered: list[float]) -> Classes:
     cuts = (positive[0], *above.cuts)
     last = len(VIRIDIS) - 1
     colours = tuple(VIRIDIS[math.floor(i * last / len(cuts) + 0.5)] for i in range(len(cuts) + 1))
-    return Classes(cuts, colours, ordered[0], ordered[-1])
+    return Classes(cuts, colours, ordered[0], ordered[-1], zero_apart=True)
 
 
 @dataclass(frozen=True)
