@@ -111,3 +111,22 @@ def test_the_pages_modules_resolve_and_are_preloaded(client):
             todo.append("/".join(resolved))
     assert len(seen) > 10
     assert seen == preloaded
+
+
+def test_upload_page_is_served_with_the_pages_headers_and_no_inline_script(client):
+    r = client.get("/upload")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["etag"]
+    page = r.text
+    assert '<script type="module" src="/static/upload.js">' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # the CSP would refuse it anyway
+    assert not re.search(r"\son[a-z]+=", page)  # no inline handlers
+    for url in re.findall(r'(?:src|href)="(/[^"]*)"', page):
+        assert client.get(url).status_code == 200, url
+    assert set(re.findall(r'(?:src|href)="([^/"][^"]*)"', page)) == {"#main"}
+    for module in ("/static/upload.js", "/static/upload-i18n.js"):
+        code = client.get(module).text
+        # server text reaches the page through textContent only, never as markup
+        assert "innerHTML" not in code and "insertAdjacentHTML" not in code
+        assert "localStorage.setItem(KEY" not in code  # the key: sessionStorage only

@@ -1,4 +1,5 @@
-"""`/` (the web map), `/docs` and `/redoc` from vendored assets, and `/static`.
+"""`/` (the web map), `/upload` (posting a round), `/docs` and `/redoc` from vendored
+assets, and `/static`.
 
 Vendored files have their version in the path and are cached for a year; the app's own
 files and the page are revalidated (ETag) on every load. Static answers are gzipped."""
@@ -55,7 +56,17 @@ def static_app():
 
 @router.get("/")
 def index(request: Request) -> Response:
-    page = STATIC / "index.html"
+    return _page(request, "index.html")
+
+
+@router.get("/upload")
+def upload(request: Request) -> Response:
+    """The upload page for DTM teams: it posts through the ingest API, as the scripts do."""
+    return _page(request, "upload.html")
+
+
+def _page(request: Request, name: str) -> Response:
+    page = STATIC / name
     stat = page.stat()
     headers = {"Cache-Control": REVALIDATE, "ETag": f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'}
     if request.headers.get("if-none-match") == headers["ETag"]:

@@ -11,7 +11,7 @@ import {
 } from "./operation.js";
 import { closeArea, openArea } from "./panel.js";
 import { data, setLang, state, writeUrl } from "./store.js";
-import { fmtDate, name, t } from "./text.js";
+import { fmtDate, isolate, name, t } from "./text.js";
 import { renderChart, renderNational } from "./views/map.js";
 import { VIEWS, viewOf } from "./views/index.js";
 
@@ -44,7 +44,7 @@ async function renderAsOf() {
   let asOf = null;
   try { asOf = ((await api("/api/v1/sources")).data_as_of || {})[op.operation] || null; } catch (_) { asOf = null; }
   if (data.op !== op || state.lang !== lang) return;
-  box.textContent = asOf ? t("data_as_of", { date: fmtDate(asOf.date), round: roundLabel(asOf.round), source: asOf.source }) : "";
+  box.textContent = asOf ? t("data_as_of", { date: fmtDate(asOf.date), round: isolate(roundLabel(asOf.round)), source: isolate(asOf.source) }) : "";
   box.dataset.date = asOf ? asOf.date : "";
   box.hidden = !asOf;
 }

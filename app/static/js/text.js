@@ -28,3 +28,7 @@ export function name(o, prefix) {
   return (state.lang === "ar" && o[p + "name_ar"]) || o[p + "name_en"] || o.pcode || "";
 }
 export function capital(s) { return state.lang === "ar" ? s : s.charAt(0).toUpperCase() + s.slice(1); }
+
+/** A run of text set apart from its surroundings' direction (an English source or a round
+    code inside an Arabic sentence keeps its brackets and commas where they belong). */
+export function isolate(s) { return "\u2068" + String(s ?? "") + "\u2069"; }
