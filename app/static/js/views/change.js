@@ -48,7 +48,8 @@ function sayChange(p) {
 }
 
 function controls(rounds, from, to) {
-  const label = (r) => roundLabel(r.code) + " · " + fmtDate(r.reporting_date || r.collection_end);
+  // a numbered round with its date; a flash update is named by its date already
+  const label = (r) => roundLabel(r.code) + (r.number ? " · " + fmtDate(r.reporting_date || r.collection_end) : "");
   const pick = (id, chosen, onchange) => el("select", { id, onchange },
     ...rounds.map((r) => option(r.code, label(r), r.code === chosen)));
   const again = (patch) => { Object.assign(state, patch); writeUrl(); renderView(); };
