@@ -20,7 +20,13 @@ from app.errors import InvalidParameter, NotFound
 from app.services import areas, indicators, names, operations, rounds
 from app.services.indicators import IndicatorFilter
 from app.services.stats import StatsFilter
-from app.vocabulary import ADMIN_LEVELS, DISPLACEMENT_REASONS, POPULATION_TYPES, QUALITIES
+from app.vocabulary import (
+    ADMIN_LEVELS,
+    DISPLACEMENT_REASONS,
+    POPULATION_TYPES,
+    QUALITIES,
+    GeometryChoice,
+)
 
 MAX_LIMIT = 10_000
 MAX_ROUND = 10_000
@@ -383,8 +389,18 @@ class IndicatorsQuery(BaseModel):
     pcode: PcodeQuery = None
     name: NameQuery = None
     format: Annotated[
-        Literal["json", "csv"], Query(description="Output format.", examples=["csv"])
+        Literal["json", "csv", "geojson"],
+        Query(
+            description="Output format: `geojson` is the map of one indicator.", examples=["csv"]
+        ),
     ] = "json"
+    geometry: Annotated[
+        GeometryChoice,
+        Query(
+            description="GeoJSON baladiya geometry: official points or approximate polygons.",
+            examples=["approximate"],
+        ),
+    ] = GeometryChoice.OFFICIAL
 
 
 def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:
@@ -397,9 +413,12 @@ def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:
         raise InvalidParameter("round", "one round at a time", q.round)
     latest = rounds.catalogue(session, op.iso3).latest_with_indicators()
     round_id = round_ids[0] if round_ids else getattr(latest, "id", None)
+    codes = tuple(sorted({c for c in split_list(q.indicator, "indicator") or ()}))
+    if round_id is None and not codes and q.format == "json":
+        # the list of an operation without indicators: empty, not an error
+        return IndicatorFilter(None, q.level, ())
     if round_id is None:
         raise NotFound("no round has indicators; list rounds with GET /api/v1/rounds")
-    codes = tuple(sorted({c for c in split_list(q.indicator, "indicator") or ()}))
     if codes:
         known = {k["indicator"] for k in indicators.known_indicators(session, round_id)}
         unknown = sorted(set(codes) - known)

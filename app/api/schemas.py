@@ -182,7 +182,9 @@ class ChangeRow(_Open):
 
 class Change(BaseModel):
     data: list[ChangeRow]
-    top_movers: list[ChangeRow]
+    top_movers: list[ChangeRow] = Field(description="The largest changes either way.")
+    top_increases: list[ChangeRow] = Field(description="The largest increases.")
+    top_decreases: list[ChangeRow] = Field(description="The largest decreases.")
     meta: dict[str, Any]
 
 

@@ -21,7 +21,7 @@ from app.api.params import (
 from app.api.query import documented, query
 from app.api.rendered import Rendered, links
 from app.errors import InvalidParameter
-from app.services import formats, stats_views
+from app.services import formats, map_features, stats_views
 from app.services.paging import Page
 from app.vocabulary import GeometryChoice
 
@@ -65,6 +65,20 @@ class ChangeQuery(StatsQuery):
         ),
     ]
     top: Annotated[int, Query(ge=1, le=100, description="How many top movers.", examples=[10])] = 10
+    format: Annotated[
+        Literal["json", "geojson"],
+        Query(
+            description="Output format: `geojson` is the change map of one population type.",
+            examples=["geojson"],
+        ),
+    ] = "json"
+    geometry: Annotated[
+        GeometryChoice,
+        Query(
+            description="GeoJSON baladiya geometry: official points or approximate polygons.",
+            examples=["approximate"],
+        ),
+    ] = GeometryChoice.OFFICIAL
 
 
 class NationalitiesQuery(ReasonlessQuery):
@@ -177,7 +191,22 @@ async def get_timeseries(
 @router.get(
     "/stats/change",
     summary="Round-over-round change (absolute and percent) with the top movers",
-    responses={200: {"model": schemas.Change}},
+    description=(
+        "The change of each area's figures from `from_round` to `to_round`: one row per "
+        "area, population type and reason, with the largest movers either way, increases "
+        "and decreases. `format=geojson` is the change map of one `population_type` "
+        "(reasons collapsed unless `reason` is given): every area of the level, its "
+        "`no_figure_in` saying which round has no figure for it (`from_round`, `to_round`, "
+        "`both`; then `change` is null, not zero), with the diverging classes of `change` "
+        "and `change_percent` (symmetric about zero) the web map colours them by."
+    ),
+    responses={
+        200: {
+            "model": schemas.Change,
+            "description": "JSON rows and movers; or a GeoJSON FeatureCollection",
+            "content": {"application/geo+json": schemas.GEOJSON_CONTENT},
+        }
+    },
     openapi_extra=documented(ChangeQuery),
 )
 async def get_change(
@@ -191,6 +220,17 @@ async def get_change(
         for name, ids in (("from_round", before), ("to_round", after)):
             if ids is None or len(ids) != 1:
                 raise InvalidParameter(name, "give exactly one round")
+        if q.format == "geojson":
+            if len(flt.population_types) != 1:
+                raise InvalidParameter(
+                    "population_type", "a change map shows one population type: give one"
+                )
+            approximate = q.geometry == "approximate"
+            layer = map_features.change_layer(session, flt, before[0], after[0], q.top, approximate)
+            body = writers.feature_collection(
+                (writers.feature(*f) for f in layer.features), layer.members
+            )
+            return Rendered(body, writers.GEOJSON)
         result = stats_views.change(session, flt, before[0], after[0], q.top)
         return Rendered(writers.json_body({"data": result.rows, **result.meta}), writers.JSON)
 

@@ -9,7 +9,11 @@ from xml.sax.saxutils import escape
 from app.reports.content import SeriesPoint
 from app.reports.words import number
 
-COLOURS = {"idp": "#E69F00", "returnee": "#0072B2", "migrant": "#009E73"}  # as app/static/js/constants.js
+COLOURS = {
+    "idp": "#E69F00",
+    "returnee": "#0072B2",
+    "migrant": "#009E73",
+}  # as app/static/js/constants.js
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 28
 FONT = "Noto Sans, Noto Sans Arabic, DejaVu Sans, sans-serif"

@@ -52,7 +52,7 @@ WHERE a.level = :level
 
 @dataclass(frozen=True)
 class IndicatorFilter:
-    round_id: int
+    round_id: int | None  # None: the operation has no round with indicators
     level: int
     indicators: tuple[str, ...]
     population_types: tuple[str, ...] | None = None
@@ -64,10 +64,15 @@ _MEMO = Memo(128)
 
 
 def known_indicators(session: Session, round_id: int) -> list[dict]:
+    """The round's indicators with their unit, topic, population type and the levels they
+    are published at (a percentage or a text answer is given only there)."""
     rows = session.execute(
         text(
-            "SELECT DISTINCT indicator, unit, topic, population_type FROM indicators "
-            "WHERE round_id = :r ORDER BY population_type NULLS LAST, topic, indicator"
+            "SELECT i.indicator, i.unit, i.topic, i.population_type,"
+            " array_agg(DISTINCT a.level ORDER BY a.level) AS levels"
+            " FROM indicators i JOIN admin_areas a ON a.pcode = i.pcode WHERE i.round_id = :r"
+            " GROUP BY i.indicator, i.unit, i.topic, i.population_type"
+            " ORDER BY i.population_type NULLS LAST, i.topic, i.indicator"
         ),
         {"r": round_id},
     ).mappings()

@@ -170,7 +170,8 @@ def timeseries(session: Session, flt: StatsFilter) -> Result:
 def change(
     session: Session, flt: StatsFilter, before_round: int, after_round: int, top: int
 ) -> Result:
-    """Round-over-round change per area, with the largest absolute movers first in `top`."""
+    """Round-over-round change per area, with the `top` largest movers (by absolute
+    change), increases and decreases, the largest first."""
     before = {
         _change_key(r): r
         for r in stats.statistics(session, replace(flt, round_ids=(before_round,))).rows
@@ -204,17 +205,28 @@ def change(
                 "complete": bool((b is None or b["complete"]) and (a is None or a["complete"])),
             }
         )
-    movers = sorted(
-        (d for d in data if d["change"] is not None),
-        key=lambda d: (-abs(d["change"]), d["pcode"], d["population_type"]),
-    )[:top]
+    changed = [d for d in data if d["change"] is not None]
+    movers = sorted(changed, key=lambda d: (-abs(d["change"]), d["pcode"], d["population_type"]))
+    increases = sorted(
+        (d for d in changed if d["change"] > 0),
+        key=lambda d: (-d["change"], d["pcode"], d["population_type"]),
+    )
+    decreases = sorted(
+        (d for d in changed if d["change"] < 0),
+        key=lambda d: (d["change"], d["pcode"], d["population_type"]),
+    )
     meta = {
         "level": flt.level,
         "rows": len(data),
         **stats.sources_metadata(session, [*before.values(), *after.values()]),
         "attribution": _attribution(session, flt, False),
     }
-    return Result(data, {"top_movers": movers, "meta": meta}, len(data))
+    tops = {
+        "top_movers": movers[:top],
+        "top_increases": increases[:top],
+        "top_decreases": decreases[:top],
+    }
+    return Result(data, {**tops, "meta": meta}, len(data))
 
 
 def _change_key(row: dict) -> tuple:

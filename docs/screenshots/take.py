@@ -43,6 +43,11 @@ SHOTS = [
     ("iraq-en-1280x800.png", 1280, 800, "lang=en&op=IRQ", None),
     ("iraq-ar-1280x800.png", 1280, 800, "lang=ar&op=IRQ", None),
     ("iraq-ar-390x844.png", 390, 844, "lang=ar&op=IRQ", None),
+    # the change between two rounds (Iraq's last two) and a published indicator (Libya R39)
+    ("change-en-1280x800.png", 1280, 800, "lang=en&op=IRQ&view=change&area=IQG15Q05", None),
+    ("change-ar-390x844.png", 390, 844, "lang=ar&op=IRQ&view=change", None),
+    ("needs-en-1280x800.png", 1280, 800, "lang=en&view=needs", None),
+    ("needs-ar-390x844.png", 390, 844, "lang=ar&view=needs", None),
 ]
 # the page in a browser without WebGL: the static SVG map of the same view
 NO_WEBGL_SHOTS = [
@@ -60,10 +65,12 @@ IDLE = (
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--only", help="retake the shots whose names start with this")
     args = parser.parse_args()
+    chosen = [s for s in SHOTS if not args.only or s[0].startswith(args.only)]
     driver = make_driver()
     try:
-        for name, width, height, query, camera in SHOTS:
+        for name, width, height, query, camera in chosen:
             viewport(driver, width, height)
             driver.get(f"{args.url.rstrip('/')}/?{query}")
             deadline = time.monotonic() + 30
@@ -80,7 +87,7 @@ def main() -> None:
         driver.quit()
     driver = make_driver(webgl=False)
     try:
-        for name, width, height, query in NO_WEBGL_SHOTS:
+        for name, width, height, query in NO_WEBGL_SHOTS if not args.only else ():
             viewport(driver, width, height)
             driver.get(f"{args.url.rstrip('/')}/?{query}")
             deadline = time.monotonic() + 30

@@ -8,6 +8,7 @@ import { hasMuhallas, levelName, partialText, pointLevel, roundLabel } from "./o
 import { onRoundChange } from "./page.js";
 import { data, state, writeUrl } from "./store.js";
 import { capital, fmt, name, t } from "./text.js";
+import { indicatorLabel, indicatorList, keyOf, sayValue } from "./indicators.js";
 
 export async function openArea(pcode, fly) {
   state.area = pcode;
@@ -124,6 +125,7 @@ export async function openArea(pcode, fly) {
   box.hidden = false;
   box.dataset.pcode = pcode;
   highlight();
+  areaIndicators(box, area).catch(() => {});  // a section of its own, when there are any
   const zoom = { 1: 5, 2: 6, 3: MUHALLA_ZOOM + 2 }[area.level] || 5;
   if (fly && ctx.map && area.lon != null) ctx.map.easeTo({ center: [area.lon, area.lat], zoom: Math.max(ctx.map.getZoom(), zoom) });
 }
@@ -134,4 +136,43 @@ export function closeArea() {
   $("area").dataset.pcode = "";
   highlight();
   writeUrl();
+}
+
+// The area's published indicators (shelter settings, priority needs, access to services),
+// each with its unit, when the round shown is the one that has them (or in the needs view),
+// grouped by topic; the chosen indicator's topic open.
+async function areaIndicators(box, area) {
+  const { round, list } = await indicatorList();
+  if (!list.length || (state.view !== "needs" && state.round !== round)) return;
+  const codes = [...new Set(list.map((k) => k.indicator))].join(",");
+  const answer = await api(`/api/v1/indicators?round=${encodeURIComponent(round)}&level=${area.level}&pcode=${encodeURIComponent(area.pcode)}&indicator=${codes}`);
+  const rows = answer.data.filter((r) => r.pcode === area.pcode);
+  if (state.area !== area.pcode || box.dataset.pcode !== area.pcode || !rows.length) return;
+  const topics = new Map();
+  for (const r of rows) {
+    if (!topics.has(r.topic)) topics.set(r.topic, []);
+    topics.get(r.topic).push(r);
+  }
+  // the needs view's indicator (the one asked, else the one it chose) opens its topic, first
+  const chosen = state.indicator || $("view-needs").dataset.indicator;
+  const open = (list.find((k) => keyOf(k) === chosen) || {}).topic;
+  if (topics.has(open)) {
+    const first = topics.get(open);
+    topics.delete(open);
+    topics.set(open, first);
+    for (const [topic, items] of [...topics]) if (topic !== open) { topics.delete(topic); topics.set(topic, items); }
+  }
+  const section = el("section", { class: "indicators", "data-testid": "area-indicators", "data-round": round },
+    el("h3", { text: t("area_indicators", { round: roundLabel(round) }) }));
+  for (const [topic, items] of topics) {
+    const dl = el("dl", { class: "ind" });
+    for (const r of items) {
+      dl.append(el("div", { "data-indicator": keyOf(r), "data-unit": r.unit },
+        el("dt", { text: indicatorLabel(r) + (r.population_type ? ` (${t(r.population_type)})` : "") }),
+        el("dd", { text: sayValue(r) })));
+    }
+    section.append(el("details", { open: topic === open ? "" : null }, el("summary", { text: `${topic} (${fmt(items.length)})` }), dl));
+  }
+  for (const old of box.querySelectorAll("[data-testid=area-indicators]")) old.remove();
+  box.querySelector(".links").before(section);
 }
