@@ -216,11 +216,16 @@ def migrate(url: str, revision: str = "head") -> None:
 
 
 def _rebuild_derived(url: str) -> None:
+    from app.geo import tile_geometries
     from app.services import rollup
 
     with session_scope(url) as session:
         if session.execute(text("SELECT EXISTS (SELECT 1 FROM observations)")).scalar():
             rollup.data_changed(session)
+        # the polygons of the low-zoom tiles, from the boundaries stored (none when empty),
+        # once the schema has their table
+        if session.execute(text("SELECT to_regclass('tile_geometries') IS NOT NULL")).scalar():
+            tile_geometries.refresh(session)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

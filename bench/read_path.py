@@ -26,7 +26,7 @@ sys.path.insert(0, ROOT)
 
 from bench.common import beside_tipg, drive, serve, warm  # noqa: E402
 
-# tiles walk (z, first x, columns, first y, rows), then the same extent at z + 1
+# tiles walk (z, first x, columns, first y, rows), then the same extent at z + 1, z + 2...
 LIBYA_Z11 = (11, 1078, 90, 812, 100)
 
 # (label, DTM Geo path, tipg path or None, how a request varies: "limit" or a tile walk)
@@ -115,7 +115,9 @@ CASES = [
 # A new URL per request, never repeated across wrk's threads: request n of thread t asks
 # for n * 2 + t. Pages vary `limit` from 1,000 to 9,999 (every page still holds every
 # feature), then `offset`; tiles walk their case's tiles (Libya: the z11 tiles over its
-# extent, x 1078-1167, y 812-911, most holding land), then the next zoom's.
+# extent, x 1078-1167, y 812-911, most holding land), then the same extent at each next
+# zoom in turn (never a tile twice: a server fast enough to walk past the next zoom's
+# tiles was answering repeated tiles from its cache).
 LUA = """
 local counter = 0
 local threads = 0
@@ -129,11 +131,13 @@ request = function()
   local path = "%s"
   if path:find("{x}") then
     local z, x0, nx, y0, ny = %d, %d, %d, %d, %d
-    local x, y = x0 + (n %% nx), y0 + (math.floor(n / nx) %% ny)
-    if n >= nx * ny then
-      x, y = 2 * x0 + (n %% (2 * nx)), 2 * y0 + (math.floor(n / (2 * nx)) %% (2 * ny))
-      path = path:gsub("/" .. z .. "/", "/" .. (z + 1) .. "/")
+    local zoom = z
+    while n >= nx * ny do
+      n = n - nx * ny
+      zoom, x0, nx, y0, ny = zoom + 1, 2 * x0, 2 * nx, 2 * y0, 2 * ny
     end
+    local x, y = x0 + (n %% nx), y0 + math.floor(n / nx)
+    path = path:gsub("/" .. z .. "/", "/" .. zoom .. "/")
     path = path:gsub("{x}", tostring(x)):gsub("{y}", tostring(y))
   else
     path = path .. tostring(1000 + (n %% 9000)) .. "&offset=" .. tostring(math.floor(n / 9000))

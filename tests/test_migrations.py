@@ -58,5 +58,5 @@ def test_spatial_columns_have_gist_indexes(db_url):
             text("""SELECT tablename FROM pg_indexes
                     WHERE indexdef LIKE '%USING gist (geom)%' ORDER BY tablename""")
         ).scalars()
-        assert list(rows) == ["admin_areas", "approximate_boundaries", "regions"]
+        assert list(rows) == ["admin_areas", "approximate_boundaries", "regions", "tile_geometries"]
     engine.dispose()

@@ -16,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.memo import Memo
+from app.vocabulary import GEOMETRY_KINDS
 
-KINDS = ("official", "approximate")
+KINDS = GEOMETRY_KINDS
 
 _SQL = """
 SELECT a.pcode, ST_AsGeoJSON(ST_ForcePolygonCCW({geometry}), {decimals}, 0) AS geometry

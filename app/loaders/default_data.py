@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.errors import LoadError
+from app.geo import tile_geometries
 from app.loaders import (
     boundaries,
     catalog,
@@ -58,6 +59,8 @@ LOCK_KEY = 0x44544D47454F  # advisory lock: one loader at a time per database
 SOURCE_FILES = [*boundaries.SOURCE_FILES, dtm_r54.FILE, dtm_r39.FILE, *iraq.SOURCE_FILES]
 # ...and the project's own transcriptions, in the repository's data/published/.
 PUBLISHED_FILES = [*(f.path for f in figures.FILES), populations.FILE]
+# the tables of area geometries: a load that changes them rebuilds what is derived from them
+BOUNDARY_TABLES = ("admin_areas", "approximate_boundaries")
 STEPS = 6  # the numbered steps a load reports to its progress callback
 
 # progress(step, message): step 1..STEPS starts a step; 0 is a note within the current one
@@ -250,6 +253,9 @@ def _write_all(session, staged, counts: TableCounts, progress) -> None:
     ]
     for table, model, key, rows in plan:
         counts.add(table, _upsert(session, model, rows, key, table))
+    if any(counts.by_table[t].changed for t in BOUNDARY_TABLES):
+        progress(0, "simplifying the polygons for the vector tiles of each low zoom")
+        tile_geometries.refresh(session)
     linked = [
         (
             "observations",

@@ -1,6 +1,13 @@
 """SQLAlchemy models; Alembic's migrations own the schema they describe."""
 
-from app.models.admin import AdminArea, AdminAreaName, ApproximateBoundary, Population, Region
+from app.models.admin import (
+    AdminArea,
+    AdminAreaName,
+    ApproximateBoundary,
+    Population,
+    Region,
+    TileGeometry,
+)
 from app.models.base import Base
 from app.models.ingest import ApiKey, RowHistory, Submission
 from app.models.operations import DtmPcode, Operation, OperationLevel
@@ -43,4 +50,5 @@ __all__ = [
     "Submission",
     "SyncItem",
     "SyncSource",
+    "TileGeometry",
 ]

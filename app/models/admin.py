@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import NAME_KINDS, NAME_LANGS, Base, in_list
-from app.vocabulary import ADMIN_LEVELS, PCODE_LENGTH, QUALITIES
+from app.vocabulary import ADMIN_LEVELS, GEOMETRY_KINDS, PCODE_LENGTH, QUALITIES
 
 
 class Region(Base):
@@ -104,6 +104,32 @@ class ApproximateBoundary(Base):
     __table_args__ = (
         CheckConstraint(in_list("method", ("voronoi_in_mantika", "whole_mantika")), name="method"),
         Index("ix_approximate_boundaries_geom", "geom", postgresql_using="gist"),
+    )
+
+
+class TileGeometry(Base):
+    """A polygon area's geometry as the vector tiles of one zoom draw it: in Web Mercator,
+    simplified to half a tile pixel and reduced, valid, to the zoom's pixel grid
+    (app.geo.tile_geometries).
+
+    Derived data, rebuilt whenever a load changes the boundaries: a tile of a low zoom is
+    then clipped from stored simplified polygons instead of transforming, simplifying and
+    repairing the full-detail ones on every request. `kind` names the geometry as
+    app.geo.encoded does: the official one (admin_areas) or the approximate polygon."""
+
+    __tablename__ = "tile_geometries"
+
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    zoom: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    pcode: Mapped[str] = mapped_column(
+        ForeignKey("admin_areas.pcode", ondelete="CASCADE"), primary_key=True
+    )
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=3857, spatial_index=False), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(in_list("kind", GEOMETRY_KINDS), name="kind"),
+        CheckConstraint("zoom BETWEEN 0 AND 24", name="zoom"),
+        Index("ix_tile_geometries_geom", "geom", postgresql_using="gist"),
     )
 
 

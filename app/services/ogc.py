@@ -16,7 +16,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter
-from app.geo import encoded
+from app.geo import encoded, tile_geometries
 from app.geo.hotspots import MIN_UNITS, Options
 from app.loaders import catalog
 from app.memo import Memo
@@ -519,7 +519,7 @@ def _filters(collection: Collection, q: ItemsQuery) -> tuple[str, dict]:
 
 TILE_LAYERS = tuple(COLLECTIONS)  # every collection is a vector tile layer too
 MIN_ZOOM, MAX_ZOOM = 0, 14
-EXTENT = 4096
+EXTENT = tile_geometries.EXTENT
 
 
 def tile(
@@ -530,7 +530,7 @@ def tile(
     if z < collection.min_zoom:
         return b""
     # a tile pixel at this zoom, in metres; simplify to half of it
-    tolerance = 40075016.68557849 / (2**z) / EXTENT / 2
+    tolerance = tile_geometries.tolerance(z)
     params = {
         **source_params(session, collection, round_code),
         "z": z,
@@ -543,32 +543,53 @@ def tile(
     return bytes(session.execute(_tile_sql(collection.id), params).scalar() or b"")
 
 
+# A feature's geometry in a tile. Raw: cut from the full-detail geometry (a large polygon
+# costs a tile only its vertices inside), transformed, simplified, and snapped to the tile's
+# grid and repaired by ST_AsMVTGeom. Stored, for the zooms app.geo.tile_geometries holds
+# (its data, not a branch here): the copy already simplified and valid on the zoom's pixel
+# grid, clipped, scaled to tile units and rounded, with nothing to repair.
+_RAW = f"""ST_AsMVTGeom(
+    ST_Simplify(ST_Transform(ST_ClipByBox2D(c.geom, bounds.query), 3857), :tolerance, true),
+    bounds.env, {EXTENT}, 64, true)"""
+_STORED = """ST_CollectionExtract(ST_SnapToGrid(ST_Affine(
+    ST_ClipByBox2D(t.geom, bounds.clip),
+    bounds.scale, 0, 0, -bounds.scale, bounds.xoff, bounds.yoff), 1), 3)"""
+_STORED_OR_RAW = f"CASE WHEN t.geom IS NOT NULL THEN {_STORED} ELSE {_RAW} END"
+
+
 @cache
 def _tile_sql(collection_id: str) -> TextClause:
     """A layer's tile query, built once (a statement's text is parsed for its parameters
     each time one is made)."""
     collection = COLLECTIONS[collection_id]
     props = ", ".join(
-        f"CAST(c.{p} AS {_TILE_CASTS[_TYPES[p]]}) AS {p}" if _TYPES[p] in _TILE_CASTS else p
+        f"CAST(c.{p} AS {_TILE_CASTS[_TYPES[p]]}) AS {p}" if _TYPES[p] in _TILE_CASTS else f"c.{p}"
         for p in collection.properties
+    )
+    # areas' geometries may be stored per zoom; a layer drawing lines of its own has none
+    stored = collection.geometry_kind is not None
+    stored_join = (
+        f"LEFT JOIN tile_geometries t ON t.kind = '{collection.geometry_kind}' "
+        "AND t.zoom = :z AND t.pcode = c.pcode"
+        if stored
+        else ""
     )
     return text(f"""
         WITH bounds AS (
-            SELECT env, ST_Transform(ST_Expand(env, :margin), 4326)::box2d AS query
+            SELECT env, ST_Expand(env, :margin)::box2d AS clip,
+                   ST_Transform(ST_Expand(env, :margin), 4326)::box2d AS query,
+                   -- 3857 to tile units (y down), as ST_AsMVTGeom scales
+                   {EXTENT} / (ST_XMax(env) - ST_XMin(env)) AS scale,
+                   -ST_XMin(env) * {EXTENT} / (ST_XMax(env) - ST_XMin(env)) AS xoff,
+                   ST_YMax(env) * {EXTENT} / (ST_XMax(env) - ST_XMin(env)) AS yoff
             FROM ST_TileEnvelope(:z, :x, :y) AS env
         ),
         features AS (
-            -- cut to the tile (and its buffer) before transforming and simplifying: a large
-            -- polygon costs a tile only the vertices inside it
-            SELECT c.fid, {props},
-                   ST_AsMVTGeom(
-                       ST_Simplify(ST_Transform(ST_ClipByBox2D(c.geom, bounds.query), 3857),
-                                   :tolerance, true),
-                       bounds.env, {EXTENT}, 64, true) AS geom
-            FROM ({collection.source}) c, bounds
+            SELECT c.fid, {props}, {_STORED_OR_RAW if stored else _RAW} AS geom
+            FROM ({collection.source}) c CROSS JOIN bounds {stored_join}
             WHERE c.geom && bounds.query
         )
         -- in feature-id order: the same tile bytes whatever plan the query takes
         SELECT ST_AsMVT(f.*, :layer, {EXTENT}, 'geom', 'fid')
-        FROM (SELECT * FROM features WHERE geom IS NOT NULL ORDER BY fid) f
+        FROM (SELECT * FROM features WHERE NOT ST_IsEmpty(geom) ORDER BY fid) f
     """)
