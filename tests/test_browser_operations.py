@@ -188,3 +188,16 @@ def test_data_as_of_from_the_sources(browser, live_server, api, query, iso3):
     assert box.get_attribute("data-date") == as_of["date"]
     assert as_of["source"] in box.text
     assert box.text.startswith("البيانات حتى" if "lang=ar" in query else "Data as of")
+
+
+def test_an_iraq_district_panel_has_no_approximate_boundary_note(browser, live_server):
+    """Iraq's districts are official polygons: the panel says nothing of approximate ones
+    (Libya's baladiyas are the operation's approximate level, and say so)."""
+    for query, pcode, approximate in (
+        ("lang=en&op=IRQ", "IQG01Q01", False),
+        ("lang=en", "LY010102", True),
+    ):
+        browser.get(f"{live_server}/?{query}&area={pcode}")
+        wait_for(browser, f"document.getElementById('area').dataset.pcode === '{pcode}'", 60)
+        panel = browser.find_element(By.ID, "area").text
+        assert ("approximate" in panel) is approximate, panel

@@ -4,7 +4,7 @@ import { api, opPath } from "./api.js";
 import { MUHALLA_ZOOM, PLURAL, TYPES } from "./constants.js";
 import { $, el, showError } from "./dom.js";
 import { ctx, highlight } from "./mapview.js";
-import { hasMuhallas, levelName, partialText, pointLevel, roundLabel } from "./operation.js";
+import { approxLevel, hasMuhallas, levelName, partialText, pointLevel, roundLabel } from "./operation.js";
 import { onRoundChange } from "./page.js";
 import { data, state, writeUrl } from "./store.js";
 import { capital, fmt, name, t } from "./text.js";
@@ -66,7 +66,7 @@ export async function openArea(pcode, fly) {
   }
   parts.push(dl);
   if (area.population && area.population.population) parts.push(el("p", { class: "meta", text: `${t("population")}: ${fmt(area.population.population)}` }));
-  if (props.quality) parts.push(el("p", { class: "meta", text: `${t("quality")}: ${t(props.quality)}${area.level === 2 ? " · " + t("approx_note") : ""}` }));
+  if (props.quality) parts.push(el("p", { class: "meta", text: `${t("quality")}: ${t(props.quality)}${area.level === approxLevel() ? " · " + t("approx_note") : ""}` }));
 
   // change since previous round, for the chosen type
   const own = series.data.filter((s) => s.pcode === pcode && s.population_type === state.type && !s.displacement_reason);
