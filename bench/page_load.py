@@ -6,10 +6,10 @@ Usage: .venv/bin/python bench/page_load.py [--url http://127.0.0.1:8000] [--repe
 Against a running server (`make run`). Cold: a new browser profile (empty cache) per
 run. Warm: the same page reloaded in that browser (cached vendor files, revalidated
 page and app files). Time to first map is from navigation start to the first MapLibre
-'idle' with data features rendered (`window.dtmFirstMap`, set by app/static/js/views/map.js). Bytes are
-Chromium's own count from its performance log (DevTools Network events: bytes on the wire,
-headers and the map worker's tile requests included; cache hits cost nothing), beside the
-1.5 MB budget.
+'idle' with data features rendered (`window.dtmFirstMap`, set by
+app/static/js/views/map.js). Bytes are Chromium's own count from its performance log
+(DevTools Network events: bytes on the wire, headers and the map worker's tile requests
+included; cache hits cost nothing), beside the 1.5 MB budget.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def violations(driver) -> list[dict]:
 def test_the_map_page_has_no_serious_violation(browser, live_server, lang, size):
     viewport(browser, *SIZES[size])
     try:
-        for query in ("", "&op=IRQ", "&view=hotspots", "&view=storm"):
+        views = ("", "&op=IRQ", "&view=hotspots", "&view=storm", "&view=change&op=IRQ")
+        for query in (*views, "&view=needs&round=R39"):
             open_page(browser, live_server, f"lang={lang}{query}")
             assert violations(browser) == [], query
     finally:
