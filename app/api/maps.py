@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.api import schemas, writers
 from app.api.caching import answer_in_session
+from app.api.params import OperationQuery
 from app.api.rendered import Rendered
-from app.maps import printed, svg
+from app.maps import printed, series, svg
 from app.services import operations, rounds
 from app.vocabulary import PopulationType
 
@@ -46,6 +47,30 @@ Measure = Annotated[
     Query(description="People, or per 1,000 residents.", examples=["absolute"]),
 ]
 Type = Annotated[PopulationType, Query(description="Population type.", examples=["idp"])]
+
+
+@router.get(
+    "/classes",
+    summary="The colour classes of a series: every mobility-tracking round of an operation",
+    description="Quantile classes (at most six, viridis) over the areas' values of every "
+    "mobility-tracking round of the operation at the level, for the population type and "
+    "measure: one legend for the whole series, so that colours compare from round to "
+    "round (the page's round slider). Each value is the one the map of its round draws; "
+    "`rounds` lists the series in time order.",
+)
+async def map_series_classes(
+    request: Request,
+    operation: OperationQuery = None,
+    population_type: Type = "idp",
+    level: Level = 2,
+    measure: Measure = "absolute",
+) -> Response:
+    def render(session: Session) -> Rendered:
+        op = operations.resolve(session, operation)
+        found = series.series_classes(session, op, level, population_type, measure)
+        return Rendered(writers.json_body(found.as_json()), writers.JSON)
+
+    return await answer_in_session(request, render)
 
 
 @router.get(
