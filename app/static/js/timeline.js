@@ -2,7 +2,9 @@
    Play and Pause. Moving it sets the round as the round select does (the URL keeps it)
    and the map, legend, national figures and open area panel follow; while it is the
    control, the map's classes are the series' own (fixed across rounds). */
+import { api } from "./api.js";
 import { $, el } from "./dom.js";
+import { seriesClassesUrl } from "./mapview.js";
 import { roundLabel, seriesRounds } from "./operation.js";
 import { onRoundStep } from "./page.js";
 import { data, state, viewParam } from "./store.js";
@@ -28,7 +30,8 @@ function indexOf(code) {
   return best;
 }
 
-function describe(r) { return `${roundLabel(r.code)} · ${fmtDate(r.reporting_date)}`; }
+// the round's label set apart from the date (an Arabic date keeps to its own side)
+function describe(r) { return `${isolate(roundLabel(r.code))} · ${isolate(fmtDate(r.reporting_date))}`; }
 
 /** Build (or rebuild, in another language or operation) the slider under the round select. */
 export function renderTimeline() {
@@ -51,6 +54,7 @@ export function renderTimeline() {
     el("output", { id: "round-slider-out", for: "round-slider", class: "meta", "aria-live": "off" }),
     el("p", { class: "meta bounds" }, el("span", { text: fmtDate(list[0].reporting_date) }), el("span", { text: fmtDate(list[list.length - 1].reporting_date) })));
   show(at);
+  api(seriesClassesUrl(state.level, state.type, state.measure)).catch(() => {});  // ahead of the first step
 }
 
 // the slider's position and texts for round `i` (not a change of round)
@@ -59,7 +63,7 @@ function show(i) {
   if (!slider || !r) return;
   slider.value = String(i);
   const text = describe(r) + (list[i].code === state.round ? "" : " · " + t("round_not_in_series"));
-  slider.setAttribute("aria-valuetext", isolate(text));
+  slider.setAttribute("aria-valuetext", text);
   $("round-slider-out").textContent = text;
   document.body.dataset.sliderRound = r.code;
 }
@@ -73,7 +77,7 @@ function go(i) {
   state.round = r.code;
   show(i);
   onRoundStep();
-  if (list[i + 1]) prefetchRound(list[i + 1].code);
+  for (const next of list.slice(i + 1, i + 3)) prefetchRound(next.code);  // the next two, ahead
 }
 
 function start() {

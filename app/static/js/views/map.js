@@ -181,7 +181,12 @@ async function drawMuhallas() {
   // close up, the areas' colours give way to the muhalla points over them
   const opacity = hasMuhallas(state.round) ? ["interpolate", ["linear"], ["zoom"], MUHALLA_ZOOM - 1, 0.9, MUHALLA_ZOOM + 1, 0.5] : 0.9;
   for (const id of ["stats-fill", "stats-fill-multi"]) map.setPaintProperty(id, "fill-opacity", opacity);
-  if (!hasMuhallas(state.round)) { source.setData(EMPTY); document.body.dataset.muhallas = "0"; return; }
+  if (!hasMuhallas(state.round)) {
+    // already empty (a round after another without them): no reload of the source
+    if (document.body.dataset.muhallas !== "0") source.setData(EMPTY);
+    document.body.dataset.muhallas = "0";
+    return;
+  }
   const round = state.round, type = state.type;
   let fc;
   try { fc = await api(muhallaUrl(round)); } catch (err) { setStatus(t("error", { msg: err.message })); return; }
