@@ -152,12 +152,25 @@ def test_the_slider_steps_and_plays_iraqs_rounds_under_one_legend(
     assert slider(browser).get_attribute("value") == "0"
 
 
-def test_a_played_round_in_the_url_opens_with_the_series_classes(browser, live_server, api, series):
-    open_page(browser, live_server, f"lang=en&op=IRQ&round={series[10]}&classes=series")
+def test_a_played_round_in_the_url_opens_as_it_was_and_the_panel_follows(
+    browser, live_server, api, series
+):
+    district = "IQG01Q01"
+    query = f"lang=en&op=IRQ&round={series[10]}&classes=series&area={district}"
+    open_page(browser, live_server, query)
     assert slider(browser).get_attribute("value") == "10"
     fixed = api("/api/v1/maps/classes?operation=IRQ&level=2&population_type=idp")
     assert len(legend_classes(browser)) == len(fixed["classes"]) + 1
     assert text(browser, "#legend li").startswith(str(int(fixed["classes"][0]["from"])))
+    # the open area's panel follows the slider: its figure is the next round's
+    step(browser, Keys.ARROW_RIGHT, series[11])
+    rows = api(f"/api/v1/stats?operation=IRQ&level=2&round={series[11]}&pcode={district}")
+    figure = next(r["individuals"] for r in rows["data"] if r["population_type"] == "idp")
+    wait_for(
+        browser,
+        f"document.querySelector('[data-testid=area-idp]').dataset.value === '{figure}'",
+    )
+    assert url_round(browser) == series[11] and f"area={district}" in browser.current_url
 
 
 def test_in_arabic_the_slider_runs_right_to_left(live_server, series):
