@@ -9,7 +9,8 @@ second, the next round's figures fetched ahead) and steps it with the keyboard (
 keys, one press per round, each after the last was drawn). Each time is from the slider
 setting the round (`window.dtmRoundSet`, timeline.js) to the map's next 'idle' once that
 round's figures are set (`window.dtmRoundTimes`, views/map.js): median, p90 and max,
-beside the 200 ms goal, on Chromium's software WebGL (SwiftShader) at 1280x800. Also the
+beside the 200 ms goal, on Chromium's software WebGL (SwiftShader) at 1280x800, and for
+comparison the round select (the view drawn anew). Also the
 series' classes (GET /api/v1/maps/classes) at each of the operation's levels: the first
 answer (nothing cached) and a cached one.
 """
@@ -85,6 +86,25 @@ def keys(driver, rounds: int) -> list[dict]:
     return times(driver, since)
 
 
+def select(driver, rounds: int) -> list[dict]:
+    """For comparison: the round select (the view drawn anew: new data, the round's own
+    classes), timed the same way."""
+    codes = driver.execute_script(
+        "return [...document.querySelectorAll('#round option')].map(o => o.value)"
+    )
+    since = len(times(driver, 0))
+    for n, code in enumerate(codes[1 : rounds + 1]):
+        driver.execute_script(
+            "window.dtmRoundSet = {round: arguments[0], at: performance.now()};"
+            "const s = document.getElementById('round'); s.value = arguments[0];"
+            "s.dispatchEvent(new Event('change'))",
+            code,
+        )
+        wait_for(driver, f"(window.dtmRoundTimes || []).length >= {since + n + 1}")
+        time.sleep(0.3)
+    return times(driver, since)
+
+
 def classes(base: str, operation: str) -> None:
     with urllib.request.urlopen(f"{base}/api/v1/operations", timeout=30) as r:
         ops = {o["operation"]: o for o in json.load(r)["data"]}
@@ -124,6 +144,7 @@ def main() -> None:
         wait_for(driver, "window.dtmMap.loaded() && window.dtmMap.areTilesLoaded()")
         played = play(driver, args.rounds, args.step)
         stepped = keys(driver, min(args.rounds, 10))
+        chosen = select(driver, 5)
     finally:
         driver.quit()
     print(f"{base}/?{args.query}  headless Chromium 1280x800 (SwiftShader)")
@@ -132,6 +153,9 @@ def main() -> None:
     summary("play: new data (fallback)", by(played, "data"))
     summary("arrow keys: values' state", by(stepped, "state"))
     summary("play, every round", [r["ms"] for r in played])
+    summary("  of which figures set (no render)", [r["applied"] for r in played])
+    summary("round select (new data), compare", by(chosen, "data"))
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")
 
 
 if __name__ == "__main__":

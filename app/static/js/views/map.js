@@ -89,19 +89,30 @@ function timeDrawn(how) {
   const set = window.dtmRoundSet, round = state.round;
   if (!set || set.round !== round) return;
   window.dtmRoundSet = null;
+  const applied = performance.now() - set.at;  // the figures fetched (or ahead) and set
   ctx.map.once("idle", () => {
     window.dtmRoundTimes = window.dtmRoundTimes || [];
-    window.dtmRoundTimes.push({ round, how, ms: performance.now() - set.at });
+    window.dtmRoundTimes.push({ round, how, applied, ms: performance.now() - set.at });
   });
 }
 
-function renderLegend(areas, classes, kind) {
+function renderLegend(areas, classes, kind, step = false) {
   const key = valueKey();
   const hasData = areas.some((p) => p[key] != null);
   const qualities = new Set(areas.map((p) => p.quality).filter(Boolean));
   const legend = $("legend");
-  legend.replaceChildren(el("h3", { text: t("legend_title", { type: t(state.type), measure: t(state.measure), round: roundLabel(state.round) }) }));
+  const title = t("legend_title", { type: t(state.type), measure: t(state.measure), round: roundLabel(state.round) });
   const partial = partialText(state.round, state.type, viewLevel());
+  const same = [state.lang, state.type, state.measure, kind, key, JSON.stringify(classes), [...qualities].join(), hasData, !!partial].join("|");
+  if (step && legend.dataset.same === same) {
+    // the slider's next round under the same classes: only the round's own lines change
+    // (the legend keeps its size, so the map is not fitted again)
+    legend.querySelector("h3").textContent = title;
+    if (partial) legend.querySelector("[data-testid=legend-partial]").textContent = partial + ". " + t("partial_note");
+    return;
+  }
+  legend.dataset.same = same;
+  legend.replaceChildren(el("h3", { text: title }));
   if (partial) legend.append(el("p", { class: "q partial", "data-testid": "legend-partial", text: partial + ". " + t("partial_note") }));
   if (!hasData) legend.append(el("p", { text: t("no_area_data", { type: t(state.type) }) }));
   if (hasData || (classes.rounds && classes.classes.length)) legend.append(classList(classes, state.measure === "per_1000" ? 1 : 0));
@@ -161,7 +172,7 @@ export async function stepStats() {
   }
   for (const p of found.areas) map.setFeatureState({ source, id: p.pcode }, { value: p[key] ?? null, round });
   held.round = round;
-  renderLegend(found.areas, classes, kind);
+  renderLegend(found.areas, classes, kind, true);
   timeDrawn("state");
   await drawMuhallas();
 }
