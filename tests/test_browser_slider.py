@@ -43,26 +43,16 @@ def slider(driver):
     return driver.find_element(By.ID, "round-slider")
 
 
-def drawn_count(driver) -> int:
-    return driver.execute_script("return (window.dtmRoundTimes || []).length")
-
-
-def shown(driver, code: str, since: int) -> None:
-    """Wait until the map has drawn round `code` from the slider (after `since` rounds
-    drawn so), and is idle."""
+def shown(driver, code: str) -> None:
+    """Wait until the map holds round `code`'s figures, then until it has drawn them."""
     wait_for(driver, f"document.body.dataset.sliderRound === {code!r}")
-    wait_for(
-        driver,
-        f"(window.dtmRoundTimes || []).slice({since}).some(r => r.round === {code!r})",
-        60,
-    )
+    wait_for(driver, f"document.body.dataset.drawnRound === {code!r}", 60)
     settle(driver)
 
 
 def step(driver, key: str, code: str) -> None:
-    since = drawn_count(driver)
     slider(driver).send_keys(key)
-    shown(driver, code, since)
+    shown(driver, code)
 
 
 def legend_classes(driver) -> list[str]:
@@ -128,14 +118,13 @@ def test_the_slider_steps_and_plays_iraqs_rounds_under_one_legend(
     # Play: a round about every second, then Pause where it is
     play = browser.find_element(By.ID, "round-play")
     assert play.get_attribute("aria-pressed") == "false"
-    since = drawn_count(browser)
     play.click()
     assert play.get_attribute("aria-pressed") == "true"
     wait_for(browser, f"document.body.dataset.sliderRound === {series[4]!r}", 30)
     play.click()
     assert play.get_attribute("aria-pressed") == "false"
     at = browser.execute_script("return document.body.dataset.sliderRound")
-    shown(browser, at, since)
+    shown(browser, at)
     assert url_round(browser) == at and series.index(at) >= 4
     assert_figures(browser, api, at)
     assert legend_classes(browser) == classes

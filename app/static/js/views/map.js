@@ -87,6 +87,7 @@ export async function drawStats() {
 // drawn (bench/slider.py reads window.dtmRoundTimes); `how`: new data or values' state
 function timeDrawn(how) {
   const set = window.dtmRoundSet, round = state.round;
+  document.body.dataset.drawnRound = round;  // the round whose figures the map now holds
   if (!set || set.round !== round) return;
   window.dtmRoundSet = null;
   const applied = performance.now() - set.at;  // the figures fetched (or ahead) and set
