@@ -43,8 +43,8 @@ SHOTS = [
     ("iraq-en-1280x800.png", 1280, 800, "lang=en&op=IRQ", None),
     ("iraq-ar-1280x800.png", 1280, 800, "lang=ar&op=IRQ", None),
     ("iraq-ar-390x844.png", 390, 844, "lang=ar&op=IRQ", None),
-    # the round slider, played to Iraq's round 62 (January 2017) (the series' fixed classes); on a phone
-    # the panel scrolled to it, under the map
+    # the round slider, played to Iraq's round 62 (January 2017), the series' fixed
+    # classes; on a phone the panel scrolled to it, under the map
     ("slider-en-1280x800.png", 1280, 800, "lang=en&op=IRQ&round=IRQ-R62&classes=series", None),
     (
         "slider-ar-390x844.png",
