@@ -120,7 +120,8 @@ def test_the_slider_steps_and_plays_iraqs_rounds_under_one_legend(
     assert play.get_attribute("aria-pressed") == "false"
     play.click()
     assert play.get_attribute("aria-pressed") == "true"
-    wait_for(browser, f"document.body.dataset.sliderRound === {series[4]!r}", 30)
+    # (by position: a loaded machine can poll less often than once a round)
+    wait_for(browser, "+document.getElementById('round-slider').value >= 4", 30)
     play.click()
     assert play.get_attribute("aria-pressed") == "false"
     at = browser.execute_script("return document.body.dataset.sliderRound")
