@@ -4,9 +4,11 @@ map of each round draws."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
-from app.maps.classes import quantile_classes
+from app.maps.classes import Classes, quantile_classes
 
 KEY = {"absolute": "idps", "per_1000": "idps_per_1000"}
 
@@ -121,3 +123,30 @@ def test_bad_parameters_get_a_problem_naming_them(client, params, field, status)
         assert [e["parameter"] for e in problem["errors"]] == [field]
     else:
         assert "unknown operation 'ATLANTIS'" in problem["detail"]
+
+
+def test_the_static_map_draws_a_round_with_the_series_classes(client):
+    """Without WebGL the page shows the server's SVG map: with classes=series it is coloured
+    as the slider colours the web map."""
+    fixed = _series(client, operation="IRQ", level=2)
+    legend = Classes(
+        tuple(fixed["cuts"]),
+        tuple(c["colour"] for c in fixed["classes"]),
+        fixed["classes"][0]["from"],
+        fixed["classes"][-1]["to"],
+    )
+    body = client.get(
+        "/api/v1/maps/IRQ-R4.svg", params={"level": 2, "classes": "series", "width": 600}
+    )
+    assert body.status_code == 200, body.text
+    group = ET.fromstring(body.content).find(".//{http://www.w3.org/2000/svg}g[@id='map-areas']")
+    fills = {e.get("data-pcode"): e.get("fill") for e in group}
+    stats = client.get(
+        "/api/v1/stats",
+        params={"operation": "IRQ", "level": 2, "round": "IRQ-R4", "format": "geojson"},
+    ).json()
+    values = {f["properties"]["pcode"]: f["properties"]["idps"] for f in stats["features"]}
+    assert len(fills) > 80
+    assert fills == {p: legend.colour(values[p]) for p in fills}
+    own = client.get("/api/v1/maps/IRQ-R4.svg", params={"level": 2, "width": 600}).content
+    assert own != body.content  # the round's own classes are others

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -105,6 +106,14 @@ async def map_svg(
     height: Annotated[
         int, Query(ge=200, le=4000, description="Height in px.", examples=[640])
     ] = 640,
+    classes: Annotated[
+        Literal["round", "series"],
+        Query(
+            description="The round's own classes, or the series' (every mobility-tracking "
+            "round of the operation, as GET /api/v1/maps/classes: the page's round slider).",
+            examples=["series"],
+        ),
+    ] = "round",
 ) -> Response:
     bounds = svg.parse_bbox(bbox)
 
@@ -112,6 +121,9 @@ async def map_svg(
         view = svg.map_view(
             session, round, level, population_type, measure, geometry == "approximate"
         )
+        if classes == "series":
+            found = series.series_classes(session, view.operation, level, population_type, measure)
+            view = dataclasses.replace(view, classes=found.classes)
         return Rendered(svg.draw(view, lang, bounds, width, height).encode("utf-8"), SVG)
 
     return await answer_in_session(request, render)

@@ -313,7 +313,7 @@ export function initStatic() {
 export function staticMapUrl(round, level, type, measure, w, h) {
   const c = choiceOf(level), lv = c.level, geometry = c.kind === "approx" ? "approximate" : "official";
   return `/api/v1/maps/${encodeURIComponent(round)}.svg?level=${lv}&geometry=${geometry}&population_type=${type}` +
-    `&measure=${measure}&lang=${state.lang}&width=${w}&height=${h}`;
+    `&measure=${measure}&lang=${state.lang}&width=${w}&height=${h}` + (state.classes === "series" ? "&classes=series" : "");
 }
 
 export async function drawStatic(round, level, type, measure) {

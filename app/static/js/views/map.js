@@ -25,9 +25,9 @@ export function statsUrl(round) {
 function shape() { return data.op.operation + " " + statsUrl(""); }
 
 // the view's classes: the series' own while the slider is the control (fixed across the
-// rounds, so colours compare), else the round's; the static map draws the round's
+// rounds, so colours compare), else the round's (the static map is drawn with the same)
 function viewClassesUrl() {
-  if (state.classes === "series" && ctx.map) return seriesClassesUrl(state.level, state.type, state.measure);
+  if (state.classes === "series") return seriesClassesUrl(state.level, state.type, state.measure);
   return classesUrl(state.round, state.level, state.type, state.measure);
 }
 
