@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.api import schemas, writers
 from app.api.caching import answer_in_session
+from app.api.params import OperationQuery
 from app.api.rendered import Rendered
-from app.maps import printed, svg
+from app.maps import printed, series, svg
 from app.services import operations, rounds
 from app.vocabulary import PopulationType
 
@@ -49,6 +51,30 @@ Type = Annotated[PopulationType, Query(description="Population type.", examples=
 
 
 @router.get(
+    "/classes",
+    summary="The colour classes of a series: every mobility-tracking round of an operation",
+    description="Quantile classes (at most six, viridis) over the areas' values of every "
+    "mobility-tracking round of the operation at the level, for the population type and "
+    "measure: one legend for the whole series, so that colours compare from round to "
+    "round (the page's round slider). Each value is the one the map of its round draws; "
+    "`rounds` lists the series in time order.",
+)
+async def map_series_classes(
+    request: Request,
+    operation: OperationQuery = None,
+    population_type: Type = "idp",
+    level: Level = 2,
+    measure: Measure = "absolute",
+) -> Response:
+    def render(session: Session) -> Rendered:
+        op = operations.resolve(session, operation)
+        found = series.series_classes(session, op, level, population_type, measure)
+        return Rendered(writers.json_body(found.as_json()), writers.JSON)
+
+    return await answer_in_session(request, render)
+
+
+@router.get(
     "/{round}.svg",
     summary="A static SVG map of a view: round, level, population type and measure",
     description="The areas coloured by the web map's classes, with a legend and the "
@@ -80,6 +106,14 @@ async def map_svg(
     height: Annotated[
         int, Query(ge=200, le=4000, description="Height in px.", examples=[640])
     ] = 640,
+    classes: Annotated[
+        Literal["round", "series"],
+        Query(
+            description="The round's own classes, or the series' (every mobility-tracking "
+            "round of the operation, as GET /api/v1/maps/classes: the page's round slider).",
+            examples=["series"],
+        ),
+    ] = "round",
 ) -> Response:
     bounds = svg.parse_bbox(bbox)
 
@@ -87,6 +121,9 @@ async def map_svg(
         view = svg.map_view(
             session, round, level, population_type, measure, geometry == "approximate"
         )
+        if classes == "series":
+            found = series.series_classes(session, view.operation, level, population_type, measure)
+            view = dataclasses.replace(view, classes=found.classes)
         return Rendered(svg.draw(view, lang, bounds, width, height).encode("utf-8"), SVG)
 
     return await answer_in_session(request, render)

@@ -117,6 +117,17 @@ class MapView:
         return {**words, "attribution": credit, "level": names["level"], "lang": lang}
 
 
+def check_view(op: Operation, level: int, population_type: str, measure: str) -> None:
+    """InvalidParameter unless a map of `op` can show this level, type and measure."""
+    if level not in op.levels or level == 0:
+        choices = ", ".join(f"{n} ({v.name_en})" for n, v in op.levels.items() if n)
+        raise InvalidParameter("level", f"must be one of {op.name_en}'s levels: {choices}")
+    if population_type not in POPULATION_TYPES:
+        raise InvalidParameter("population_type", f"must be one of {', '.join(POPULATION_TYPES)}")
+    if measure not in MEASURES:
+        raise InvalidParameter("measure", f"must be one of {', '.join(MEASURES)}")
+
+
 def map_view(
     session: Session,
     round_code: str,
@@ -130,13 +141,7 @@ def map_view(
     baladiyas) over the points."""
     ref = rounds.catalogue(session, None).require(round_code)
     op = operations.all_operations(session)[ref.operation]
-    if level not in op.levels or level == 0:
-        choices = ", ".join(f"{n} ({v.name_en})" for n, v in op.levels.items() if n)
-        raise InvalidParameter("level", f"must be one of {op.name_en}'s levels: {choices}")
-    if population_type not in POPULATION_TYPES:
-        raise InvalidParameter("population_type", f"must be one of {', '.join(POPULATION_TYPES)}")
-    if measure not in MEASURES:
-        raise InvalidParameter("measure", f"must be one of {', '.join(MEASURES)}")
+    check_view(op, level, population_type, measure)
     approximate = approximate and ogc.approximate_level(op.iso3) == level
     flt = StatsFilter(
         level=level,

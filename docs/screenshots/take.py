@@ -48,6 +48,16 @@ SHOTS = [
     ("change-ar-390x844.png", 390, 844, "lang=ar&op=IRQ&view=change", None),
     ("needs-en-1280x800.png", 1280, 800, "lang=en&view=needs", None),
     ("needs-ar-390x844.png", 390, 844, "lang=ar&view=needs", None),
+    # the round slider, played to Iraq's round 62 (January 2017), the series' fixed
+    # classes; on a phone the panel scrolled to it, under the map
+    ("slider-en-1280x800.png", 1280, 800, "lang=en&op=IRQ&round=IRQ-R62&classes=series", None),
+    (
+        "slider-ar-390x844.png",
+        390,
+        844,
+        "lang=ar&op=IRQ&round=IRQ-R62&classes=series",
+        {"scroll": "timeline"},
+    ),
 ]
 # the page in a browser without WebGL: the static SVG map of the same view
 NO_WEBGL_SHOTS = [
@@ -65,12 +75,13 @@ IDLE = (
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--only", help="retake the shots whose names start with this")
+    parser.add_argument("--only", help="take only the shots whose names contain this")
     args = parser.parse_args()
-    chosen = [s for s in SHOTS if not args.only or s[0].startswith(args.only)]
     driver = make_driver()
     try:
-        for name, width, height, query, camera in chosen:
+        for name, width, height, query, camera in SHOTS:
+            if args.only and args.only not in name:
+                continue
             viewport(driver, width, height)
             driver.get(f"{args.url.rstrip('/')}/?{query}")
             deadline = time.monotonic() + 30
@@ -78,7 +89,12 @@ def main() -> None:
                 assert time.monotonic() < deadline, "the page did not load"
                 time.sleep(0.1)
             driver.execute_async_script(IDLE)
-            if camera:
+            if camera and "scroll" in camera:  # an element of the page into view
+                driver.execute_script(
+                    "document.getElementById(arguments[0]).scrollIntoView({block: 'center'})",
+                    camera["scroll"],
+                )
+            elif camera:
                 driver.execute_script("window.dtmMap.jumpTo(arguments[0])", camera)
                 driver.execute_async_script(IDLE)
             time.sleep(0.6)
@@ -87,7 +103,9 @@ def main() -> None:
         driver.quit()
     driver = make_driver(webgl=False)
     try:
-        for name, width, height, query in NO_WEBGL_SHOTS if not args.only else ():
+        for name, width, height, query in NO_WEBGL_SHOTS:
+            if args.only and args.only not in name:
+                continue
             viewport(driver, width, height)
             driver.get(f"{args.url.rstrip('/')}/?{query}")
             deadline = time.monotonic() + 30

@@ -27,7 +27,8 @@ async function search(q) {
 function wire() {
   $("lang").addEventListener("click", switchLang);
   for (const b of document.querySelectorAll("[data-view]")) b.addEventListener("click", () => setView(b.dataset.view));
-  $("round").addEventListener("change", (e) => { state.round = e.target.value; onRoundChange(); });
+  // a round chosen by name: its own classes again (the slider's are the series')
+  $("round").addEventListener("change", (e) => { Object.assign(state, { round: e.target.value, classes: "round" }); onRoundChange(); });
   $("ptype").addEventListener("change", (e) => { state.type = e.target.value; onRoundChange(); });
   $("measure").addEventListener("change", (e) => { state.measure = e.target.value; renderView(); writeUrl(); });
   $("level").addEventListener("change", (e) => { state.level = e.target.value; renderView(); writeUrl(); });

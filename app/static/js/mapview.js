@@ -7,7 +7,7 @@ import { data, state } from "./store.js";
 import { fmt, t } from "./text.js";
 
 /** The map (null without WebGL), its popup, and the static map's last view. */
-export const ctx = { map: null, popup: null, staticMap: false, staticArgs: null };
+export const ctx = { map: null, popup: null, staticMap: false, staticArgs: null, held: null };
 
 // Without WebGL (old hardware, remote desktops, locked-down machines) MapLibre cannot
 // draw: the map area then shows the server's static SVG map of the same view.
@@ -250,9 +250,14 @@ export function classesUrl(round, level, type, measure) {
   return `/api/v1/maps/${encodeURIComponent(round)}/classes?level=${lv}&population_type=${type}&measure=${measure}`;
 }
 
-/** A MapLibre colour expression for the server's classes of a property. */
-export function colourExpr(key, classes) {
-  const value = ["get", key];
+// the classes of every mobility-tracking round of the operation together (the slider's)
+export function seriesClassesUrl(level, type, measure) {
+  return `/api/v1/maps/classes?level=${choiceOf(level).level}&population_type=${type}&measure=${measure}`;
+}
+
+/** A MapLibre colour expression for the server's classes of a property (or of `value`,
+    an expression of it: the slider's values are the features' state). */
+export function colourExpr(key, classes, value = ["get", key]) {
   const colours = classes.classes.map((c) => c.colour);
   if (!classes.cuts.length) return ["case", ["==", value, null], classes.no_data, colours[0] || VIRIDIS[2]];
   const step = ["step", value, colours[0]];
@@ -270,9 +275,17 @@ export function classList(classes, digits) {
   return ul;
 }
 
+/** The figure a feature is drawn with: its state's while the slider sets the values. */
+export function drawnValue(f) {
+  const held = ctx.held;
+  if (held && held.round && f.state && f.state.round === held.round) return f.state.value;
+  return f.properties[valueKey()];
+}
+
 export function clearLayers() {
   const map = ctx.map;
   if (!map) return;
+  ctx.held = null;  // the figures' source holds no areas of a view
   for (const s of ["stats", "points", "flows", "muhallas"]) map.getSource(s).setData(EMPTY);
   document.body.dataset.muhallas = "0";
   document.body.dataset.flows = "0";
@@ -300,7 +313,7 @@ export function initStatic() {
 export function staticMapUrl(round, level, type, measure, w, h) {
   const c = choiceOf(level), lv = c.level, geometry = c.kind === "approx" ? "approximate" : "official";
   return `/api/v1/maps/${encodeURIComponent(round)}.svg?level=${lv}&geometry=${geometry}&population_type=${type}` +
-    `&measure=${measure}&lang=${state.lang}&width=${w}&height=${h}`;
+    `&measure=${measure}&lang=${state.lang}&width=${w}&height=${h}` + (state.classes === "series" ? "&classes=series" : "");
 }
 
 export async function drawStatic(round, level, type, measure) {

@@ -12,7 +12,8 @@ import {
 import { closeArea, openArea } from "./panel.js";
 import { data, setLang, state, writeUrl } from "./store.js";
 import { fmtDate, isolate, name, t } from "./text.js";
-import { renderChart, renderNational } from "./views/map.js";
+import { followRound, renderTimeline } from "./timeline.js";
+import { moveChartCursor, renderChart, renderNational } from "./views/map.js";
 import { VIEWS, viewOf } from "./views/index.js";
 
 // --- language ----------------------------------------------------------------------
@@ -111,15 +112,20 @@ export function setView(id) {
 }
 
 export function renderView() {
+  showView(false);
+}
+
+function showView(step) {
   const view = currentView();
   for (const b of document.querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === view.id));
+  if (!step) renderTimeline();
   for (const v of VIEWS) $("view-" + v.id).hidden = v !== view;
   document.body.dataset.mode = view.id;
   if (!mapReady()) return;
   if (ctx.popup) ctx.popup.remove();
   clearError($("view-" + view.id));
   // every view says a failed request the same way: a message in its panel
-  Promise.resolve().then(() => view.render()).catch((err) => showError($("view-" + view.id), err, t));
+  Promise.resolve().then(() => (step && view.step ? view.step() : view.render())).catch((err) => showError($("view-" + view.id), err, t));
 }
 
 /** After the round or population type changed: everything that shows them. */
@@ -129,8 +135,25 @@ export function onRoundChange() {
   renderRoundInfo();
   renderNational();
   renderChart();
+  followRound();
   if (state.area) openArea(state.area, false);
   renderView();
+  writeUrl();
+}
+
+/** The slider's change of round: what shows the round follows, as for the round select,
+    without rebuilding what stays (the controls, the chart, the areas drawn). */
+export function onRoundStep() {
+  const type = state.type, shown = data.byCode[$("round").value] || {};  // the select's, until now
+  chooseDefaults();
+  if (state.type !== type) { onRoundChange(); return; }  // the round has no figures of the type
+  if (String(data.byCode[state.round].population_types) !== String(shown.population_types)) fillSelects();
+  else $("round").value = state.round;
+  renderRoundInfo();
+  renderNational();
+  moveChartCursor();
+  if (state.area) openArea(state.area, false);
+  showView(true);
   writeUrl();
 }
 
