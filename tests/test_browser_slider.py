@@ -181,3 +181,17 @@ def test_in_arabic_the_slider_runs_right_to_left(live_server, series):
         no_console_errors(driver)
     finally:
         driver.quit()
+
+
+@pytest.mark.parametrize("view", ["needs", "change", "storm", "hotspots"])
+def test_the_slider_is_the_map_views_alone(browser, live_server, view):
+    """Other views have their own rounds (the needs' round, the change's two): the map's
+    slider is not shown beside them, hidden attribute or not."""
+    shown = "getComputedStyle(document.getElementById('timeline')).display !== 'none'"
+    open_page(browser, live_server, "lang=en")
+    assert browser.execute_script("return " + shown)
+    browser.find_element(By.CSS_SELECTOR, f"[data-view={view}]").click()
+    wait_for(browser, f"document.body.dataset.mode === '{view}'")
+    assert not browser.execute_script("return " + shown)
+    open_page(browser, live_server, f"lang=en&view={view}")
+    assert not browser.execute_script("return " + shown)

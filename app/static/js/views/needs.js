@@ -9,7 +9,7 @@ import { renderView } from "../page.js";
 import { openArea } from "../panel.js";
 import { indicatorLabel, indicatorList, keyOf, levelFor, sayValue, unitLabel } from "../indicators.js";
 import { data, state, viewParam, writeUrl } from "../store.js";
-import { fmt, name, t } from "../text.js";
+import { fmt, isolate, name, t } from "../text.js";
 import { drawLayer, stepExpr, swatch } from "../thematic.js";
 
 viewParam("indicator", null);
@@ -48,9 +48,6 @@ function colourOf(fc) {
   const value = ["get", "value"];
   return ["case", ["==", value, null], c.no_data, stepExpr(value, c)];
 }
-
-// the data's English label kept whole inside an Arabic sentence (Unicode first-strong isolate)
-const isolate = (s) => "\u2068" + s + "\u2069";
 
 function legend(fc, k) {
   const c = fc.classes;
