@@ -10,10 +10,10 @@ import os
 import shutil
 from pathlib import Path
 
-from tests.debian import ensure_packages
+from tests.debian import TEST_PACKAGES, ensure_packages
 
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-PACKAGES = ["chromium", "chromium-driver"]
+PACKAGES = TEST_PACKAGES["tests/chromium.py"]
 
 
 def chromium_binary() -> str | None:

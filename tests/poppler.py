@@ -8,7 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-PACKAGES = ["poppler-utils"]
+from tests.debian import TEST_PACKAGES
+
+PACKAGES = TEST_PACKAGES["tests/poppler.py"]
 
 
 def ensure_poppler() -> None:

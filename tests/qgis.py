@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 
-from tests.debian import ensure_packages
+from tests.debian import TEST_PACKAGES, ensure_packages
 
 PYTHON = "/usr/bin/python3"
 PREAMBLE = """
@@ -27,7 +27,7 @@ def _has_qgis() -> bool:
 
 def run(script: str, *args: str) -> dict:
     """Run `script` after QGIS is up (`app`, `sys.argv` set); it prints one JSON line."""
-    ensure_packages(["python3-qgis"], _has_qgis)
+    ensure_packages(TEST_PACKAGES["tests/qgis.py"], _has_qgis)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
     env.pop("PYTHONPATH", None)
     done = subprocess.run(
