@@ -1,6 +1,6 @@
 """Iraq's reads: a district's time series and the district map of any round (DTM Geo only).
 
-Usage: .venv/bin/python bench/iraq_reads.py [--seconds 5] [--connections 16]
+Usage: .venv/bin/python bench/iraq_reads.py [--seconds 5] [--connections 16] [--workers 1]
 
 Brings the database up (DATABASE_URL or the embedded cluster), loads the default data
 (Libya and Iraq), starts `dtm-geo serve` as the other scripts do (bench.common.serve, one
@@ -92,6 +92,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="service workers (make run's: one per core)"
+    )
     args = parser.parse_args()
 
     from app.cli import database_up
@@ -102,7 +105,7 @@ def main() -> None:
     url = database_up(settings)
     load_default_data(url, settings.data_dir)
 
-    workers = 1  # bench.common.serve's default, as the other scripts run it
+    workers = args.workers  # 1: bench.common.serve's default, as the other scripts run it
     with serve(url, workers=workers) as base:
         pcodes = [
             a["pcode"] for a in _get(base + "/api/v1/areas?operation=IRQ&level=2&limit=200")["data"]
@@ -111,7 +114,7 @@ def main() -> None:
         series = _get(base + SERIES + "IQG01Q01")["data"]
         points = len(series[0]["points"]) if series else 0
         print(
-            f"DTM Geo, {workers} worker (bench.common.serve's default); wrk 2 threads, "
+            f"DTM Geo, {workers} worker(s); wrk 2 threads, "
             f"c={args.connections}, {args.seconds} s, gzip accepted"
         )
         print(
