@@ -80,6 +80,13 @@ LimitQuery = Annotated[
     Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).", examples=[100]),
 ]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.", examples=[0])]
+GeometryQuery = Annotated[
+    GeometryChoice,
+    Query(
+        description="GeoJSON baladiya geometry: official points or approximate polygons.",
+        examples=["approximate"],
+    ),
+]
 
 
 OperationQuery = Annotated[
@@ -394,13 +401,7 @@ class IndicatorsQuery(BaseModel):
             description="Output format: `geojson` is the map of one indicator.", examples=["csv"]
         ),
     ] = "json"
-    geometry: Annotated[
-        GeometryChoice,
-        Query(
-            description="GeoJSON baladiya geometry: official points or approximate polygons.",
-            examples=["approximate"],
-        ),
-    ] = GeometryChoice.OFFICIAL
+    geometry: GeometryQuery = GeometryChoice.OFFICIAL
 
 
 def indicator_filter(session, q: IndicatorsQuery) -> IndicatorFilter:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.api import schemas, writers
 from app.api.caching import answer_in_session
 from app.api.params import (
+    GeometryQuery,
     LimitQuery,
     OffsetQuery,
     ReasonlessQuery,
@@ -36,13 +37,7 @@ class StatsAnswerQuery(StatsQuery):
     format: Annotated[
         Literal["json", "csv", "geojson"], Query(description="Output format.", examples=["json"])
     ] = "json"
-    geometry: Annotated[
-        GeometryChoice,
-        Query(
-            description="GeoJSON baladiya geometry: official points or approximate polygons.",
-            examples=["approximate"],
-        ),
-    ] = GeometryChoice.OFFICIAL
+    geometry: GeometryQuery = GeometryChoice.OFFICIAL
 
 
 class ChangeQuery(StatsQuery):
@@ -72,13 +67,7 @@ class ChangeQuery(StatsQuery):
             examples=["geojson"],
         ),
     ] = "json"
-    geometry: Annotated[
-        GeometryChoice,
-        Query(
-            description="GeoJSON baladiya geometry: official points or approximate polygons.",
-            examples=["approximate"],
-        ),
-    ] = GeometryChoice.OFFICIAL
+    geometry: GeometryQuery = GeometryChoice.OFFICIAL
 
 
 class NationalitiesQuery(ReasonlessQuery):

@@ -2,6 +2,7 @@
 // and the round's history, through the same ingest API the scripts use (README, "Posting
 // round data"). Every text from the service goes into the page with textContent: a value
 // in a posted file can never become markup.
+import { $, el } from "./js/dom.js";
 import { STRINGS } from "./upload-i18n.js";
 
 const KEY = "dtm-upload-key"; // sessionStorage only: gone with the tab, never in the URL
@@ -12,7 +13,6 @@ const QUALITIES = ["published", "modelled", "synthetic"];
 const MODES = ["upsert", "replace"];
 const ACTIONS = ["inserted", "updated", "unchanged", "removed"];
 
-const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const state = {
   lang: pickLang(params.get("lang") || localStorage.getItem("dtm-lang")),
@@ -47,21 +47,6 @@ function fmtTime(iso) {
   if (isNaN(d)) return String(iso);
   const opts = { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" };
   return new Intl.DateTimeFormat(state.lang === "ar" ? "ar-LY" : "en-GB", opts).format(d) + " UTC";
-}
-
-/** An element with attributes and children (strings become text nodes, never markup). */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) {
-    if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-  }
-  return node;
 }
 
 /** A table in a box that scrolls sideways on a phone: focusable, so that the keyboard

@@ -19,16 +19,18 @@ export function safeHref(href) {
   }
 }
 
+/** An element with attributes and children; text is never parsed as markup, a link goes
+    only to http(s) or the service itself. */
 export function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === "text") node.textContent = v;
     else if (k === "href") { const safe = safeHref(v); if (safe) node.setAttribute("href", safe); }
-    else if (k === "html") node.innerHTML = v;
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v);
+    else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  // children: nodes, or text (numbers too), or lists of them
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
   return node;
 }
 
